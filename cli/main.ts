@@ -1,0 +1,37 @@
+import { GpuConfigError } from "../sdk/errors";
+import { renderCommand } from "./renderCommand";
+
+type Command = (args: string[], out: NodeJS.WritableStream) => number | Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
+    render: renderCommand,
+};
+
+const USAGE = `usage: gpu-node <command> [flags]
+  render docker|containerd|crio|toolkit-config   render a runtime config (flags as nvidia-ctk's)
+`;
+
+/**
+ * Runs one CLI command. Success: exit 0 with the result on stdout. Failure: non-zero with a
+ * one-line reason on stderr and nothing on stdout.
+ */
+export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+    const [name, ...args] = argv;
+    const command = COMMANDS[name ?? ""];
+    if (!command) {
+        err.write(name === undefined || name === "--help" ? USAGE : `gpu-node: unknown command ${JSON.stringify(name)}; ${USAGE}`);
+        return name === "--help" ? 0 : 64;
+    }
+    // Commands write into a buffer, so a failure half-way prints nothing on stdout.
+    const chunks: string[] = [];
+    const buffer = { write: (chunk: string) => chunks.push(chunk) } as unknown as NodeJS.WritableStream;
+    try {
+        const code = await command(args, buffer);
+        out.write(chunks.join(""));
+        return code;
+    } catch (error) {
+        const message = error instanceof GpuConfigError || error instanceof Error ? error.message : String(error);
+        err.write(`gpu-node ${name}: ${message.split("\n")[0]}\n`);
+        return error instanceof GpuConfigError ? 2 : 1;
+    }
+}

@@ -1,0 +1,143 @@
+import * as path from "node:path";
+import { GpuConfigError } from "../errors";
+import { ensureImport, parseToml } from "../toml/ensureImport";
+import { TomlTable, emitGoToml, isTable } from "../toml/goTomlEmitter";
+import { copyTable, ensureTable, tableAt } from "../toml/tables";
+import { validate } from "../validate";
+import { RenderResult, renderResult } from "./renderResult";
+import { validateRuntimeName, validateRuntimePath } from "./runtimeNames";
+
+export const CONTAINERD_CONFIG = "/etc/containerd/config.toml";
+export const CONTAINERD_DROP_IN = "/etc/containerd/conf.d/99-nvidia.toml";
+
+/** What to register in containerd; mirrors `nvidia-ctk runtime configure --runtime=containerd`. */
+export interface ContainerdConfigOptions {
+    /** The top-level config on the host. Default `/etc/containerd/config.toml`. */
+    configPath?: string;
+    /** The drop-in this library owns (`--drop-in-config`). Default `/etc/containerd/conf.d/99-nvidia.toml`; `imports` names `<its dir>/*.toml`. */
+    dropInPath?: string;
+    /** Runtime name (`--nvidia-runtime-name`). Default `nvidia`. */
+    runtimeName?: string;
+    /** Absolute path of the runtime (`--nvidia-runtime-path`). Default `/usr/bin/nvidia-container-runtime`. */
+    runtimePath?: string;
+    /** Make it the CRI default runtime (`--set-as-default`). When false, a default naming this runtime is removed from the drop-in. */
+    setAsDefault?: boolean;
+    /** Set `enable_cdi = true` on the CRI plugin (`--cdi.enabled`). */
+    enableCdi?: boolean;
+    /**
+     * The output of `containerd config dump` on the host. When given, runtime options are inherited from
+     * the effective config, not only from what the file spells out, so built-in defaults such as runc's
+     * entry are not lost (nvidia-ctk-behaviour §11 #9 and #20).
+     */
+    effectiveConfig?: string;
+}
+
+export interface ContainerdRenderResult {
+    /** Config version of the drop-in (2 for containerd 1.x configs, 3 for 2.x). */
+    version: number;
+    /** The CRI runtime plugin the runtime was added to. */
+    criPlugin: string;
+    /** The runtime whose options the nvidia runtime copies, or undefined for the built-in fallback. */
+    inheritedFrom: string | undefined;
+    topLevel: RenderResult;
+    dropIn: RenderResult;
+}
+
+const CRI_PLUGIN_BY_VERSION: Record<number, string> = { 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime" };
+const CRI_PLUGIN_NAMES = ["cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"];
+const RUNC_V2 = "io.containerd.runc.v2";
+
+export function renderContainerdConfig(current: string | undefined, options: ContainerdConfigOptions = {}): ContainerdRenderResult {
+    const configPath = validate(options.configPath ?? CONTAINERD_CONFIG, "absolutePath", "configPath");
+    const dropInPath = validate(options.dropInPath ?? CONTAINERD_DROP_IN, "absolutePath", "dropInPath");
+    const name = validateRuntimeName(options.runtimeName ?? "nvidia", "runtimeName");
+    const runtimePath = validateRuntimePath(options.runtimePath ?? "/usr/bin/nvidia-container-runtime", "runtimePath", true);
+
+    const file = current === undefined ? {} : parseToml(current, configPath);
+    const fileVersion = configVersion(file, configPath);
+    refuseDisabledCri(file, configPath);
+
+    const source = options.effectiveConfig === undefined ? file : parseToml(options.effectiveConfig, "containerd config dump");
+    const version = options.effectiveConfig === undefined ? fileVersion : configVersion(source, "containerd config dump");
+    const criPlugin = CRI_PLUGIN_BY_VERSION[version];
+    const summary: string[] = [];
+
+    // The whole CRI section is copied: containerd < 2.1 replaces plugin sections on import (containerd/containerd#5837).
+    const cri = copyTable(tableAt(source, ["plugins", criPlugin]));
+    const containerd = ensureTable(cri, "containerd");
+    const runtimes = ensureTable(containerd, "runtimes");
+
+    const defaultName = typeof containerd.default_runtime_name === "string" ? containerd.default_runtime_name : undefined;
+    const candidates = [defaultName && !defaultName.startsWith("nvidia") ? defaultName : undefined, "runc", "crun"];
+    const inheritedFrom = candidates.find((c): c is string => c !== undefined && isTable(runtimes[c]));
+    const entry: TomlTable = inheritedFrom ? copyTable(runtimes[inheritedFrom] as TomlTable) : fallbackRuntime(version);
+    if (typeof entry.runtime_type !== "string" || entry.runtime_type === "") entry.runtime_type = RUNC_V2; // #1956
+    ensureTable(entry, "options").BinaryName = runtimePath;
+    runtimes[name] = entry;
+    summary.push(`runtimes.${name}: ${inheritedFrom ? `options copied from ${inheritedFrom}` : "built-in runc defaults"}, BinaryName ${runtimePath}`);
+
+    if (!isTable(runtimes.runc) && options.effectiveConfig === undefined) {
+        // Keep containerd's built-in runc: < 2.1 would drop it when this drop-in replaces the CRI section (§11 #20).
+        runtimes.runc = { runtime_type: RUNC_V2 };
+        summary.push("runtimes.runc: kept as containerd's built-in default");
+    }
+
+    if (options.setAsDefault) {
+        containerd.default_runtime_name = name;
+        summary.push(`default_runtime_name: ${name}`);
+    } else if (containerd.default_runtime_name === name) {
+        delete containerd.default_runtime_name;
+        summary.push(`default_runtime_name: no longer ${name}`);
+    }
+    if (options.enableCdi) {
+        cri.enable_cdi = true;
+        summary.push("enable_cdi: true");
+    }
+
+    const dropInText = emitGoToml({ version, plugins: { [criPlugin]: cri } });
+    const pattern = `${path.posix.dirname(dropInPath)}/*.toml`;
+    const topText = ensureImport(current ?? "", pattern, fileVersion, configPath);
+    const topSummary = topText === current ? [] : [`imports: + ${pattern}`];
+    return {
+        version,
+        criPlugin,
+        inheritedFrom,
+        topLevel: renderResult(configPath, current, topText, topSummary),
+        dropIn: renderResult(dropInPath, undefined, dropInText, summary),
+    };
+}
+
+/** An explicit `version` wins; a file with keys but none is version 1; a missing or empty file is 2. */
+export function configVersion(config: TomlTable, label: string): number {
+    const keys = Object.keys(config);
+    if (keys.length === 0) return 2;
+    const version = config.version;
+    if (version === undefined) {
+        // nvidia-ctk treats this as v1 and writes a drop-in nothing imports: a silent no-op (NVIDIA/nvidia-container-toolkit#1430).
+        throw new GpuConfigError(`${label}: version`, "the file has settings but no `version` key, so containerd reads it as config version 1, which cannot import drop-ins",
+            "add `version = 2` as the first line (containerd 1.x; rename `plugins.cri` to `plugins.\"io.containerd.grpc.v1.cri\"` if present) or run `containerd config migrate` (2.x), then run again");
+    }
+    if (version === 2 || version === 3) return version;
+    if (version === 1) {
+        throw new GpuConfigError(`${label}: version`, "config version 1 cannot import drop-in files",
+            "migrate the file to `version = 2` (containerd 1.x) or run `containerd config migrate` (2.x), then run again");
+    }
+    throw new GpuConfigError(`${label}: version`, `unsupported config version ${String(version)}`, "use version 2 (containerd 1.x) or 3 (containerd 2.x)");
+}
+
+/** A CRI-disabled containerd (Docker's containerd.io default) would ignore the runtime (#1430). */
+function refuseDisabledCri(config: TomlTable, label: string): void {
+    const disabled = Array.isArray(config.disabled_plugins) ? config.disabled_plugins : [];
+    const cri = disabled.find((p) => typeof p === "string" && CRI_PLUGIN_NAMES.includes(p));
+    if (cri !== undefined) {
+        throw new GpuConfigError(`${label}: disabled_plugins`, `the CRI plugin "${String(cri)}" is disabled, so a runtime registered for it would never be used`,
+            "for Docker hosts configure the `docker` runtime instead; for Kubernetes remove it from disabled_plugins");
+    }
+}
+
+/** nvidia-ctk's entry when no runtime can be copied (§3.2); containerd 2.x dropped runtime_engine and runtime_root. */
+function fallbackRuntime(version: number): TomlTable {
+    const entry: TomlTable = { privileged_without_host_devices: false, runtime_type: RUNC_V2 };
+    if (version === 2) Object.assign(entry, { runtime_engine: "", runtime_root: "" });
+    return entry;
+}
