@@ -10,6 +10,8 @@ export type JsonNode = JsonObject | JsonArray | JsonScalar;
 export interface JsonObject {
     kind: "object";
     entries: JsonEntry[];
+    /** The source text of an untouched object; written back as it was. Cleared by setMember. */
+    source?: string;
 }
 
 export interface JsonEntry {
@@ -22,6 +24,8 @@ export interface JsonEntry {
 export interface JsonArray {
     kind: "array";
     items: JsonNode[];
+    /** The source text, written back as it was. */
+    source?: string;
 }
 
 export interface JsonScalar {
@@ -71,8 +75,12 @@ class Parser {
     value(): JsonNode {
         this.skipSpace();
         const c = this.text[this.pos];
-        if (c === "{") return this.object();
-        if (c === "[") return this.array();
+        const start = this.pos;
+        if (c === "{" || c === "[") {
+            const node = c === "{" ? this.object() : this.array();
+            node.source = this.text.slice(start, this.pos);
+            return node;
+        }
         if (c === '"') return { kind: "scalar", raw: this.stringLiteral() };
         const literal = /^(?:true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?)/.exec(this.text.slice(this.pos));
         if (!literal) this.fail(c === undefined ? "unexpected end of file" : `unexpected character '${c}'`);
@@ -140,20 +148,30 @@ class Parser {
     }
 }
 
-/** Serialises a document, one member per line, with the given indent unit (e.g. 4 spaces or a tab). */
+/**
+ * Serialises a document, one top-level member per line, with the given indent unit (e.g. 4 spaces or
+ * a tab). Objects and arrays below the top that were not changed are written exactly as they were read,
+ * so only what changed shows in a diff. Edits therefore go through setMember, which marks its object.
+ */
 export function stringifyJsonDocument(node: JsonNode, indent: string): string {
-    return write(node, indent, "");
+    return write(node, indent, "", true, true);
 }
 
-function write(node: JsonNode, indent: string, current: string): string {
+/** The document laid out afresh, ignoring source text: equal for documents with equal content. */
+export function canonicalJson(node: JsonNode): string {
+    return write(node, " ", "", true, false);
+}
+
+function write(node: JsonNode, indent: string, current: string, isRoot: boolean, verbatim: boolean): string {
     if (node.kind === "scalar") return node.raw;
+    if (verbatim && !isRoot && node.source !== undefined) return node.source;
     const inner = current + indent;
     if (node.kind === "array") {
         if (node.items.length === 0) return "[]";
-        return `[\n${node.items.map((item) => inner + write(item, indent, inner)).join(",\n")}\n${current}]`;
+        return `[\n${node.items.map((item) => inner + write(item, indent, inner, false, verbatim)).join(",\n")}\n${current}]`;
     }
     if (node.entries.length === 0) return "{}";
-    const members = node.entries.map((e) => `${inner}${e.rawKey}: ${write(e.value, indent, inner)}`);
+    const members = node.entries.map((e) => `${inner}${e.rawKey}: ${write(e.value, indent, inner, false, verbatim)}`);
     return `{\n${members.join(",\n")}\n${current}}`;
 }
 
@@ -188,6 +206,7 @@ export function getMember(node: JsonObject, key: string): JsonNode | undefined {
 
 /** Sets a member in place: replaces the value where the key exists, else appends it. */
 export function setMember(node: JsonObject, key: string, value: JsonNode): void {
+    delete node.source;
     const existing = node.entries.find((e) => e.key === key);
     if (existing) existing.value = value;
     else node.entries.push({ key, rawKey: JSON.stringify(key), value });

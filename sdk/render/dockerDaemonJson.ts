@@ -1,6 +1,7 @@
 import { GpuConfigError } from "../errors";
 import {
     JsonObject,
+    canonicalJson,
     detectJsonIndent,
     getMember,
     jsonNodeOf,
@@ -42,7 +43,7 @@ export function renderDockerConfig(current: string | undefined, options: DockerC
         throw new GpuConfigError(path, "the top level is not a JSON object", "daemon.json must hold one object `{...}`; fix it by hand, it was left untouched");
     }
     const indent = detectJsonIndent(current);
-    const before = stringifyJsonDocument(doc, indent);
+    const before = canonicalJson(doc);
     const summary: string[] = [];
 
     const runtimes = objectMember(doc, "runtimes", path);
@@ -72,12 +73,11 @@ export function renderDockerConfig(current: string | undefined, options: DockerC
         setMember(features, "cdi", jsonNodeOf(true));
     }
 
-    const after = stringifyJsonDocument(doc, indent);
-    if (current !== undefined && after === before) {
-        return renderResult(path, current, current, []);
+    if (current !== undefined && canonicalJson(doc) === before) {
+        return renderResult(path, current, current, []); // never rewrite a file whose content is already right
     }
     const trailingNewline = current === undefined || current.endsWith("\n") ? "\n" : "";
-    return renderResult(path, current, after + trailingNewline, summary);
+    return renderResult(path, current, stringifyJsonDocument(doc, indent) + trailingNewline, summary);
 }
 
 /** The object at `key`, created when missing; any other type is refused (nvidia-ctk panics on it). */

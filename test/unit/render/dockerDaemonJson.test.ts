@@ -14,17 +14,12 @@ describe("renderDockerConfig", () => {
 }
 `;
 
-    it("keeps every unrelated key, their order, number text, string escapes and the 2-space indent", () => {
+    it("keeps every unrelated key, their order, number text, string escapes, untouched values' layout and the 2-space indent", () => {
         const result = renderDockerConfig(existing, { setAsDefault: true });
         assert.equal(result.text, `{
   "log-driver": "json-file",
-  "log-opts": {
-    "max-size": "100m",
-    "max-file": "3"
-  },
-  "insecure-registries": [
-    "a<b>&c"
-  ],
+  "log-opts": {"max-size": "100m", "max-file": "3"},
+  "insecure-registries": ["a<b>&c"],
   "big": 12345678901234567890,
   "ratio": 1.50,
   "bridge": "none",
