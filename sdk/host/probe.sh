@@ -1,0 +1,163 @@
+#!/bin/sh
+# Host probe: reads what a GPU container host has and prints one JSON object on stdout.
+# Read-only; works without a GPU, Docker or systemd, and as a non-root user (no sudo needed).
+# Every fact is a JSON string or null; sdk/host/hostFacts.ts gives them their types.
+set -u
+export LC_ALL=C
+
+first=1
+# field KEY VALUE: one string member; field_null KEY: one null member.
+field() {
+    if [ "$first" -eq 1 ]; then first=0; else printf ','; fi
+    printf '\n  "%s": "' "$1"
+    printf '%s' "$2" | tr -d '\000-\010\013\014\016-\037' |
+        sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/	/\\t/g' -e 's/\r/\\r/g' |
+        awk 'BEGIN { ORS = "" } NR > 1 { print "\\n" } { print }'
+    printf '"'
+}
+field_null() {
+    if [ "$first" -eq 1 ]; then first=0; else printf ','; fi
+    printf '\n  "%s": null' "$1"
+}
+# fact KEY COMMAND...: the command's stdout, or null when it is missing or fails.
+fact() {
+    key=$1
+    shift
+    if out=$("$@" 2>/dev/null); then field "$key" "$out"; else field_null "$key"; fi
+}
+# fact_any KEY COMMAND...: the command's stdout even when it exits non-zero (dpkg-query does for
+# packages that are not installed), or null when the command is missing.
+fact_any() {
+    key=$1
+    shift
+    if has "$1"; then field "$key" "$("$@" 2>/dev/null)"; else field_null "$key"; fi
+}
+has() { command -v "$1" >/dev/null 2>&1; }
+# file_fact KEY PATH: the file's text, or null when it cannot be read.
+file_fact() {
+    if [ -r "$2" ]; then field "$1" "$(cat "$2" 2>/dev/null)"; else field_null "$1"; fi
+}
+# present KEY PATH...: the paths that exist, one per line.
+present() {
+    key=$1
+    shift
+    found=""
+    for p in "$@"; do
+        if [ -e "$p" ]; then found="$found$p
+"; fi
+    done
+    field "$key" "$found"
+}
+os_release() { sed -n "s/^$1=//p" /etc/os-release 2>/dev/null | sed -e 's/^"//' -e 's/"$//' | head -n 1; }
+
+printf '{'
+field probeVersion "1"
+field user "$(id -un 2>/dev/null)"
+field uid "$(id -u)"
+if has sudo && sudo -n true 2>/dev/null; then field sudo "passwordless"; elif has sudo; then field sudo "password"; else field sudo "none"; fi
+
+# Operating system
+field osId "$(os_release ID)"
+field osVersionId "$(os_release VERSION_ID)"
+field osIdLike "$(os_release ID_LIKE)"
+field osPrettyName "$(os_release PRETTY_NAME)"
+field arch "$(uname -m)"
+field kernel "$(uname -r)"
+if [ -d "/lib/modules/$(uname -r)/build" ]; then field kernelHeaders "present"; else field kernelHeaders "missing"; fi
+pm=""
+for candidate in apt-get dnf zypper yum; do
+    if has "$candidate"; then pm=$candidate; break; fi
+done
+field packageManager "$pm"
+
+# WSL2: the driver lives on the Windows host
+present wslMarkers /dev/dxg /usr/lib/wsl/lib
+file_fact procVersion /proc/version
+
+# Init system and cgroups
+file_fact pid1 /proc/1/comm
+if has systemctl; then fact systemdState systemctl is-system-running; else field_null systemdState; fi
+fact cgroupFs stat -fc %T /sys/fs/cgroup
+
+# Secure Boot: mokutil when present, else the EFI variable (last byte 1 = enabled)
+if has mokutil; then
+    fact secureBoot mokutil --sb-state
+elif [ -d /sys/firmware/efi ]; then
+    sb=$(od -An -t u1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c 2>/dev/null | awk '{ v = $NF } END { print v }')
+    field secureBoot "efivar:${sb:-unreadable}"
+else
+    field secureBoot "no-efi"
+fi
+
+# NVIDIA PCI devices (vendor 0x10de): address, device id and class, one per line
+gpus=""
+for dev in /sys/bus/pci/devices/*; do
+    [ -r "$dev/vendor" ] || continue
+    if [ "$(cat "$dev/vendor")" = "0x10de" ]; then
+        gpus="$gpus$(basename "$dev") $(cat "$dev/device" 2>/dev/null) $(cat "$dev/class" 2>/dev/null)
+"
+    fi
+done
+field pciDevices "$gpus"
+
+# Driver: the loaded kernel module, nvidia-smi, and the user-space library on disk
+file_fact driverProc /proc/driver/nvidia/version
+smi=""
+for candidate in nvidia-smi /usr/bin/nvidia-smi /usr/local/nvidia/bin/nvidia-smi /usr/lib/wsl/lib/nvidia-smi; do
+    if has "$candidate"; then smi=$candidate; break; fi
+done
+if [ -n "$smi" ]; then
+    fact nvidiaSmi "$smi" --query-gpu=index,name,uuid,driver_version,memory.total,compute_cap,mig.mode.current,pci.bus_id --format=csv,noheader,nounits
+else
+    field_null nvidiaSmi
+fi
+libdirs="/usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib /usr/local/nvidia/lib64 /usr/lib/wsl/lib"
+libs=""
+for dir in $libdirs; do
+    for lib in "$dir"/libnvidia-ml.so.* "$dir"/libnvidia-glcore.so.* "$dir"/libnvidia-encode.so.* "$dir"/libnvcuvid.so.* "$dir"/libcuda.so.*; do
+        if [ -e "$lib" ]; then libs="$libs$lib
+"; fi
+    done
+done
+field driverLibraries "$libs"
+present graphicsFiles \
+    /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json \
+    /usr/share/glvnd/egl_vendor.d/10_nvidia.json /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+
+# Installed packages: the toolkit's four, and driver packages
+toolkit="nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1"
+if has dpkg-query; then
+    # shellcheck disable=SC2016,SC2086 # dpkg-query expands ${...} itself; $toolkit splits on purpose
+    fact_any toolkitPackages dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' $toolkit
+    # shellcheck disable=SC2016
+    fact_any driverPackages dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' 'nvidia-driver*' 'nvidia-open*' 'libnvidia-compute*' 'cuda-drivers*'
+elif has rpm; then
+    # shellcheck disable=SC2086
+    fact_any toolkitPackages rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' $toolkit
+    fact_any driverPackages rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' nvidia-driver kmod-nvidia-open-dkms cuda-drivers
+else
+    field_null toolkitPackages
+    field_null driverPackages
+fi
+if has nvidia-ctk; then fact nvidiaCtkVersion nvidia-ctk --version; else field_null nvidiaCtkVersion; fi
+
+# Container runtimes
+if has docker; then
+    field dockerPath "$(command -v docker)"
+    fact dockerClient docker --version
+    fact dockerServer docker version --format '{{.Server.Version}}'
+    fact dockerInfo docker info --format '{{.OperatingSystem}}|{{json .SecurityOptions}}|{{json .Runtimes}}|{{.CgroupDriver}}'
+else
+    field_null dockerPath
+fi
+if has snap; then fact snapDocker snap list docker; else field_null snapDocker; fi
+if has containerd; then fact containerdVersion containerd --version; else field_null containerdVersion; fi
+if [ -r /etc/containerd/config.toml ]; then
+    field containerdConfigVersion "$(sed -n 's/^[[:space:]]*version[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' /etc/containerd/config.toml | head -n 1)"
+else
+    field_null containerdConfigVersion
+fi
+if has crio; then fact crioVersion crio --version; else field_null crioVersion; fi
+if has podman; then fact podmanVersion podman --version; else field_null podmanVersion; fi
+present cdiSpecs /etc/cdi/nvidia.yaml /etc/cdi/nvidia.json /var/run/cdi/nvidia.yaml /var/run/cdi/nvidia.json
+printf '\n}\n'
