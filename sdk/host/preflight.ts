@@ -1,0 +1,125 @@
+import { atLeast } from "../versions";
+import { HostFacts } from "./hostFacts";
+
+/** NVIDIA's requirements (Container Toolkit install guide). */
+export const MINIMUM_DOCKER = "18.09";
+export const MINIMUM_DRIVER = "418.81.07";
+
+/** Distributions NVIDIA publishes Container Toolkit packages for, by os-release ID. */
+export const SUPPORTED_DISTROS: Readonly<Record<string, string[]>> = {
+    ubuntu: ["20.04", "22.04", "24.04", "26.04"],
+    debian: ["11", "12", "13"],
+    rhel: ["8", "9", "10"],
+    rocky: ["8", "9", "10"],
+    almalinux: ["8", "9", "10"],
+    centos: ["8", "9", "10"],
+    ol: ["8", "9"],
+    fedora: [],
+    amzn: ["2", "2023"],
+    sles: ["15"],
+    "opensuse-leap": ["15"],
+};
+
+export type Severity = "error" | "warning" | "info";
+
+/** One preflight result: what is wrong and what to do. An `error` stops the node's plan. */
+export interface Finding {
+    /** Stable id, e.g. `docker-too-old`. */
+    id: string;
+    severity: Severity;
+    message: string;
+    fix: string;
+}
+
+/** What the node is asked to do, as far as preflight needs it. */
+export interface PreflightIntent {
+    /** A driver install is planned (not skipped by the user). */
+    installDriver: boolean;
+    /** The driver comes as signed precompiled modules (Ubuntu `linux-modules-nvidia-*`), not built by DKMS. */
+    signedDriverModules?: boolean;
+    /** Runtimes that will be configured. */
+    runtimes: string[];
+}
+
+/** Pure checks of host facts against NVIDIA's support matrix and the known user pains. */
+export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] {
+    const findings: Finding[] = [];
+    const add = (id: string, severity: Severity, message: string, fix: string) => findings.push({ id, severity, message, fix });
+
+    const distro = distroSupport(facts);
+    if (distro === "unsupported") {
+        add("unsupported-distro", "error", `${facts.os.prettyName || facts.os.id || "this OS"} is not a distribution NVIDIA publishes Container Toolkit packages for`,
+            `use one of: ${Object.keys(SUPPORTED_DISTROS).join(", ")} (or WSL2)`);
+    } else if (distro === "untested-version") {
+        add("untested-distro-version", "warning", `${facts.os.id} ${facts.os.versionId} is not in NVIDIA's tested versions (${SUPPORTED_DISTROS[facts.os.id]?.join(", ")})`,
+            "expect the toolkit to work, but pin versions and check the result");
+    }
+    if (facts.packageManager === undefined) {
+        add("no-package-manager", "error", "no apt-get, dnf or zypper found", "install the toolkit packages by hand, or use a supported distribution");
+    }
+
+    const docker = facts.docker;
+    if (docker?.snap && intent.runtimes.includes("docker")) {
+        add("snap-docker", "error", "Docker is installed as a snap: its daemon.json lives in /var/snap/docker/current/config/ and the snap cannot use the NVIDIA runtime installed on the host",
+            "remove the snap (`snap remove docker`) and install Docker from your distribution or Docker's apt/dnf repository");
+    }
+    if (docker?.desktop) {
+        add("docker-desktop", "error", "this Docker is Docker Desktop, whose daemon runs in its own VM", "configure GPU support in Docker Desktop (WSL2 backend), or use Docker Engine on the host");
+    }
+    const dockerVersion = docker?.serverVersion ?? docker?.clientVersion;
+    if (dockerVersion !== undefined && intent.runtimes.includes("docker") && !atLeast(dockerVersion, MINIMUM_DOCKER)) {
+        add("docker-too-old", "error", `Docker ${dockerVersion} is older than ${MINIMUM_DOCKER}, the oldest NVIDIA supports`, `upgrade Docker to ${MINIMUM_DOCKER} or newer`);
+    }
+
+    const driver = facts.driver.loadedVersion ?? facts.gpus[0]?.driverVersion;
+    if (driver !== undefined && !atLeast(driver, MINIMUM_DRIVER)) {
+        add("driver-too-old", "error", `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+            "install a newer driver branch (set driver.branch, e.g. 580)");
+    }
+    if (facts.driver.loadedVersion && facts.driver.libraryVersion && facts.driver.loadedVersion !== facts.driver.libraryVersion) {
+        add("driver-library-mismatch", "warning", `the loaded driver is ${facts.driver.loadedVersion} but the library on disk is ${facts.driver.libraryVersion} ("Driver/library version mismatch")`,
+            "reboot the host so the new kernel module loads; keep nvidia-* out of unattended upgrades");
+    }
+
+    if (intent.installDriver) {
+        if (facts.wsl2) {
+            add("wsl2-driver", "info", "WSL2 host: the driver install is skipped, because the driver lives on the Windows host",
+                "install or update the NVIDIA driver on Windows; nothing to do in the Linux distribution");
+        } else {
+            if (facts.pciDevices.length === 0 && facts.gpus.length === 0) {
+                add("no-gpu", "warning", "no NVIDIA PCI device (vendor 0x10de) was found, yet a driver install is asked for",
+                    "check that the GPU is attached (lspci), or set driver.skip for hosts without GPUs");
+            }
+            if (facts.secureBoot === "enabled" && !intent.signedDriverModules) {
+                add("secure-boot-unsigned", "error", "Secure Boot is on, and a DKMS-built driver module is unsigned: it would fail to load (\"Key was rejected by service\")",
+                    "use Ubuntu's signed precompiled modules (driver.source = distro on Ubuntu), or enrol a MOK key and sign DKMS modules, or turn Secure Boot off");
+            }
+            if (!facts.kernelHeaders && !intent.signedDriverModules) {
+                add("kernel-headers-missing", "warning", `no headers for the running kernel ${facts.kernel}: DKMS cannot build the driver module`,
+                    `the driver plan installs linux-headers-${facts.kernel} (or kernel-devel); check that your repositories carry it`);
+            }
+        }
+    }
+
+    const toolkitVersions = new Set(Object.values(facts.toolkitPackages));
+    if (toolkitVersions.size > 1) {
+        add("toolkit-mixed-versions", "error", `the toolkit packages are at different versions: ${Object.entries(facts.toolkitPackages).map(([p, v]) => `${p} ${v}`).join(", ")}`,
+            "pin all four packages to one version (toolkit.version); the plan installs them together");
+    }
+    return findings;
+}
+
+function distroSupport(facts: HostFacts): "supported" | "untested-version" | "unsupported" {
+    if (facts.wsl2) return "supported";
+    const versions = SUPPORTED_DISTROS[facts.os.id];
+    if (versions === undefined) {
+        return facts.os.idLike.some((like) => ["debian", "ubuntu", "rhel", "fedora", "suse"].includes(like)) ? "untested-version" : "unsupported";
+    }
+    const major = facts.os.versionId.split(".")[0];
+    if (versions.length === 0 || versions.includes(facts.os.versionId) || versions.includes(major)) return "supported";
+    return "untested-version";
+}
+
+export function errorsOf(findings: Finding[]): Finding[] {
+    return findings.filter((f) => f.severity === "error");
+}

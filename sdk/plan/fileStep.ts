@@ -1,0 +1,113 @@
+import { createHash } from "node:crypto";
+import { RenderResult } from "../render/renderResult";
+import { ShellFragment, heredoc, lines, script, sh } from "../shell/shellScript";
+import { PlanStep } from "./planStep";
+
+/** Where the original of every touched file is kept, for byte-exact restore on delete. */
+export const BACKUP_ROOT = "/var/lib/pulumi-nvidia-gpu/backup";
+
+export function sha256(text: string): string {
+    return createHash("sha256").update(text, "utf8").digest("hex");
+}
+
+/** The checksum guard's value for a file that did not exist when it was read. */
+export const ABSENT = "absent";
+
+export interface FileStepOptions {
+    /**
+     * The file's checksum when it was read for the preview (`sha256` of `result.previous`, or
+     * ABSENT). The write is refused if the host's file has changed since. `undefined` turns the
+     * guard off (files this library owns alone, such as drop-ins).
+     */
+    guard?: string;
+    /** A command that checks the new file before it replaces the old one; `"$tmp"` names the new file. */
+    validate?: ShellFragment;
+    /** Mode for a new file. Default 0644; an existing file keeps its mode and owner. */
+    mode?: string;
+    /** The file belongs to this user (rootless Docker): created with that owner, and run without root. */
+    owner?: string;
+}
+
+/**
+ * A step that writes one rendered file atomically: checksum guard, first-time backup of the
+ * original, a `.prev` copy for rollback, validation of the new file, then `mv` into place.
+ * Its undo restores the original byte for byte (or removes a file that did not exist).
+ */
+export function fileStep(name: string, description: string, result: RenderResult, options: FileStepOptions = {}): PlanStep {
+    const target = result.path;
+    const backup = backupPath(target, options.owner !== undefined);
+    const content = result.text;
+    const body = lines(
+        sh`target=${target}`,
+        sh`backup=${backup}`,
+        sh`new_sum=${sha256(content)}`,
+        sh`expected=${options.guard ?? "any"}`,
+        sh`if [ -e "$target" ]; then current=$(sha256sum "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
+        sh`if [ "$current" = "$new_sum" ]; then echo "unchanged $target"; exit 0; fi`,
+        sh`if [ "$expected" != any ] && [ "$current" != "$expected" ]; then
+    echo "error: $target changed since it was read for the preview (sha256 $current, expected $expected); nothing was written. Run the preview again to see the new diff." >&2
+    exit 3
+fi`,
+        sh`mkdir -p "$(dirname "$target")" "$(dirname "$backup")"`,
+        sh`if [ ! -e "$backup.orig" ] && [ ! -e "$backup.absent" ]; then
+    if [ -e "$target" ]; then cp -p "$target" "$backup.orig"; else : > "$backup.absent"; fi
+fi`,
+        sh`rm -f "$backup.prev" "$backup.prev-absent"`,
+        sh`if [ -e "$target" ]; then cp -p "$target" "$backup.prev"; else : > "$backup.prev-absent"; fi`,
+        sh`tmp=$(mktemp "$target.nvidia-gpu.XXXXXX")`,
+        sh`trap 'rm -f "$tmp"' EXIT`,
+        sh`cat > "$tmp" ${heredoc(content, name)}`,
+        content.endsWith("\n") ? sh`:` : sh`truncate -s -1 "$tmp"`,
+        sh`if [ -e "$target" ]; then chmod "$(stat -c %a "$target")" "$tmp"; chown "$(stat -c %u:%g "$target")" "$tmp"; else chmod ${options.mode ?? "0644"} "$tmp"; fi`,
+        options.validate
+            ? sh`if ! validation=$(${options.validate} 2>&1); then
+    echo "error: the new $target is not valid, so it was not written: $validation" >&2
+    exit 4
+fi`
+            : sh`:`,
+        sh`mv -f "$tmp" "$target"`,
+        sh`trap - EXIT`,
+        sh`echo "changed $target"`,
+    );
+    return {
+        name,
+        description,
+        script: script(body),
+        undoScript: restoreScript(target, backup),
+        changes: [target],
+        root: options.owner === undefined,
+        files: [result],
+    };
+}
+
+/** Restores the original file byte for byte from its backup, or removes a file we created. */
+export function restoreScript(target: string, backup: string): string {
+    return script(
+        sh`target=${target}`,
+        sh`backup=${backup}`,
+        sh`if [ -e "$backup.orig" ]; then
+    tmp=$(mktemp "$target.nvidia-gpu.XXXXXX")
+    cp -p "$backup.orig" "$tmp" && mv -f "$tmp" "$target"
+    echo "restored $target"
+elif [ -e "$backup.absent" ]; then
+    rm -f "$target"
+    echo "removed $target"
+fi`,
+        sh`rm -f "$backup.orig" "$backup.absent" "$backup.prev" "$backup.prev-absent"`,
+    );
+}
+
+/**
+ * Where a file's backups live: under BACKUP_ROOT for root-owned files, beside the file for a user's
+ * own (rootless Docker), which the user can write without root.
+ */
+export function backupPath(target: string, userOwned: boolean): string {
+    if (!userOwned) return `${BACKUP_ROOT}${target}`;
+    return `${target.replace(/\/[^/]*$/, "")}/.nvidia-gpu-backup/${target.replace(/^.*\//, "")}`;
+}
+
+/** Shell that puts back the version a file had before the last write (used when a daemon fails to restart). */
+export function rollbackFragment(target: string, userOwned = false): ShellFragment {
+    const backup = backupPath(target, userOwned);
+    return sh`if [ -e ${backup + ".prev"} ]; then cp -p ${backup + ".prev"} ${target}; elif [ -e ${backup + ".prev-absent"} ]; then rm -f ${target}; fi`;
+}

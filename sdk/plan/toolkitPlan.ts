@@ -1,0 +1,197 @@
+import { PackageManager } from "../host/hostFacts";
+import { renderResult } from "../render/renderResult";
+import { PREAMBLE } from "../shell/preamble";
+import { ShellFragment, lines, script, sh } from "../shell/shellScript";
+import { validate, validateChoice } from "../validate";
+import { fileStep } from "./fileStep";
+import { PlanStep } from "./planStep";
+
+/** The four packages NVIDIA's install guide pins to one version; they require each other's exact version. */
+export const TOOLKIT_PACKAGES = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"] as const;
+
+export const NVIDIA_REPO_URL = "https://nvidia.github.io/libnvidia-container";
+/** Fingerprint of NVIDIA's libnvidia-container signing key (`NVIDIA CORPORATION (Open Source Projects)`). */
+export const NVIDIA_KEY_FINGERPRINT = "C95B321B61E88C1809C4F759DDCAE044F796ECB0";
+export const APT_KEYRING = "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg";
+export const RPM_KEY = "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit";
+export const APT_LIST = "/etc/apt/sources.list.d/nvidia-container-toolkit.list";
+export const DNF_REPO = "/etc/yum.repos.d/nvidia-container-toolkit.repo";
+export const ZYPPER_REPO = "/etc/zypp/repos.d/nvidia-container-toolkit.repo";
+/** Lists from older install guides that conflict with ours (`Conflicting values set for option Signed-By`). */
+const LEGACY_APT_LISTS = ["/etc/apt/sources.list.d/nvidia-docker.list", "/etc/apt/sources.list.d/libnvidia-container.list"];
+
+/** What to install; every field is validated before any script exists. */
+export interface ToolkitSpec {
+    /** Exact package version for all four packages, e.g. `1.20.0-1`. */
+    version: string;
+    /** apt, dnf or zypper (yum hosts use the dnf plan). */
+    packageManager: PackageManager;
+    /** Also enable NVIDIA's experimental channel. Default false. */
+    experimental?: boolean;
+    /** Base URL of the repository, for mirrors and air-gapped setups. Default NVIDIA's. */
+    repoUrl?: string;
+    /** URL of the signing key. Default `<repoUrl>/gpgkey`. */
+    keyUrl?: string;
+    /** Fingerprint the downloaded key must have. Default NVIDIA's. */
+    keyFingerprint?: string;
+}
+
+/** The Container Toolkit plan, step by step as NVIDIA's install guide does it, pinned and idempotent. */
+export function toolkitPlan(spec: ToolkitSpec): PlanStep[] {
+    const version = validate(spec.version, "packageVersion", "toolkit.version");
+    const pm = validateChoice(spec.packageManager === "yum" ? "dnf" : spec.packageManager, ["apt", "dnf", "zypper"] as const, "packageManager");
+    const repoUrl = validate((spec.repoUrl ?? NVIDIA_REPO_URL).replace(/\/+$/, ""), "url", "toolkit.repoUrl");
+    const keyUrl = validate(spec.keyUrl ?? `${repoUrl}/gpgkey`, "url", "toolkit.keyUrl");
+    const fingerprint = validate((spec.keyFingerprint ?? NVIDIA_KEY_FINGERPRINT).replace(/\s+/g, "").toUpperCase(), "fingerprint", "toolkit.keyFingerprint");
+    const experimental = spec.experimental ?? false;
+
+    return [
+        prerequisitesStep(pm),
+        keyStep(pm, keyUrl, fingerprint),
+        repoStep(pm, repoUrl, experimental),
+        packagesStep(pm, version, repoUrl),
+    ];
+}
+
+function prerequisitesStep(pm: "apt" | "dnf" | "zypper"): PlanStep {
+    const install: Record<typeof pm, ShellFragment> = {
+        apt: sh`wait_for_lock; apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends ca-certificates curl gnupg`,
+        dnf: sh`wait_for_lock; retry 3 dnf install -y -q ca-certificates curl gnupg2`,
+        zypper: sh`wait_for_lock; retry 3 zypper --non-interactive install -y ca-certificates curl gpg2`,
+    };
+    return {
+        name: "toolkit-prerequisites",
+        description: "curl, gnupg and CA certificates for NVIDIA's repository",
+        script: script(PREAMBLE, sh`if command -v curl >/dev/null && command -v gpg >/dev/null; then echo unchanged; exit 0; fi`, install[pm], sh`echo changed`),
+        changes: ["packages: ca-certificates curl gnupg"],
+        root: true,
+    };
+}
+
+/** Downloads the key, refuses it unless its fingerprint is the pinned one, and installs it where the repo definition points. */
+function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: string): PlanStep {
+    const target = pm === "apt" ? APT_KEYRING : RPM_KEY;
+    const install = pm === "apt"
+        ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"`
+        : sh`cp "$work/key.asc" "$work/key.gpg"`;
+    const trust = pm === "apt" ? sh`:` : sh`rpm --import ${target}`;
+    return {
+        name: "toolkit-key",
+        description: `NVIDIA's signing key at ${target}, fingerprint checked against ${fingerprint}`,
+        script: script(
+            PREAMBLE,
+            sh`target=${target}`,
+            sh`key_url=${keyUrl}`,
+            sh`fingerprint=${fingerprint}`,
+            sh`work=$(mktemp -d); trap 'rm -rf "$work"' EXIT`,
+            sh`if ! retry 3 curl -fsSL --connect-timeout 20 -o "$work/key.asc" "$key_url"; then
+    log "error: could not download NVIDIA's signing key from $key_url; check the host's network or set toolkit.keyUrl to a mirror"; exit 10
+fi`,
+            sh`found=$(gpg --batch --show-keys --with-colons "$work/key.asc" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }')`,
+            sh`if [ "$found" != "$fingerprint" ]; then
+    log "error: the key at $key_url has fingerprint \${found:-none}, not the pinned $fingerprint; it was not installed. If NVIDIA rotated its key, check the new fingerprint on NVIDIA's site and set toolkit.keyFingerprint."; exit 11
+fi`,
+            install,
+            sh`if [ -e "$target" ] && cmp -s "$work/key.gpg" "$target"; then echo "unchanged $target"; exit 0; fi`,
+            sh`mkdir -p "$(dirname "$target")"; install -m 0644 "$work/key.gpg" "$target.tmp" && mv -f "$target.tmp" "$target"`,
+            trust,
+            sh`echo "changed $target"`,
+        ),
+        undoScript: script(sh`rm -f ${target}`),
+        changes: [target],
+        root: true,
+    };
+}
+
+function repoStep(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: boolean): PlanStep {
+    const text = repoDefinition(pm, repoUrl, experimental);
+    const path = pm === "apt" ? APT_LIST : pm === "dnf" ? DNF_REPO : ZYPPER_REPO;
+    const step = fileStep("toolkit-repo", `NVIDIA's ${experimental ? "stable and experimental" : "stable"} repository in ${path}`, renderResult(path, undefined, text, [`repository ${repoUrl}${experimental ? " (+ experimental)" : ""}`]));
+    if (pm !== "apt") return step;
+    // Older guides' lists name the same repo with another Signed-By, which makes apt refuse both.
+    const legacy = script(...LEGACY_APT_LISTS.map((list) => sh`if [ -e ${list} ]; then mkdir -p /var/lib/pulumi-nvidia-gpu/backup/legacy && mv -f ${list} /var/lib/pulumi-nvidia-gpu/backup/legacy/; echo "moved aside "${list}; fi`));
+    return { ...step, script: step.script + legacy.replace(/^#!\/bin\/sh\nset -eu\n/, ""), changes: [...step.changes, ...LEGACY_APT_LISTS] };
+}
+
+/** The repository definition, as NVIDIA's `.list` / `.repo` files spell it, pointing at the pinned key. */
+export function repoDefinition(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: boolean): string {
+    if (pm === "apt") {
+        return [
+            `deb [signed-by=${APT_KEYRING}] ${repoUrl}/stable/deb/$(ARCH) /`,
+            `${experimental ? "" : "#"}deb [signed-by=${APT_KEYRING}] ${repoUrl}/experimental/deb/$(ARCH) /`,
+            "",
+        ].join("\n");
+    }
+    const section = (id: string, channel: string, enabled: boolean) => [
+        `[${id}]`,
+        `name=${id}`,
+        `baseurl=${repoUrl}/${channel}/rpm/$basearch`,
+        "repo_gpgcheck=1",
+        "gpgcheck=0",
+        `enabled=${enabled ? 1 : 0}`,
+        `gpgkey=file://${RPM_KEY}`,
+        ...(pm === "dnf" ? ["sslverify=1"] : ["autorefresh=1", "type=rpm-md"]),
+        "",
+    ].join("\n");
+    return `${section("nvidia-container-toolkit", "stable", true)}\n${section("nvidia-container-toolkit-experimental", "experimental", experimental)}`;
+}
+
+/** Installs the four packages at exactly `version`: upgrades and downgrades alike, nothing when already there. */
+function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: string): PlanStep {
+    const pinned = TOOLKIT_PACKAGES.map((p) => (pm === "apt" ? `${p}=${version}` : `${p}-${version}`));
+    const installed = pm === "apt"
+        ? sh`installed_version() { dpkg-query -W -f '\${Version} \${db:Status-Abbrev}' "$1" 2>/dev/null | awk '$2 == "ii" { print $1 }'; }`
+        : sh`installed_version() { rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true; }`;
+    const refreshAndInstall: Record<typeof pm, ShellFragment> = {
+        apt: lines(
+            sh`out=$(apt-get -o DPkg::Lock::Timeout=600 update 2>&1) || true`,
+            sh`printf '%s\\n' "$out" | grep -E '^(E|W|Err):' >&2 || true`,
+            sh`if printf '%s\\n' "$out" | grep -F "$repo_url" | grep -qE 'NO_PUBKEY|EXPKEYSIG|not signed|BADSIG|Signed-By|InRelease.*(Bad|invalid)'; then
+    log "error: apt could not verify NVIDIA's repository $repo_url (see above): the key may be expired or rotated. Refresh it: run again with toolkit.keyFingerprint set to NVIDIA's current key."; exit 20
+fi`,
+            sh`if printf '%s\\n' "$out" | grep -F "$repo_url" | grep -qE '^(E:|Err:)'; then
+    log "error: NVIDIA's repository $repo_url could not be read (see above); check the network or toolkit.repoUrl, then run again"; exit 21
+fi`,
+            sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades --no-install-recommends ${pinned}`,
+        ),
+        dnf: lines(
+            sh`if ! retry 2 dnf -y makecache --repo nvidia-container-toolkit >/dev/null; then
+    log "error: dnf could not read NVIDIA's repository $repo_url; check the network, toolkit.repoUrl or the key"; exit 21
+fi`,
+            sh`action=install; for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); if [ -n "$v" ] && [ "$(printf '%s\\n%s\\n' "$v" "$version" | sort -V | tail -n 1)" != "$version" ]; then action=downgrade; fi; done`,
+            sh`if ! dnf -y "$action" ${pinned}; then
+    log "dnf failed; cleaning its package cache and trying once more"; dnf clean packages; dnf -y "$action" ${pinned}
+fi`,
+        ),
+        zypper: lines(
+            sh`if ! retry 2 zypper --non-interactive --gpg-auto-import-keys refresh nvidia-container-toolkit; then
+    log "error: zypper could not read NVIDIA's repository $repo_url; check the network, toolkit.repoUrl or the key"; exit 21
+fi`,
+            sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage ${pinned}`,
+        ),
+    };
+    const removeAll: Record<typeof pm, ShellFragment> = {
+        apt: sh`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 remove -y -q ${TOOLKIT_PACKAGES}`,
+        dnf: sh`dnf -y remove ${TOOLKIT_PACKAGES}`,
+        zypper: sh`zypper --non-interactive remove -y ${TOOLKIT_PACKAGES}`,
+    };
+    return {
+        name: "toolkit-packages",
+        description: `${TOOLKIT_PACKAGES.join(", ")} at ${version}`,
+        script: script(
+            PREAMBLE,
+            sh`version=${version}`,
+            sh`repo_url=${repoUrl}`,
+            installed,
+            sh`at_version=yes; for p in ${TOOLKIT_PACKAGES}; do [ "$(installed_version "$p")" = "$version" ] || at_version=no; done`,
+            sh`if [ "$at_version" = yes ]; then echo "unchanged: all four toolkit packages at $version"; exit 0; fi`,
+            sh`wait_for_lock`,
+            refreshAndInstall[pm],
+            sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
+            sh`echo "changed: all four toolkit packages at $version"`,
+        ),
+        undoScript: script(PREAMBLE, sh`wait_for_lock`, removeAll[pm]),
+        changes: pinned.map((p) => `package ${p}`),
+        root: true,
+    };
+}
