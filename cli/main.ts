@@ -1,14 +1,18 @@
 import { GpuConfigError } from "../sdk/errors";
 import { renderCommand } from "./renderCommand";
+import { scriptCommand } from "./scriptCommand";
 
 type Command = (args: string[], out: NodeJS.WritableStream) => number | Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
     render: renderCommand,
+    script: scriptCommand,
 };
 
 const USAGE = `usage: gpu-node <command> [flags]
   render docker|containerd|crio|toolkit-config   render a runtime config (flags as nvidia-ctk's)
+  script toolkit --pm apt|dnf|zypper --version V [--experimental] [--repo-url U]
+  script driver --distro ID:VERSION (--branch B | --version V) [--open | --proprietary] [--source distro|cuda-repo]
 `;
 
 /**

@@ -18,6 +18,8 @@ export interface PlanStep {
     changes: string[];
     /** Runs as root (through sudo for a non-root SSH user). */
     root: boolean;
+    /** Runs as this user instead (rootless Docker's owner). */
+    runAs?: string;
     /** The step leaves the host needing a reboot (a driver module that changed). */
     rebootRequired?: boolean;
     /** Files the step writes, with their exact new bytes, so previews can show them. */

@@ -1,0 +1,127 @@
+import { GpuConfigError } from "../errors";
+import { HostFacts } from "../host/hostFacts";
+import { Finding, preflight } from "../host/preflight";
+import { LiveFiles } from "../host/snapshot";
+import { CONTAINERD_CONFIG, renderContainerdConfig } from "../render/containerdConfig";
+import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
+import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
+import { RenderResult } from "../render/renderResult";
+import { TOOLKIT_CONFIG, ToolkitSetting, renderToolkitConfig } from "../render/toolkitConfig";
+import { sh } from "../shell/shellScript";
+import { validate, validateChoice } from "../validate";
+import { DriverSpec, driverPlan } from "./driverPlan";
+import { ABSENT, fileStep, sha256 } from "./fileStep";
+import { NodePlan, PlanStep } from "./planStep";
+import { cdiSpecStep, restartStep, rootlessRestartStep, toolkitConfigOnHostStep, verifyRuntimesStep } from "./runtimeSteps";
+import { ToolkitSpec, toolkitPlan } from "./toolkitPlan";
+
+/** The container runtimes a node can be set up for. `cdi` only writes the CDI spec (Podman, CDI-native runtimes). */
+export const RUNTIMES = ["docker", "docker-rootless", "containerd", "crio", "cdi"] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+/** Everything a GPU node should end up with. */
+export interface NodeSpec {
+    runtime: Runtime;
+    /** Owner of the rootless Docker daemon; required for `docker-rootless`. */
+    rootlessUser?: string;
+    /** Home of `rootlessUser`. Default `/home/<user>`. */
+    rootlessHome?: string;
+    runtimeName?: string;
+    setAsDefault?: boolean;
+    enableCdi?: boolean;
+    toolkit: Omit<ToolkitSpec, "packageManager">;
+    /** The driver to install; `undefined` keeps whatever driver the host has. */
+    driver?: Omit<DriverSpec, "distro" | "arch">;
+}
+
+export interface PlannedNode {
+    plan: NodePlan;
+    findings: Finding[];
+    /** The files the plan writes, by path, with their diffs' before and after. */
+    files: RenderResult[];
+}
+
+/**
+ * The node's ordered plan from its facts and live files: driver → toolkit → toolkit config →
+ * runtime configs → restarts → CDI spec → verify. Pure: the same inputs give the same plan.
+ * Throws a GpuConfigError listing every preflight error.
+ */
+export function nodePlan(facts: HostFacts, spec: NodeSpec, live: LiveFiles, containerdDump?: string): PlannedNode {
+    const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
+    const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
+    const installDriver = spec.driver !== undefined && !facts.wsl2;
+    const findings = preflight(facts, {
+        installDriver: spec.driver !== undefined,
+        signedDriverModules: facts.os.id === "ubuntu" && (spec.driver?.source ?? "distro") === "distro",
+        runtimes: [runtime.startsWith("docker") ? "docker" : runtime],
+    });
+    const errors = findings.filter((f) => f.severity === "error");
+    if (errors.length > 0) {
+        throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
+    }
+    if (facts.packageManager === undefined) throw new GpuConfigError("packageManager", "unknown", "use apt, dnf or zypper");
+
+    const steps: PlanStep[] = [];
+    if (installDriver) steps.push(...driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }));
+    steps.push(...toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }));
+
+    const settings: ToolkitSetting[] = runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
+    if (settings.length > 0) steps.push(toolkitConfigStep(live, settings));
+
+    const common = { runtimeName, setAsDefault: spec.setAsDefault ?? false, enableCdi: spec.enableCdi ?? false };
+    const files: RenderResult[] = [];
+    switch (runtime) {
+        case "docker": {
+            const result = renderDockerConfig(live[DOCKER_DAEMON_JSON], common);
+            steps.push(guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, live), restartStep("docker", [result]));
+            files.push(result);
+            break;
+        }
+        case "docker-rootless": {
+            const user = validate(spec.rootlessUser ?? "", "name", "rootlessUser");
+            const home = validate(spec.rootlessHome ?? `/home/${user}`, "absolutePath", "rootlessHome");
+            const path = `${home}/.config/docker/daemon.json`;
+            const result = renderDockerConfig(live[path], { ...common, path });
+            steps.push({ ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, live, user), runAs: user },
+                { ...rootlessRestartStep(user, result), runAs: user });
+            files.push(result);
+            break;
+        }
+        case "containerd": {
+            const result = renderContainerdConfig(live[CONTAINERD_CONFIG], { ...common, effectiveConfig: containerdDump });
+            steps.push(guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, live),
+                guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, live),
+                restartStep("containerd", [result.topLevel, result.dropIn]));
+            files.push(result.topLevel, result.dropIn);
+            break;
+        }
+        case "crio": {
+            const result = renderCrioConfig(live[CRIO_CONFIG], common);
+            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, live), restartStep("crio", [result]));
+            files.push(result);
+            break;
+        }
+        case "cdi":
+            break;
+    }
+    if (runtime === "cdi" || common.enableCdi || runtime === "docker-rootless") steps.push(cdiSpecStep());
+    if (runtime === "docker" || runtime === "containerd" || runtime === "crio") steps.push(verifyRuntimesStep([runtime], runtimeName));
+    return { plan: { steps }, findings, files };
+}
+
+/** A file step whose write is refused if the host's file changed since it was read. */
+function guardedFileStep(name: string, description: string, result: RenderResult, live: LiveFiles, owner?: string): PlanStep {
+    const guard = result.path in live ? (live[result.path] === undefined ? ABSENT : sha256(live[result.path]!)) : undefined;
+    return fileStep(name, description, result, { guard, owner, validate: result.path.endsWith(".json") ? JSON_CHECK : undefined });
+}
+
+/** A second opinion on JSON where python3 exists; dockerd validates again before its restart. */
+const JSON_CHECK = sh`if command -v python3 >/dev/null 2>&1; then python3 -m json.tool "$tmp" >/dev/null; fi`;
+
+/** The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package created it. */
+function toolkitConfigStep(live: LiveFiles, settings: ToolkitSetting[]): PlanStep {
+    const current = live[TOOLKIT_CONFIG];
+    if (current === undefined) return toolkitConfigOnHostStep(settings);
+    const result = renderToolkitConfig(current, settings);
+    return guardedFileStep("toolkit-config", `toolkit config: ${settings.map((s) => s.key).join(", ")}`, result, live);
+}

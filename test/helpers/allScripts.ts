@@ -1,0 +1,27 @@
+import { parseHostFacts } from "../../sdk/host/hostFacts";
+import { driverPlan } from "../../sdk/plan/driverPlan";
+import { nodePlan } from "../../sdk/plan/nodePlan";
+import { PlanStep } from "../../sdk/plan/planStep";
+import { toolkitPlan } from "../../sdk/plan/toolkitPlan";
+import { probeFixture } from "../unit/host/hostFacts.test";
+
+/** Every kind of plan this library generates, for apt, dnf and zypper, so shellcheck can read them all. */
+export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
+    const out: Array<{ label: string; step: PlanStep }> = [];
+    const add = (label: string, steps: PlanStep[]) => steps.forEach((step) => out.push({ label: `${label}/${step.name}`, step }));
+    for (const pm of ["apt", "dnf", "zypper"] as const) {
+        for (const experimental of [false, true]) add(`toolkit-${pm}${experimental ? "-experimental" : ""}`, toolkitPlan({ version: "1.19.0-1", packageManager: pm, experimental }));
+    }
+    const drivers: Array<[string, string, object]> = [
+        ["ubuntu", "24.04", { branch: "580" }], ["ubuntu", "24.04", { version: "580.95.05" }], ["ubuntu", "22.04", { branch: "590", source: "cuda-repo" }],
+        ["debian", "12", { version: "535.216.01", source: "distro" }], ["debian", "12", { branch: "580" }],
+        ["rocky", "9", { branch: "580", kernelModules: "proprietary" }], ["rhel", "9", { version: "580.95.05" }], ["sles", "15.6", { branch: "580" }],
+    ];
+    for (const [id, versionId, spec] of drivers) add(`driver-${id}${versionId}`, driverPlan({ distro: { id, versionId }, ...spec }));
+    const facts = parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
+    for (const runtime of ["docker", "docker-rootless", "containerd", "crio", "cdi"] as const) {
+        const live = { "/etc/docker/daemon.json": '{"bridge": "none"}\n', "/etc/containerd/config.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined };
+        add(`node-${runtime}`, nodePlan(facts, { runtime, rootlessUser: "alice", toolkit: { version: "1.20.0-1" }, driver: { branch: "580" }, enableCdi: true }, live).plan.steps);
+    }
+    return out;
+}
