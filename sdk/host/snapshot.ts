@@ -1,15 +1,27 @@
 import { GpuConfigError } from "../errors";
 import { lines, script, sh } from "../shell/shellScript";
+import { backupPath } from "../plan/fileStep";
 import { HostFacts, parseHostFacts } from "./hostFacts";
 import { PROBE_SCRIPT } from "./probeScript";
 
 /** Current text of host files by path; `undefined` for a file that does not exist. */
 export type LiveFiles = Record<string, string | undefined>;
 
+/** A host file a plan may edit; a user's own file keeps its backups beside it. */
+export interface WatchedFile {
+    path: string;
+    userOwned?: boolean;
+}
+
 /** What one read-only SSH session learns about a host: its facts and the files a plan edits. */
 export interface HostSnapshot {
     facts: HostFacts;
     files: LiveFiles;
+    /**
+     * For files this library wrote before: their text before that write (`undefined` if they did not
+     * exist). It lets an applied plan recompute the same checksum guard, so a re-run shows no change.
+     */
+    priorWrites: LiveFiles;
     /** `containerd config dump`, the effective config, where containerd is installed. */
     containerdDump: string | undefined;
 }
@@ -17,10 +29,14 @@ export interface HostSnapshot {
 const FILES_MARKER = "--- pulumi-nvidia-gpu files ---";
 
 /** The probe followed by the files, base64-encoded, in one script: one SSH session per host. */
-export function snapshotScript(paths: string[]): string {
-    const reads = paths.map((p) => {
+export function snapshotScript(files: WatchedFile[]): string {
+    const reads = files.map(({ path: p, userOwned }) => {
         if (!p.startsWith("/")) throw new GpuConfigError("snapshot path", `${JSON.stringify(p)} is not absolute`, "use an absolute path");
-        return sh`if [ -r ${p} ]; then printf 'file %s %s\\n' ${p} "$(base64 -w0 < ${p})"; elif [ -e ${p} ]; then printf 'unreadable %s\\n' ${p}; else printf 'missing %s\\n' ${p}; fi`;
+        const prev = `${backupPath(p, userOwned ?? false)}.prev`;
+        return lines(
+            sh`if [ -r ${p} ]; then printf 'file %s %s\\n' ${p} "$(base64 -w0 < ${p})"; elif [ -e ${p} ]; then printf 'unreadable %s\\n' ${p}; else printf 'missing %s\\n' ${p}; fi`,
+            sh`if [ -r ${prev} ]; then printf 'prior %s %s\\n' ${p} "$(base64 -w0 < ${prev})"; elif [ -e ${prev + "-absent"} ]; then printf 'prior-absent %s\\n' ${p}; fi`,
+        );
     });
     return script(
         // The probe is a trusted file of this library; it runs in its own shell so its `set -u` stays there.
@@ -37,14 +53,17 @@ export function parseSnapshot(output: string, host = "host"): HostSnapshot {
     if (at === -1) throw new GpuConfigError(`snapshot of ${host}`, "has no file section", "run the snapshot script of this library version");
     const facts = parseHostFacts(output.slice(0, at), host);
     const files: LiveFiles = {};
+    const priorWrites: LiveFiles = {};
     let containerdDump: string | undefined;
     for (const line of output.slice(at + FILES_MARKER.length).split("\n")) {
         const [kind, first, second] = line.split(" ");
         if (kind === "file") files[first] = Buffer.from(second ?? "", "base64").toString("utf8");
         else if (kind === "missing") files[first] = undefined;
+        else if (kind === "prior") priorWrites[first] = Buffer.from(second ?? "", "base64").toString("utf8");
+        else if (kind === "prior-absent") priorWrites[first] = undefined;
         else if (kind === "unreadable") {
             throw new GpuConfigError(`${host}:${first}`, "cannot be read by the SSH user", "make it readable, or connect as a user who can read it");
         } else if (kind === "dump" && first) containerdDump = Buffer.from(first, "base64").toString("utf8");
     }
-    return { facts, files, containerdDump };
+    return { facts, files, priorWrites, containerdDump };
 }

@@ -26,6 +26,8 @@ export interface FileStepOptions {
     mode?: string;
     /** The file belongs to this user (rootless Docker): created with that owner, and run without root. */
     owner?: string;
+    /** Run after the undo restored the original, e.g. a restart of the daemon that reads the file. */
+    afterUndo?: ShellFragment;
 }
 
 /**
@@ -53,6 +55,8 @@ fi`,
     if [ -e "$target" ]; then cp -p "$target" "$backup.orig"; else : > "$backup.absent"; fi
 fi`,
         sh`rm -f "$backup.prev" "$backup.prev-absent"`,
+        // .prev keeps what the file was before this write: rollback uses it, and the next preview reads it
+        // to recompute this write's checksum guard, so an applied plan previews as unchanged.
         sh`if [ -e "$target" ]; then cp -p "$target" "$backup.prev"; else : > "$backup.prev-absent"; fi`,
         sh`tmp=$(mktemp "$target.nvidia-gpu.XXXXXX")`,
         sh`trap 'rm -f "$tmp"' EXIT`,
@@ -67,13 +71,14 @@ fi`
             : sh`:`,
         sh`mv -f "$tmp" "$target"`,
         sh`trap - EXIT`,
+        sh`: > "$backup.changed"`,
         sh`echo "changed $target"`,
     );
     return {
         name,
         description,
         script: script(body),
-        undoScript: restoreScript(target, backup),
+        undoScript: restoreScript(target, backup, options.afterUndo),
         changes: [target],
         root: options.owner === undefined,
         files: [result],
@@ -81,7 +86,7 @@ fi`
 }
 
 /** Restores the original file byte for byte from its backup, or removes a file we created. */
-export function restoreScript(target: string, backup: string): string {
+export function restoreScript(target: string, backup: string, after?: ShellFragment): string {
     return script(
         sh`target=${target}`,
         sh`backup=${backup}`,
@@ -93,7 +98,8 @@ elif [ -e "$backup.absent" ]; then
     rm -f "$target"
     echo "removed $target"
 fi`,
-        sh`rm -f "$backup.orig" "$backup.absent" "$backup.prev" "$backup.prev-absent"`,
+        sh`rm -f "$backup.orig" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed"`,
+        after ?? sh`:`,
     );
 }
 

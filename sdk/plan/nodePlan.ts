@@ -1,7 +1,6 @@
 import { GpuConfigError } from "../errors";
-import { HostFacts } from "../host/hostFacts";
 import { Finding, preflight } from "../host/preflight";
-import { LiveFiles } from "../host/snapshot";
+import { HostSnapshot } from "../host/snapshot";
 import { CONTAINERD_CONFIG, renderContainerdConfig } from "../render/containerdConfig";
 import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
@@ -42,11 +41,13 @@ export interface PlannedNode {
 }
 
 /**
- * The node's ordered plan from its facts and live files: driver → toolkit → toolkit config →
+ * The node's ordered plan from a snapshot of the host (facts and live files): driver → toolkit → toolkit config →
  * runtime configs → restarts → CDI spec → verify. Pure: the same inputs give the same plan.
  * Throws a GpuConfigError listing every preflight error.
  */
-export function nodePlan(facts: HostFacts, spec: NodeSpec, live: LiveFiles, containerdDump?: string): PlannedNode {
+export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
+    const { facts, containerdDump } = snapshot;
+    const live = snapshot.files;
     const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
     const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
     const installDriver = spec.driver !== undefined && !facts.wsl2;
@@ -66,14 +67,14 @@ export function nodePlan(facts: HostFacts, spec: NodeSpec, live: LiveFiles, cont
     steps.push(...toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }));
 
     const settings: ToolkitSetting[] = runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
-    if (settings.length > 0) steps.push(toolkitConfigStep(live, settings));
+    if (settings.length > 0) steps.push(toolkitConfigStep(snapshot, settings));
 
     const common = { runtimeName, setAsDefault: spec.setAsDefault ?? false, enableCdi: spec.enableCdi ?? false };
     const files: RenderResult[] = [];
     switch (runtime) {
         case "docker": {
             const result = renderDockerConfig(live[DOCKER_DAEMON_JSON], common);
-            steps.push(guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, live), restartStep("docker", [result]));
+            steps.push(guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, snapshot, "docker"), restartStep("docker", [result]));
             files.push(result);
             break;
         }
@@ -82,22 +83,22 @@ export function nodePlan(facts: HostFacts, spec: NodeSpec, live: LiveFiles, cont
             const home = validate(spec.rootlessHome ?? `/home/${user}`, "absolutePath", "rootlessHome");
             const path = `${home}/.config/docker/daemon.json`;
             const result = renderDockerConfig(live[path], { ...common, path });
-            steps.push({ ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, live, user), runAs: user },
+            steps.push({ ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
                 { ...rootlessRestartStep(user, result), runAs: user });
             files.push(result);
             break;
         }
         case "containerd": {
             const result = renderContainerdConfig(live[CONTAINERD_CONFIG], { ...common, effectiveConfig: containerdDump });
-            steps.push(guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, live),
-                guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, live),
+            steps.push(guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
+                guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, snapshot, "containerd"),
                 restartStep("containerd", [result.topLevel, result.dropIn]));
             files.push(result.topLevel, result.dropIn);
             break;
         }
         case "crio": {
             const result = renderCrioConfig(live[CRIO_CONFIG], common);
-            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, live), restartStep("crio", [result]));
+            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio"), restartStep("crio", [result]));
             files.push(result);
             break;
         }
@@ -110,18 +111,35 @@ export function nodePlan(facts: HostFacts, spec: NodeSpec, live: LiveFiles, cont
 }
 
 /** A file step whose write is refused if the host's file changed since it was read. */
-function guardedFileStep(name: string, description: string, result: RenderResult, live: LiveFiles, owner?: string): PlanStep {
-    const guard = result.path in live ? (live[result.path] === undefined ? ABSENT : sha256(live[result.path]!)) : undefined;
-    return fileStep(name, description, result, { guard, owner, validate: result.path.endsWith(".json") ? JSON_CHECK : undefined });
+function guardedFileStep(name: string, description: string, result: RenderResult, snapshot: HostSnapshot, service?: string, owner?: string): PlanStep {
+    return fileStep(name, description, result, {
+        guard: checksumGuard(result, snapshot),
+        owner,
+        validate: result.path.endsWith(".json") ? JSON_CHECK : undefined,
+        // After a byte-exact restore the daemon must read the original again.
+        afterUndo: service === undefined ? undefined : sh`systemctl restart ${service} || true`,
+    });
+}
+
+/**
+ * The checksum the host's file must still have when the write runs. For a file already as rendered,
+ * it is the one the earlier write was guarded with (read back from its .prev backup), so the step's
+ * inputs stay the same and Pulumi sees nothing to do.
+ */
+function checksumGuard(result: RenderResult, snapshot: HostSnapshot): string | undefined {
+    const sum = (text: string | undefined) => (text === undefined ? ABSENT : sha256(text));
+    if (!(result.path in snapshot.files)) return undefined;
+    if (!result.changed && result.path in snapshot.priorWrites) return sum(snapshot.priorWrites[result.path]);
+    return sum(snapshot.files[result.path]);
 }
 
 /** A second opinion on JSON where python3 exists; dockerd validates again before its restart. */
 const JSON_CHECK = sh`if command -v python3 >/dev/null 2>&1; then python3 -m json.tool "$tmp" >/dev/null; fi`;
 
 /** The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package created it. */
-function toolkitConfigStep(live: LiveFiles, settings: ToolkitSetting[]): PlanStep {
-    const current = live[TOOLKIT_CONFIG];
+function toolkitConfigStep(snapshot: HostSnapshot, settings: ToolkitSetting[]): PlanStep {
+    const current = snapshot.files[TOOLKIT_CONFIG];
     if (current === undefined) return toolkitConfigOnHostStep(settings);
     const result = renderToolkitConfig(current, settings);
-    return guardedFileStep("toolkit-config", `toolkit config: ${settings.map((s) => s.key).join(", ")}`, result, live);
+    return guardedFileStep("toolkit-config", `toolkit config: ${settings.map((s) => s.key).join(", ")}`, result, snapshot);
 }

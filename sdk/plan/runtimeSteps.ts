@@ -53,6 +53,12 @@ export function restartStep(service: "docker" | "containerd" | "crio", files: Re
             sh`stamp=${stamp}`,
             sh`want=${fingerprint}`,
             sh`if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then echo "unchanged: $stamp"; exit 0; fi`,
+            sh`changed=no`,
+            lines(...files.map((f) => sh`[ -e ${backupPath(f.path, false) + ".changed"} ] && changed=yes`)),
+            sh`if [ "$changed" = no ] && [ ! -f "$stamp" ]; then
+    mkdir -p "$(dirname "$stamp")"; printf '%s' "$want" > "$stamp"
+    echo "unchanged: the configuration was already in place; $service not restarted"; exit 0
+fi`,
             sh`rollback() {
     ${lines(...files.map((f) => rollbackFragment(f.path)))}
     ${control.restart} || true
@@ -73,6 +79,7 @@ fi`,
     sleep 1
 done`,
             sh`mkdir -p "$(dirname "$stamp")"; printf '%s' "$want" > "$stamp"`,
+            sh`rm -f ${files.map((f) => backupPath(f.path, false) + ".changed")}`,
             sh`echo "restarted $service"`,
         ),
         changes: [`service ${service} (restart)`],

@@ -21,7 +21,8 @@ export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
     const facts = parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
     for (const runtime of ["docker", "docker-rootless", "containerd", "crio", "cdi"] as const) {
         const live = { "/etc/docker/daemon.json": '{"bridge": "none"}\n', "/etc/containerd/config.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined };
-        add(`node-${runtime}`, nodePlan(facts, { runtime, rootlessUser: "alice", toolkit: { version: "1.20.0-1" }, driver: { branch: "580" }, enableCdi: true }, live).plan.steps);
+        const snapshot = { facts, files: live, priorWrites: {}, containerdDump: undefined };
+        add(`node-${runtime}`, nodePlan(snapshot, { runtime, rootlessUser: "alice", toolkit: { version: "1.20.0-1" }, driver: { branch: "580" }, enableCdi: true }).plan.steps);
     }
     return out;
 }
