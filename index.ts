@@ -14,3 +14,19 @@ export {
 export { renderCrioConfig, CrioConfigOptions, CRIO_DROP_IN } from "./sdk/render/crioConfig";
 export { renderToolkitConfig, parseToolkitSetting, ToolkitSetting, TOOLKIT_CONFIG } from "./sdk/render/toolkitConfig";
 export { unifiedDiff } from "./sdk/unifiedDiff";
+
+// Host facts, preflight and plans
+export { HostFacts, GpuInfo, parseHostFacts } from "./sdk/host/hostFacts";
+export { preflight, Finding, MINIMUM_DOCKER, MINIMUM_DRIVER } from "./sdk/host/preflight";
+export { snapshotScript, parseSnapshot, HostSnapshot } from "./sdk/host/snapshot";
+export { PlanStep, NodePlan } from "./sdk/plan/planStep";
+export { toolkitPlan, ToolkitSpec, TOOLKIT_PACKAGES } from "./sdk/plan/toolkitPlan";
+export { driverPlan, DriverSpec } from "./sdk/plan/driverPlan";
+export { nodePlan, NodeSpec, RUNTIMES } from "./sdk/plan/nodePlan";
+
+// Pulumi components
+export { ContainerRuntime, KernelModules, DriverSource } from "./components/enums";
+export { NodeConnectionArgs } from "./components/connection";
+export { HostReader, SshHostReader } from "./components/hostReader";
+export { GpuComponentOptions } from "./components/planOnHost";
+export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu } from "./components/gpuNode";

@@ -1,0 +1,25 @@
+/** Container runtimes a node can be set up for (string enums, so the args fit a Pulumi package schema). */
+export enum ContainerRuntime {
+    /** Rootful Docker: /etc/docker/daemon.json. */
+    Docker = "docker",
+    /** Rootless Docker of one user: ~/.config/docker/daemon.json, plus `no-cgroups` in the toolkit config. */
+    DockerRootless = "docker-rootless",
+    /** containerd: a drop-in in /etc/containerd/conf.d and an `imports` entry in config.toml. */
+    Containerd = "containerd",
+    /** CRI-O: a drop-in in /etc/crio/crio.conf.d. */
+    Crio = "crio",
+    /** No runtime config: only the CDI spec, for Podman and other CDI-native runtimes. */
+    Cdi = "cdi",
+}
+
+export enum KernelModules {
+    Open = "open",
+    Proprietary = "proprietary",
+}
+
+export enum DriverSource {
+    /** The distribution's packages (Ubuntu's signed precompiled modules, Debian non-free). */
+    Distro = "distro",
+    /** NVIDIA's CUDA repository. */
+    CudaRepo = "cuda-repo",
+}

@@ -1,0 +1,181 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Finding } from "../sdk/host/preflight";
+import { WatchedFile } from "../sdk/host/snapshot";
+import { NodeSpec, nodePlan } from "../sdk/plan/nodePlan";
+import { CONTAINERD_CONFIG } from "../sdk/render/containerdConfig";
+import { CRIO_CONFIG } from "../sdk/render/crioConfig";
+import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
+import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
+import { NodeConnectionArgs, resolveConnection } from "./connection";
+import { ContainerRuntime, DriverSource, KernelModules } from "./enums";
+import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
+
+/** The NVIDIA driver to install. Exactly one of `branch` or `version`. */
+export interface DriverArgs {
+    /** Driver branch, e.g. `580`, kept on its newest release. Mutually exclusive with `version`. */
+    branch?: pulumi.Input<string>;
+    /** Exact driver version, e.g. `580.95.05`. Mutually exclusive with `branch`. */
+    version?: pulumi.Input<string>;
+    /** Kernel modules. Default `open` (required on Blackwell, recommended from Turing on). */
+    kernelModules?: pulumi.Input<KernelModules>;
+    /** Where packages come from. Default `distro` on Ubuntu (signed precompiled modules), `cuda-repo` elsewhere. */
+    source?: pulumi.Input<DriverSource>;
+    /** Ubuntu only: the `-server` (data-centre) flavour. Default true. */
+    server?: pulumi.Input<boolean>;
+    /** Mirror of NVIDIA's CUDA repository, for air-gapped hosts. */
+    cudaRepoUrl?: pulumi.Input<string>;
+    /** Package names to install instead of the defaults. */
+    packages?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** The NVIDIA Container Toolkit to install: four packages pinned to one version. */
+export interface ToolkitArgs {
+    /** Version of all four packages, with the package release. Default `1.20.0-1`. */
+    version?: pulumi.Input<string>;
+    /** Also enable NVIDIA's experimental channel. Default false. */
+    experimental?: pulumi.Input<boolean>;
+    /** Repository base URL, for mirrors and air-gapped setups. Default `https://nvidia.github.io/libnvidia-container`. */
+    repoUrl?: pulumi.Input<string>;
+    /** Signing key URL. Default `<repoUrl>/gpgkey`. */
+    keyUrl?: pulumi.Input<string>;
+    /** Fingerprint the key must have. Default NVIDIA's (`C95B321B61E88C1809C4F759DDCAE044F796ECB0`). */
+    keyFingerprint?: pulumi.Input<string>;
+}
+
+export interface GpuNodeArgs {
+    /** How to reach the host over SSH. */
+    connection: NodeConnectionArgs;
+    /** The container runtime to set up. Default `docker`. */
+    runtime?: pulumi.Input<ContainerRuntime>;
+    /** The driver to install. Default: none — the host's driver is kept (and checked). Skipped on WSL2, where the driver lives on Windows. */
+    driver?: DriverArgs;
+    /** The Container Toolkit. Default: version 1.20.0-1 from NVIDIA's stable repository. */
+    toolkit?: ToolkitArgs;
+    /** Owner of the rootless Docker daemon. Required for `docker-rootless`. */
+    rootlessUser?: pulumi.Input<string>;
+    /** Home folder of `rootlessUser`. Default `/home/<rootlessUser>`. */
+    rootlessHome?: pulumi.Input<string>;
+    /** Name of the runtime entry. Default `nvidia`. */
+    runtimeName?: pulumi.Input<string>;
+    /** Make the nvidia runtime the default runtime. Default false. */
+    setAsDefault?: pulumi.Input<boolean>;
+    /** Enable CDI in the runtime (Docker `features.cdi`, containerd `enable_cdi`) and write the CDI spec. Default false. */
+    enableCdi?: pulumi.Input<boolean>;
+}
+
+/** One GPU of the node. */
+export interface NodeGpu {
+    index: number;
+    name: string;
+    uuid: string;
+    memoryMiB: number;
+}
+
+export const DEFAULT_TOOLKIT_VERSION = "1.20.0-1";
+
+/**
+ * A Linux host turned into a working NVIDIA GPU container host: probe → preflight → driver → toolkit →
+ * runtime configs → verify, each step a `remote.Command`. `new GpuNode("gpu-1", { connection })` is a
+ * complete call. Previews show every host file's exact diff against the live file.
+ */
+export class GpuNode extends pulumi.ComponentResource {
+    /** The loaded driver version the host reported, or the pinned one while a reboot is pending. */
+    public readonly driverVersion: pulumi.Output<string | undefined>;
+    /** The toolkit packages' version. */
+    public readonly toolkitVersion: pulumi.Output<string>;
+    /** The runtimes configured. */
+    public readonly runtimes: pulumi.Output<string[]>;
+    /** The GPUs the host has. */
+    public readonly gpus: pulumi.Output<NodeGpu[]>;
+    /** Fully qualified CDI device names (`nvidia.com/gpu=0`, `…=GPU-<uuid>`, `…=all`) once the CDI spec is written. */
+    public readonly cdiDevices: pulumi.Output<string[]>;
+    /** True when driver packages changed but the loaded module did not: the host needs a reboot. */
+    public readonly rebootPending: pulumi.Output<boolean>;
+    /** Preflight warnings and notes (errors stop the plan before anything runs). */
+    public readonly findings: pulumi.Output<Finding[]>;
+    /** The plan's step names, in order. */
+    public readonly steps: pulumi.Output<string[]>;
+    /** `ssh://user@host[:port]`, for `DOCKER_HOST` on a remote Docker client. */
+    public readonly dockerHost: pulumi.Output<string>;
+
+    constructor(name: string, args: GpuNodeArgs, opts?: GpuComponentOptions) {
+        super("nvidia-gpu:index:GpuNode", name, {}, opts);
+        const spec = nodeSpecOf(args);
+        const planned = planOnHost(name, args.connection, spec, watchedFiles, (snapshot, s) => {
+            const node = nodePlan(snapshot, s);
+            return { steps: node.plan.steps, files: node.files, findings: node.findings };
+        }, this, opts);
+
+        const verify = planned.apply((p) => stdoutOf(p, "driver-verify").apply(parseDriverState));
+        this.driverVersion = pulumi.all([planned, verify, spec]).apply(([p, v, s]) => v?.loaded || s.driver?.version || p.snapshot.facts.driver.loadedVersion);
+        this.rebootPending = pulumi.all([planned, verify]).apply(([p, v]) => v ? v.state === "reboot-required" : p.findings?.some((f) => f.id === "driver-library-mismatch") ?? false);
+        this.toolkitVersion = spec.apply((s) => s.toolkit.version);
+        this.runtimes = spec.apply((s) => [s.runtime]);
+        this.gpus = planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB })));
+        this.cdiDevices = planned.apply((p) => stdoutOf(p, "cdi-spec").apply(parseCdiDevices));
+        this.findings = planned.apply((p) => p.findings ?? []);
+        this.steps = planned.apply((p) => p.steps.map((step) => step.name));
+        this.dockerHost = resolveConnection(args.connection).apply((c) => `ssh://${c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`);
+        this.registerOutputs({
+            driverVersion: this.driverVersion,
+            toolkitVersion: this.toolkitVersion,
+            runtimes: this.runtimes,
+            gpus: this.gpus,
+            cdiDevices: this.cdiDevices,
+            rebootPending: this.rebootPending,
+            findings: this.findings,
+            steps: this.steps,
+            dockerHost: this.dockerHost,
+        });
+    }
+}
+
+/** The stdout of one step's command, or "" when the plan has no such step. */
+function stdoutOf(plan: HostPlan, step: string): pulumi.Output<string> {
+    return plan.commands.find((c) => c.step.name === step)?.command.stdout ?? pulumi.output("");
+}
+
+/** `{"loaded":"…","library":"…","state":"ok|reboot-required"}` as printed by the driver-verify step. */
+export function parseDriverState(stdout: string): { loaded: string; library: string; state: string } | undefined {
+    const line = stdout.split("\n").find((l) => l.startsWith('{"loaded"'));
+    return line ? (JSON.parse(line) as { loaded: string; library: string; state: string }) : undefined;
+}
+
+/** The `cdi-device NAME` lines printed by the cdi-spec step. */
+export function parseCdiDevices(stdout: string): string[] {
+    return stdout.split("\n").filter((l) => l.startsWith("cdi-device ")).map((l) => l.slice("cdi-device ".length).trim());
+}
+
+/** The files a plan for this spec may edit, read at preview. */
+export function watchedFiles(spec: NodeSpec): WatchedFile[] {
+    const files: WatchedFile[] = [{ path: TOOLKIT_CONFIG }];
+    if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
+    if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });
+    if (spec.runtime === "crio") files.push({ path: CRIO_CONFIG }, { path: "/etc/crio/crio.conf.d/99-nvidia.toml" });
+    if (spec.runtime === "docker-rootless") {
+        files.push({ path: `${spec.rootlessHome ?? `/home/${spec.rootlessUser}`}/.config/docker/daemon.json`, userOwned: true });
+    }
+    return files;
+}
+
+function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
+    return pulumi.output({
+        runtime: args.runtime ?? ContainerRuntime.Docker,
+        driver: args.driver,
+        toolkit: args.toolkit,
+        rootlessUser: args.rootlessUser,
+        rootlessHome: args.rootlessHome,
+        runtimeName: args.runtimeName,
+        setAsDefault: args.setAsDefault,
+        enableCdi: args.enableCdi,
+    }).apply((a) => ({
+        runtime: a.runtime,
+        driver: a.driver,
+        toolkit: { version: DEFAULT_TOOLKIT_VERSION, ...a.toolkit },
+        rootlessUser: a.rootlessUser,
+        rootlessHome: a.rootlessHome,
+        runtimeName: a.runtimeName,
+        setAsDefault: a.setAsDefault,
+        enableCdi: a.enableCdi,
+    }) as NodeSpec);
+}

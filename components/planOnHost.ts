@@ -1,0 +1,76 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostFacts } from "../sdk/host/hostFacts";
+import { Finding } from "../sdk/host/preflight";
+import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";
+import { SudoMode } from "../sdk/plan/invocation";
+import { PlanStep } from "../sdk/plan/planStep";
+import { RenderResult } from "../sdk/render/renderResult";
+import { unifiedDiff } from "../sdk/unifiedDiff";
+import { NodeConnectionArgs, ResolvedConnection, resolveConnection } from "./connection";
+import { HostReader, SshHostReader } from "./hostReader";
+import { StepCommand, createStepCommands } from "./stepCommands";
+
+/** Options every component of this library takes besides Pulumi's own. */
+export interface GpuComponentOptions extends pulumi.ComponentResourceOptions {
+    /** Reads hosts at preview. Default: a read-only ssh2 session. Tests inject a fake. */
+    hostReader?: HostReader;
+}
+
+/** What a component's sdk function returns for one host. */
+export interface BuiltPlan {
+    steps: PlanStep[];
+    files: RenderResult[];
+    findings?: Finding[];
+}
+
+export interface HostPlan extends BuiltPlan {
+    snapshot: HostSnapshot;
+    commands: StepCommand[];
+}
+
+/**
+ * The one path from a host to its commands: read the host (read-only), build the steps with `build`
+ * (a pure sdk function), report each file's diff against the live file, and create the chained
+ * commands. When the host is not known yet (created in the same program), nothing can be read at
+ * preview: the preview says so, and the plan is computed at apply.
+ */
+export function planOnHost<Spec>(
+    name: string,
+    connection: NodeConnectionArgs,
+    spec: pulumi.Output<Spec>,
+    watched: (spec: Spec) => WatchedFile[],
+    build: (snapshot: HostSnapshot, spec: Spec) => BuiltPlan,
+    parent: pulumi.Resource,
+    options: GpuComponentOptions | undefined,
+): pulumi.Output<HostPlan> {
+    const reader = options?.hostReader ?? new SshHostReader();
+    const resolved = resolveConnection(connection);
+    reportUnknownHost(name, connection.host, parent);
+    return pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
+        const snapshot = await reader.snapshot(conn, watched(s as Spec));
+        const built = build(snapshot, s as Spec);
+        const { steps, files: rendered } = built;
+        for (const file of rendered) {
+            const diff = unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined);
+            pulumi.log.info(diff === "" ? `${name}: ${file.path} is up to date` : `${name}: ${file.path} will change (${file.summary.join("; ")}):\n${diff}`, parent);
+        }
+        const commands = createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent);
+        return { ...built, snapshot, commands };
+    });
+}
+
+/** root needs no sudo; otherwise a given sudo password means sudo asks for it. */
+export function sudoMode(conn: ResolvedConnection, facts: HostFacts): SudoMode {
+    if (conn.user === "root" || facts.user.uid === 0) return "root";
+    return conn.sudoPassword !== undefined ? "password" : "passwordless";
+}
+
+function reportUnknownHost(name: string, host: pulumi.Input<string>, parent: pulumi.Resource): void {
+    if (!pulumi.runtime.isDryRun()) return;
+    const known = (pulumi.output(host) as unknown as { isKnown: Promise<boolean> }).isKnown;
+    void known.then((isKnown) => {
+        if (!isKnown) {
+            pulumi.log.info(`${name}: the host is not known until apply, so its files and scripts will be computed at apply`, parent);
+        }
+    });
+}

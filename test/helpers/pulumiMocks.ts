@@ -1,0 +1,55 @@
+import * as pulumi from "@pulumi/pulumi";
+import { HostReader } from "../../components/hostReader";
+import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
+
+/** Every resource the program registered, as the mocks saw it. */
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: Record<string, any>;
+}
+
+/**
+ * Installs Pulumi's own mocks. Call it before constructing any resource: one created earlier escapes
+ * the mocks and the test would assert nothing. `stdoutFor` gives commands their simulated output.
+ */
+export function installMocks(preview: boolean, stdoutFor: (name: string) => string = () => ""): Recorded[] {
+    const recorded: Recorded[] = [];
+    pulumi.runtime.setMocks({
+        newResource(args: pulumi.runtime.MockResourceArgs) {
+            recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+            const state = { ...args.inputs };
+            if (args.type === "command:remote:Command") Object.assign(state, { stdout: stdoutFor(args.name), stderr: "" });
+            return { id: `${args.name}-id`, state };
+        },
+        call(args: pulumi.runtime.MockCallArgs) {
+            return args.inputs;
+        },
+    }, "project", "stack", preview);
+    return recorded;
+}
+
+/** The value of an output (undefined while unknown in preview). */
+export function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => output.apply((v) => resolve(v)));
+}
+
+export function isSecret(output: pulumi.Output<unknown>): Promise<boolean> {
+    return (output as unknown as { isSecret: Promise<boolean> }).isSecret;
+}
+
+/** Lets pending applies and registrations settle. */
+export function settle(ms = 50): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A host reader that serves a fixed snapshot and records what it was asked for. */
+export class FakeHostReader implements HostReader {
+    readonly asked: WatchedFile[][] = [];
+    constructor(private readonly snapshotToServe: HostSnapshot) {}
+
+    async snapshot(_connection: unknown, files: WatchedFile[]): Promise<HostSnapshot> {
+        this.asked.push(files);
+        return this.snapshotToServe;
+    }
+}
