@@ -30,3 +30,15 @@ export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
 export { GpuComponentOptions } from "./components/planOnHost";
 export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu } from "./components/gpuNode";
+export { NvidiaDriver, NvidiaDriverArgs } from "./components/nvidiaDriver";
+export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerToolkit";
+export {
+    DockerRuntime,
+    DockerRuntimeArgs,
+    ContainerdRuntime,
+    CrioRuntime,
+    RuntimeArgs,
+    CdiSpec,
+    CdiSpecArgs,
+} from "./components/runtimeComponents";
+export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";

@@ -46,8 +46,7 @@ export interface PlannedNode {
  * Throws a GpuConfigError listing every preflight error.
  */
 export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
-    const { facts, containerdDump } = snapshot;
-    const live = snapshot.files;
+    const { facts } = snapshot;
     const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
     const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
     const installDriver = spec.driver !== undefined && !facts.wsl2;
@@ -66,6 +65,25 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     if (installDriver) steps.push(...driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }));
     steps.push(...toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }));
 
+    const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName });
+    steps.push(...runtimePart.steps);
+    return { plan: { steps }, findings, files: runtimePart.files };
+}
+
+/** The runtime part of a spec: what DockerRuntime, ContainerdRuntime, CrioRuntime and CdiSpec configure. */
+export type RuntimeSpec = Pick<NodeSpec, "runtime" | "rootlessUser" | "rootlessHome" | "runtimeName" | "setAsDefault" | "enableCdi">;
+
+/**
+ * The runtime's steps: toolkit config (no-cgroups for rootless), the rendered config files with their
+ * guarded writes, a restart only on change with rollback, the CDI spec where asked, and a check that
+ * the runtime lists the nvidia runtime.
+ */
+export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps: PlanStep[]; files: RenderResult[] } {
+    const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
+    const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
+    const live = snapshot.files;
+    const containerdDump = snapshot.containerdDump;
+    const steps: PlanStep[] = [];
     const settings: ToolkitSetting[] = runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
     if (settings.length > 0) steps.push(toolkitConfigStep(snapshot, settings));
 
@@ -107,7 +125,8 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     }
     if (runtime === "cdi" || common.enableCdi || runtime === "docker-rootless") steps.push(cdiSpecStep());
     if (runtime === "docker" || runtime === "containerd" || runtime === "crio") steps.push(verifyRuntimesStep([runtime], runtimeName));
-    return { plan: { steps }, findings, files };
+    return { steps, files };
+
 }
 
 /** A file step whose write is refused if the host's file changed since it was read. */

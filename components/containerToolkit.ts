@@ -1,0 +1,32 @@
+import * as pulumi from "@pulumi/pulumi";
+import { toolkitPlan } from "../sdk/plan/toolkitPlan";
+import { GpuConfigError } from "../sdk/errors";
+import { NodeConnectionArgs } from "./connection";
+import { ToolkitArgs, DEFAULT_TOOLKIT_VERSION } from "./gpuNode";
+import { GpuComponentOptions, planOnHost } from "./planOnHost";
+
+export interface ContainerToolkitArgs extends ToolkitArgs {
+    /** How to reach the host over SSH. */
+    connection: NodeConnectionArgs;
+}
+
+/** The NVIDIA Container Toolkit: NVIDIA's repository and signing key, and the four packages pinned to one version. */
+export class ContainerToolkit extends pulumi.ComponentResource {
+    /** The version all four packages are at. */
+    public readonly version: pulumi.Output<string>;
+    /** The plan's step names, in order. */
+    public readonly steps: pulumi.Output<string[]>;
+
+    constructor(name: string, args: ContainerToolkitArgs, opts?: GpuComponentOptions) {
+        super("nvidia-gpu:index:ContainerToolkit", name, {}, opts);
+        const spec = pulumi.output({ version: args.version ?? DEFAULT_TOOLKIT_VERSION, experimental: args.experimental, repoUrl: args.repoUrl, keyUrl: args.keyUrl, keyFingerprint: args.keyFingerprint });
+        const planned = planOnHost(name, args.connection, spec, () => [], (snapshot, s) => {
+            const pm = snapshot.facts.packageManager;
+            if (pm === undefined) throw new GpuConfigError("packageManager", `no apt-get, dnf or zypper on ${snapshot.facts.os.prettyName}`, "use a supported distribution");
+            return { steps: toolkitPlan({ ...s, packageManager: pm }), files: [] };
+        }, this, opts);
+        this.version = spec.apply((s) => s.version);
+        this.steps = planned.apply((p) => p.steps.map((step) => step.name));
+        this.registerOutputs({ version: this.version, steps: this.steps });
+    }
+}
