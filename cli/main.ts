@@ -1,17 +1,20 @@
 import { GpuConfigError } from "../sdk/errors";
 import { renderCommand } from "./renderCommand";
 import { scriptCommand } from "./scriptCommand";
+import { checkImageCommand } from "./checkImageCommand";
 
 type Command = (args: string[], out: NodeJS.WritableStream) => number | Promise<number>;
 
 const COMMANDS: Record<string, Command> = {
     render: renderCommand,
     script: scriptCommand,
+    "check-image": checkImageCommand,
 };
 
 const USAGE = `usage: gpu-node <command> [flags]
   render docker|containerd|crio|toolkit-config   render a runtime config (flags as nvidia-ctk's)
   script toolkit --pm apt|dnf|zypper --version V [--experimental] [--repo-url U]
+  check-image IMAGE [--driver VERSION] [--mode exact|minor-version] [--forward-compat] [--require-cuda LABEL]
   script driver --distro ID:VERSION (--branch B | --version V) [--open | --proprietary] [--source distro|cuda-repo]
 `;
 
