@@ -42,3 +42,11 @@ export {
     CdiSpecArgs,
 } from "./components/runtimeComponents";
 export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";
+export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs } from "./components/kubernetesGpuSupport";
+export { GpuWorkload, GpuWorkloadArgs } from "./components/gpuWorkload";
+export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./components/dockerGpuContainer";
+
+// Workload policy
+export { parseCudaImage, checkImageAgainstDriver, parseRequireCuda, CompatibilityMode, CudaImage, CompatibilityVerdict } from "./sdk/cuda/imagePolicy";
+export { driverCapabilities, DRIVER_CAPABILITIES, WORKLOAD_PRESETS } from "./sdk/cuda/driverCapabilities";
+export { SharingStrategy, WorkloadKind, DEVICE_PLUGIN_IMAGE, GPU_NODE_LABEL } from "./sdk/k8s/manifests";

@@ -97,9 +97,12 @@ export class GpuNode extends pulumi.ComponentResource {
     public readonly steps: pulumi.Output<string[]>;
     /** `ssh://user@host[:port]`, for `DOCKER_HOST` on a remote Docker client. */
     public readonly dockerHost: pulumi.Output<string>;
+    /** The connection this node was created with, for workloads that run on it (DockerGpuContainer). */
+    public readonly connection: NodeConnectionArgs;
 
     constructor(name: string, args: GpuNodeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:GpuNode", name, {}, opts);
+        this.connection = args.connection;
         const spec = nodeSpecOf(args);
         const planned = planOnHost(name, args.connection, spec, watchedFiles, (snapshot, s) => {
             const node = nodePlan(snapshot, s);

@@ -1,4 +1,5 @@
 import { parseHostFacts } from "../../sdk/host/hostFacts";
+import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
 import { driverPlan } from "../../sdk/plan/driverPlan";
 import { nodePlan } from "../../sdk/plan/nodePlan";
 import { PlanStep } from "../../sdk/plan/planStep";
@@ -23,6 +24,9 @@ export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
         const live = { "/etc/docker/daemon.json": '{"bridge": "none"}\n', "/etc/containerd/config.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined };
         const snapshot = { facts, files: live, priorWrites: {}, containerdDump: undefined };
         add(`node-${runtime}`, nodePlan(snapshot, { runtime, rootlessUser: "alice", toolkit: { version: "1.20.0-1" }, driver: { branch: "580" }, enableCdi: true }).plan.steps);
+    }
+    for (const mode of ["gpus", "runtime", "cdi"] as const) {
+        add(`container-${mode}`, [dockerContainerStep({ name: "smi", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", mode, devices: ["0", "1"], env: { A: "b c" }, args: ["nvidia-smi"] })]);
     }
     return out;
 }

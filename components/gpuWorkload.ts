@@ -1,0 +1,79 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
+import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
+import { enforceImagePolicy } from "../sdk/cuda/workloadPolicy";
+import { GpuConfigError } from "../sdk/errors";
+import { WorkloadKind, gpuWorkloadManifest } from "../sdk/k8s/manifests";
+
+export interface GpuWorkloadArgs {
+    /** `Deployment` (default) or `Job`. A Job makes `pulumi up` wait for it and fail if it fails. */
+    kind?: pulumi.Input<WorkloadKind>;
+    /** Pinned image. `latest` and untagged references are refused; CUDA images are checked against `nodeDriverVersions`. */
+    image: pulumi.Input<string>;
+    /** GPUs per pod (`nvidia.com/gpu`). Default 1. */
+    gpus?: pulumi.Input<number>;
+    /** Namespace. Default `default`. */
+    namespace?: pulumi.Input<string>;
+    command?: pulumi.Input<pulumi.Input<string>[]>;
+    args?: pulumi.Input<pulumi.Input<string>[]>;
+    env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Deployment replicas. Default 1. */
+    replicas?: pulumi.Input<number>;
+    /** RuntimeClass. Default `nvidia`. */
+    runtimeClassName?: pulumi.Input<string>;
+    /** Nodes it may land on. Default: those labelled by this library. */
+    nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Drivers of the nodes it may land on: GpuNode.driverVersion outputs, or the versions NvidiaDrivers will
+     * install. The image's CUDA must fit every one of them, or the preview fails.
+     */
+    nodeDriverVersions?: pulumi.Input<pulumi.Input<string | undefined>[]>;
+    /** How strictly CUDA is matched. Default `exact` (Table 3); `minor-version` is the weaker floor. */
+    compatibilityMode?: pulumi.Input<CompatibilityMode>;
+    /** The image ships forward-compatibility libraries (data-centre GPUs only). Default false. */
+    forwardCompatible?: pulumi.Input<boolean>;
+    /** The image's NVIDIA_REQUIRE_CUDA label, for images whose tag does not say their CUDA version. */
+    requireCuda?: pulumi.Input<string>;
+    /** Driver capabilities (compute, utility, graphics, video, display, compat32, ngx, or all). Default from `preset`, else compute,utility. */
+    driverCapabilities?: pulumi.Input<pulumi.Input<string>[]>;
+    /** `render`, `video`, `unreal-runtime` or `unreal-dev`: named defaults for the capabilities. */
+    preset?: pulumi.Input<string>;
+}
+
+/** A Deployment or Job on GPU nodes, requesting `nvidia.com/gpu` with the nvidia RuntimeClass, its image checked against the nodes' drivers at preview. */
+export class GpuWorkload extends pulumi.ComponentResource {
+    /** One line per node: the image policy's verdict. */
+    public readonly compatibility: pulumi.Output<string[]>;
+
+    constructor(name: string, args: GpuWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("nvidia-gpu:index:GpuWorkload", name, {}, opts);
+        const checked = pulumi.all([args.image, args.nodeDriverVersions ?? [], args.compatibilityMode, args.forwardCompatible, args.requireCuda]).apply(([image, drivers, mode, forwardCompatible, requireCuda]) =>
+            enforceImagePolicy(image, drivers, { mode, forwardCompatible, requireCuda }));
+        const manifest = pulumi.all([args, checked]).apply(([a]) => {
+            const gpus = a.gpus ?? 1;
+            if (!Number.isInteger(gpus) || gpus < 1) throw new GpuConfigError("gpus", `${gpus} is not a whole number of 1 or more`, "request at least one GPU");
+            return gpuWorkloadManifest({
+                kind: a.kind ?? WorkloadKind.Deployment,
+                name,
+                namespace: a.namespace ?? "default",
+                image: a.image,
+                gpus,
+                command: a.command,
+                args: a.args,
+                env: a.env,
+                replicas: a.replicas,
+                runtimeClassName: a.runtimeClassName,
+                nodeSelector: a.nodeSelector,
+                driverCapabilities: driverCapabilities(a.driverCapabilities, a.preset),
+            });
+        });
+        const kind = pulumi.output(args.kind ?? WorkloadKind.Deployment);
+        kind.apply((k) => {
+            if (k === WorkloadKind.Job) new k8s.batch.v1.Job(name, manifest as any, { parent: this });
+            else new k8s.apps.v1.Deployment(name, manifest as any, { parent: this });
+        });
+        this.compatibility = checked.apply((verdicts) => verdicts.map((v) => v.reason));
+        this.registerOutputs({ compatibility: this.compatibility });
+    }
+}

@@ -1,0 +1,88 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { GPU_NODE_LABEL, SharingStrategy, devicePluginDaemonSet, runtimeClassManifest, sharingConfigMap, validationJobManifest, VALIDATION_IMAGE } from "../sdk/k8s/manifests";
+import { parseCudaImage } from "../sdk/cuda/imagePolicy";
+import { GpuConfigError } from "../sdk/errors";
+
+/** Sharing one GPU between workloads, through the device plugin's config. */
+export interface GpuSharingArgs {
+    /** `time-slicing` or `mps`. */
+    strategy: pulumi.Input<SharingStrategy>;
+    /** Workloads per GPU, 2 or more. */
+    replicas: pulumi.Input<number>;
+    /** Refuse pods asking for more than one shared GPU. Default true. */
+    failRequestsGreaterThanOne?: pulumi.Input<boolean>;
+}
+
+export interface KubernetesGpuSupportArgs {
+    /** Namespace of the device plugin and the validation Job. Default `kube-system`. */
+    namespace?: pulumi.Input<string>;
+    /** Device plugin image, pinned. Default `nvcr.io/nvidia/k8s-device-plugin:v0.20.0`. */
+    devicePluginImage?: pulumi.Input<string>;
+    /** Nodes the plugin runs on. Default: those labelled `nvidia-gpu.pulumi.com/provisioned=true`. */
+    nodeSelector?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Kubernetes node names to give that label (server-side apply patches). */
+    labelNodes?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Optional GPU sharing. */
+    sharing?: GpuSharingArgs;
+    /** Run a Job of `nvidia-smi` in a pinned CUDA base image; `pulumi up` fails if it fails. Default false. */
+    validate?: pulumi.Input<boolean>;
+    /** Image of the validation Job. Default `nvcr.io/nvidia/cuda:13.0.2-base-ubuntu24.04`. */
+    validationImage?: pulumi.Input<string>;
+    /** Also install the GPU Operator (Helm), for clusters that outgrow SSH provisioning. */
+    gpuOperator?: {
+        /** Chart version, pinned. */
+        version: pulumi.Input<string>;
+        /** Let the operator install drivers and the toolkit. Default false: this library's components own them. */
+        manageDriverAndToolkit?: pulumi.Input<boolean>;
+    };
+}
+
+/** The cluster side of GPU support: RuntimeClass `nvidia`, the NVIDIA device plugin, optional sharing, validation and GPU Operator. */
+export class KubernetesGpuSupport extends pulumi.ComponentResource {
+    public readonly runtimeClassName: pulumi.Output<string>;
+
+    constructor(name: string, args: KubernetesGpuSupportArgs = {}, opts?: pulumi.ComponentResourceOptions) {
+        super("nvidia-gpu:index:KubernetesGpuSupport", name, {}, opts);
+        const namespace = args.namespace ?? "kube-system";
+        const parent = { parent: this };
+        const runtimeClass = new k8s.node.v1.RuntimeClass(`${name}-nvidia`, runtimeClassManifest() as k8s.node.v1.RuntimeClassArgs, parent);
+        const labels = pulumi.output(args.labelNodes ?? []).apply((nodes) => nodes.map((node) =>
+            new k8s.core.v1.NodePatch(`${name}-label-${node}`, { metadata: { name: node, labels: { [GPU_NODE_LABEL]: "true" } } }, parent)));
+        const sharing = args.sharing === undefined ? undefined : pulumi.output(args.sharing).apply((s) => {
+            if (s.strategy !== SharingStrategy.None && !(Number.isInteger(s.replicas) && s.replicas >= 2)) {
+                throw new GpuConfigError("sharing.replicas", `${s.replicas} is not a whole number of 2 or more`, "set how many workloads share one GPU, e.g. 4");
+            }
+            return s;
+        });
+        const configMap = sharing === undefined ? undefined : new k8s.core.v1.ConfigMap(`${name}-sharing`,
+            pulumi.all([namespace, sharing]).apply(([ns, s]) => sharingConfigMap(ns, s)) as any, parent);
+        const daemonSet = new k8s.apps.v1.DaemonSet(`${name}-device-plugin`,
+            pulumi.all([namespace, args.devicePluginImage, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
+                if (image !== undefined) parseCudaImage(image, "devicePluginImage"); // refuses latest and untagged
+                return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined });
+            }) as any,
+            { parent: this, dependsOn: [runtimeClass, ...(configMap ? [configMap] : [])] });
+        pulumi.output(args.validate).apply((validate) => {
+            if (!validate) return;
+            // The provider waits for the Job to complete and fails the update if it fails.
+            new k8s.batch.v1.Job(`${name}-validation`, pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE]).apply(([ns, image]) => {
+                parseCudaImage(image, "validationImage");
+                return validationJobManifest(ns, image);
+            }) as any, { parent: this, dependsOn: labels.apply((patches) => [daemonSet, ...patches]) });
+        });
+        if (args.gpuOperator) {
+            const own = pulumi.output(args.gpuOperator.manageDriverAndToolkit ?? false);
+            new k8s.helm.v3.Release(`${name}-gpu-operator`, {
+                chart: "gpu-operator",
+                version: args.gpuOperator.version,
+                repositoryOpts: { repo: "https://helm.ngc.nvidia.com/nvidia" },
+                namespace: "gpu-operator",
+                createNamespace: true,
+                values: own.apply((manage) => ({ driver: { enabled: manage }, toolkit: { enabled: manage }, devicePlugin: { enabled: false } })),
+            }, parent);
+        }
+        this.runtimeClassName = runtimeClass.metadata.name;
+        this.registerOutputs({ runtimeClassName: this.runtimeClassName });
+    }
+}

@@ -1,0 +1,150 @@
+/**
+ * Kubernetes objects for GPU workloads, as plain manifests: pure functions, schema-checked in the
+ * tests with kubernetes-models, and handed to @pulumi/kubernetes by the components.
+ */
+export const DEVICE_PLUGIN_IMAGE = "nvcr.io/nvidia/k8s-device-plugin:v0.20.0";
+/** Nodes provisioned by this library carry this label; the device plugin and workloads select on it. */
+export const GPU_NODE_LABEL = "nvidia-gpu.pulumi.com/provisioned";
+export const VALIDATION_IMAGE = "nvcr.io/nvidia/cuda:13.0.2-base-ubuntu24.04";
+
+type Manifest = Record<string, any>;
+
+export function runtimeClassManifest(name = "nvidia", handler = "nvidia"): Manifest {
+    return { apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", metadata: { name }, handler };
+}
+
+export enum SharingStrategy {
+    None = "none",
+    TimeSlicing = "time-slicing",
+    Mps = "mps",
+}
+
+export interface SharingConfig {
+    strategy: SharingStrategy;
+    /** How many workloads share each GPU. */
+    replicas: number;
+    /** Refuse pods asking for more than one shared GPU (they would not get more compute). Default true. */
+    failRequestsGreaterThanOne?: boolean;
+}
+
+/** The device plugin's config file (`version: v1`, `sharing.timeSlicing` or `sharing.mps`). */
+export function sharingConfigText(config: SharingConfig): string {
+    const key = config.strategy === SharingStrategy.Mps ? "mps" : "timeSlicing";
+    return [
+        "version: v1",
+        "sharing:",
+        `  ${key}:`,
+        ...(config.strategy === SharingStrategy.TimeSlicing ? [`    failRequestsGreaterThanOne: ${config.failRequestsGreaterThanOne ?? true}`] : []),
+        "    resources:",
+        "      - name: nvidia.com/gpu",
+        `        replicas: ${config.replicas}`,
+        "",
+    ].join("\n");
+}
+
+export function sharingConfigMap(namespace: string, config: SharingConfig): Manifest {
+    return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "nvidia-device-plugin-config", namespace }, data: { "config.yaml": sharingConfigText(config) } };
+}
+
+export interface DevicePluginOptions {
+    namespace: string;
+    image?: string;
+    runtimeClassName?: string;
+    nodeSelector?: Record<string, string>;
+    /** Mount the sharing ConfigMap and point the plugin at it. */
+    withSharingConfig?: boolean;
+}
+
+export function devicePluginDaemonSet(o: DevicePluginOptions): Manifest {
+    const labels = { "app.kubernetes.io/name": "nvidia-device-plugin" };
+    const volumes: Manifest[] = [{ name: "device-plugin", hostPath: { path: "/var/lib/kubelet/device-plugins" } }];
+    const mounts: Manifest[] = [{ name: "device-plugin", mountPath: "/var/lib/kubelet/device-plugins" }];
+    const env: Manifest[] = [{ name: "FAIL_ON_INIT_ERROR", value: "false" }];
+    if (o.withSharingConfig) {
+        volumes.push({ name: "config", configMap: { name: "nvidia-device-plugin-config" } });
+        mounts.push({ name: "config", mountPath: "/config", readOnly: true });
+        env.push({ name: "CONFIG_FILE", value: "/config/config.yaml" });
+    }
+    return {
+        apiVersion: "apps/v1",
+        kind: "DaemonSet",
+        metadata: { name: "nvidia-device-plugin", namespace: o.namespace, labels },
+        spec: {
+            selector: { matchLabels: labels },
+            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
+            template: {
+                metadata: { labels },
+                spec: {
+                    runtimeClassName: o.runtimeClassName ?? "nvidia",
+                    priorityClassName: "system-node-critical",
+                    nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
+                    tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+                    containers: [{
+                        name: "nvidia-device-plugin",
+                        image: o.image ?? DEVICE_PLUGIN_IMAGE,
+                        env,
+                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                        volumeMounts: mounts,
+                    }],
+                    volumes,
+                },
+            },
+        },
+    };
+}
+
+export enum WorkloadKind {
+    Deployment = "Deployment",
+    Job = "Job",
+}
+
+export interface WorkloadOptions {
+    kind: WorkloadKind;
+    name: string;
+    namespace: string;
+    image: string;
+    gpus: number;
+    command?: string[];
+    args?: string[];
+    env?: Record<string, string>;
+    replicas?: number;
+    runtimeClassName?: string;
+    nodeSelector?: Record<string, string>;
+    /** Validated driver capabilities, rendered as NVIDIA_DRIVER_CAPABILITIES. */
+    driverCapabilities?: string[];
+    /** Job only: retries before the Job fails. Default 0. */
+    backoffLimit?: number;
+}
+
+/** A Deployment or Job whose container requests `nvidia.com/gpu: N` and runs with the nvidia RuntimeClass. */
+export function gpuWorkloadManifest(o: WorkloadOptions): Manifest {
+    const labels = { "app.kubernetes.io/name": o.name };
+    const env = Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value }));
+    if (o.driverCapabilities) env.push({ name: "NVIDIA_DRIVER_CAPABILITIES", value: o.driverCapabilities.join(",") });
+    const pod = {
+        runtimeClassName: o.runtimeClassName ?? "nvidia",
+        nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
+        tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
+        ...(o.kind === WorkloadKind.Job ? { restartPolicy: "Never" } : {}),
+        containers: [{
+            name: o.name,
+            image: o.image,
+            ...(o.command ? { command: o.command } : {}),
+            ...(o.args ? { args: o.args } : {}),
+            ...(env.length ? { env } : {}),
+            resources: { limits: { "nvidia.com/gpu": o.gpus } },
+        }],
+    };
+    const template = { metadata: { labels }, spec: pod };
+    if (o.kind === WorkloadKind.Job) {
+        return { apiVersion: "batch/v1", kind: "Job", metadata: { name: o.name, namespace: o.namespace, labels }, spec: { backoffLimit: o.backoffLimit ?? 0, template } };
+    }
+    return { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: o.name, namespace: o.namespace, labels }, spec: { replicas: o.replicas ?? 1, selector: { matchLabels: labels }, template } };
+}
+
+/** Modelled on the GPU Operator's plugin validator: `nvidia-smi` in a pinned CUDA base image, on one GPU. */
+export function validationJobManifest(namespace: string, image = VALIDATION_IMAGE, nodeName?: string): Manifest {
+    const job = gpuWorkloadManifest({ kind: WorkloadKind.Job, name: "nvidia-gpu-validation", namespace, image, gpus: 1, command: ["nvidia-smi"], backoffLimit: 2 });
+    if (nodeName) job.spec.template.spec.nodeName = nodeName;
+    return job;
+}
