@@ -28,7 +28,7 @@ export { nodePlan, NodeSpec, RUNTIMES } from "./sdk/plan/nodePlan";
 export { ContainerRuntime, KernelModules, DriverSource } from "./components/enums";
 export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
-export { GpuComponentOptions } from "./components/planOnHost";
+export { GpuComponentOptions, setDefaultHostReader } from "./components/planOnHost";
 export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu } from "./components/gpuNode";
 export { NvidiaDriver, NvidiaDriverArgs } from "./components/nvidiaDriver";
 export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerToolkit";

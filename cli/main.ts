@@ -2,6 +2,7 @@ import { GpuConfigError } from "../sdk/errors";
 import { renderCommand } from "./renderCommand";
 import { scriptCommand } from "./scriptCommand";
 import { checkImageCommand } from "./checkImageCommand";
+import { planCommand } from "./planCommand";
 
 type Command = (args: string[], out: NodeJS.WritableStream) => number | Promise<number>;
 
@@ -9,9 +10,11 @@ const COMMANDS: Record<string, Command> = {
     render: renderCommand,
     script: scriptCommand,
     "check-image": checkImageCommand,
+    plan: planCommand,
 };
 
 const USAGE = `usage: gpu-node <command> [flags]
+  plan [--stack NAME] [--format text|markdown|json] [--out FILE] [--baseline FILE] [--live]
   render docker|containerd|crio|toolkit-config   render a runtime config (flags as nvidia-ctk's)
   script toolkit --pm apt|dnf|zypper --version V [--experimental] [--repo-url U]
   check-image IMAGE [--driver VERSION] [--mode exact|minor-version] [--forward-compat] [--require-cuda LABEL]
@@ -39,6 +42,6 @@ export async function main(argv: string[], out: NodeJS.WritableStream = process.
     } catch (error) {
         const message = error instanceof GpuConfigError || error instanceof Error ? error.message : String(error);
         err.write(`gpu-node ${name}: ${message.split("\n")[0]}\n`);
-        return error instanceof GpuConfigError ? 2 : 1;
+        return 1; // 2 means "changes" for plan, as in terraform plan -detailed-exitcode
     }
 }

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Finding } from "../sdk/host/preflight";
+import { NodePlanData } from "../sdk/report/planReport";
 import { WatchedFile } from "../sdk/host/snapshot";
 import { NodeSpec, nodePlan } from "../sdk/plan/nodePlan";
 import { CONTAINERD_CONFIG } from "../sdk/render/containerdConfig";
@@ -99,6 +100,8 @@ export class GpuNode extends pulumi.ComponentResource {
     public readonly dockerHost: pulumi.Output<string>;
     /** The connection this node was created with, for workloads that run on it (DockerGpuContainer). */
     public readonly connection: NodeConnectionArgs;
+    /** The plan in words: steps, packages, files with their old and new text, restarts. `gpu-node plan` prints it. */
+    public readonly plan: pulumi.Output<NodePlanSummary>;
 
     constructor(name: string, args: GpuNodeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:GpuNode", name, {}, opts);
@@ -118,6 +121,7 @@ export class GpuNode extends pulumi.ComponentResource {
         this.cdiDevices = planned.apply((p) => stdoutOf(p, "cdi-spec").apply(parseCdiDevices));
         this.findings = planned.apply((p) => p.findings ?? []);
         this.steps = planned.apply((p) => p.steps.map((step) => step.name));
+        this.plan = planned.apply((p) => summarisePlan(p));
         this.dockerHost = resolveConnection(args.connection).apply((c) => `ssh://${c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`);
         this.registerOutputs({
             driverVersion: this.driverVersion,
@@ -131,6 +135,19 @@ export class GpuNode extends pulumi.ComponentResource {
             dockerHost: this.dockerHost,
         });
     }
+}
+
+/** What a node's plan does, in data: for previews, `gpu-node plan` and baselines. */
+export type NodePlanSummary = NodePlanData;
+
+export function summarisePlan(plan: Pick<HostPlan, "steps" | "files" | "findings">): NodePlanSummary {
+    return {
+        steps: plan.steps.map((s) => ({ name: s.name, description: s.description, rebootRequired: s.rebootRequired ?? false })),
+        packages: plan.steps.flatMap((s) => s.changes.filter((c) => c.startsWith("package ")).map((c) => c.slice("package ".length))),
+        files: plan.files.map((f) => ({ path: f.path, previous: f.previous, text: f.text, changed: f.changed, summary: f.summary })),
+        restarts: plan.steps.filter((s) => s.name.endsWith("-restart")).map((s) => s.name.replace(/-restart$/, "")),
+        findings: plan.findings ?? [],
+    };
 }
 
 /** The stdout of one step's command, or "" when the plan has no such step. */

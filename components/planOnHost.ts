@@ -14,6 +14,23 @@ import { StepCommand, createStepCommands } from "./stepCommands";
 export interface GpuComponentOptions extends pulumi.ComponentResourceOptions {
     /** Reads hosts at preview. Default: a read-only ssh2 session. Tests inject a fake. */
     hostReader?: HostReader;
+    /**
+     * Compute the plan (outputs such as GpuNode.plan) without registering the step commands. For `gpu-node
+     * plan`, which needs the plan only: a thousand nodes then plan in seconds. Never for `pulumi up`.
+     */
+    planOnly?: boolean;
+}
+
+let defaultHostReader: HostReader = new SshHostReader();
+
+/**
+ * Replaces the reader used by components that were given none: for tests of whole programs under
+ * Pulumi's mocks, and for offline plans. Returns the previous reader.
+ */
+export function setDefaultHostReader(reader: HostReader): HostReader {
+    const previous = defaultHostReader;
+    defaultHostReader = reader;
+    return previous;
 }
 
 /** What a component's sdk function returns for one host. */
@@ -43,7 +60,7 @@ export function planOnHost<Spec>(
     parent: pulumi.Resource,
     options: GpuComponentOptions | undefined,
 ): pulumi.Output<HostPlan> {
-    const reader = options?.hostReader ?? new SshHostReader();
+    const reader = options?.hostReader ?? defaultHostReader;
     const resolved = resolveConnection(connection);
     reportUnknownHost(name, connection.host, parent);
     return pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
@@ -54,7 +71,7 @@ export function planOnHost<Spec>(
             const diff = unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined);
             pulumi.log.info(diff === "" ? `${name}: ${file.path} is up to date` : `${name}: ${file.path} will change (${file.summary.join("; ")}):\n${diff}`, parent);
         }
-        const commands = createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent);
+        const commands = options?.planOnly ? [] : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent);
         return { ...built, snapshot, commands };
     });
 }

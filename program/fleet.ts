@@ -4,7 +4,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ContainerRuntime } from "../components/enums";
 import { DriverArgs, GpuNode, ToolkitArgs } from "../components/gpuNode";
 import { GpuComponentOptions } from "../components/planOnHost";
+import type { KubernetesGpuSupport } from "../components/kubernetesGpuSupport";
 import { GpuConfigError } from "../sdk/errors";
+import { SharingStrategy } from "../sdk/k8s/manifests";
 import { validateChoice } from "../sdk/validate";
 
 /** One entry of the stack config's `nodes` list. */
@@ -24,6 +26,16 @@ export interface NodeConfig {
     rootlessUser?: string;
     setAsDefault?: boolean;
     enableCdi?: boolean;
+    /** Only for `gpu-node plan`: recorded host facts, so a plan can be made without SSH. Ignored by `pulumi up`. */
+    facts?: { probeFile?: string; files?: Record<string, string> };
+}
+
+/** Optional cluster side, from the stack config's `kubernetes` object. */
+export interface KubernetesConfig {
+    /** Kubernetes node names to label as provisioned GPU nodes. */
+    labelNodes?: string[];
+    sharing?: { strategy: `${SharingStrategy}`; replicas: number; failRequestsGreaterThanOne?: boolean };
+    validate?: boolean;
 }
 
 /**
@@ -33,6 +45,23 @@ export interface NodeConfig {
  * never creates resources.
  */
 export function provisionNodesFromConfig(options?: GpuComponentOptions): Record<string, pulumi.Output<unknown>> {
+    const outputs: Record<string, pulumi.Output<unknown>> = {};
+    for (const node of createNodesFromConfig(options).nodes) {
+        outputs[node.name] = pulumi.output({
+            driverVersion: node.node.driverVersion,
+            toolkitVersion: node.node.toolkitVersion,
+            runtimes: node.node.runtimes,
+            gpus: node.node.gpus,
+            cdiDevices: node.node.cdiDevices,
+            rebootPending: node.node.rebootPending,
+            dockerHost: node.node.dockerHost,
+        });
+    }
+    return outputs;
+}
+
+/** The resources of the stack config: one GpuNode per `nodes` entry, and KubernetesGpuSupport when `kubernetes` is set. */
+export function createNodesFromConfig(options?: GpuComponentOptions): { nodes: Array<{ name: string; node: GpuNode }>; kubernetes?: KubernetesGpuSupport } {
     const config = new pulumi.Config();
     const nodes = config.requireObject<NodeConfig[]>("nodes");
     const privateKey = config.getSecret("privateKey");
@@ -40,7 +69,7 @@ export function provisionNodesFromConfig(options?: GpuComponentOptions): Record<
     if (!Array.isArray(nodes) || nodes.length === 0) {
         throw new GpuConfigError("config nodes", "is empty", "list at least one node: see Pulumi.example.yaml");
     }
-    const outputs: Record<string, pulumi.Output<unknown>> = {};
+    const created: Array<{ name: string; node: GpuNode }> = [];
     const names = new Set<string>();
     nodes.forEach((entry, i) => {
         if (!entry || typeof entry.host !== "string" || entry.host === "") {
@@ -60,15 +89,16 @@ export function provisionNodesFromConfig(options?: GpuComponentOptions): Record<
             setAsDefault: entry.setAsDefault,
             enableCdi: entry.enableCdi,
         }, options);
-        outputs[name] = pulumi.output({
-            driverVersion: node.driverVersion,
-            toolkitVersion: node.toolkitVersion,
-            runtimes: node.runtimes,
-            gpus: node.gpus,
-            cdiDevices: node.cdiDevices,
-            rebootPending: node.rebootPending,
-            dockerHost: node.dockerHost,
-        });
+        created.push({ name, node });
     });
-    return outputs;
+    const k8sConfig = config.getObject<KubernetesConfig>("kubernetes");
+    if (k8sConfig === undefined) return { nodes: created };
+    // Loaded only when asked for: @pulumi/kubernetes is large, and most fleets plan without it.
+    const { KubernetesGpuSupport: Support } = require("../components/kubernetesGpuSupport") as typeof import("../components/kubernetesGpuSupport");
+    const kubernetes = new Support("gpu-support", {
+        labelNodes: k8sConfig.labelNodes,
+        sharing: k8sConfig.sharing === undefined ? undefined : { ...k8sConfig.sharing, strategy: k8sConfig.sharing.strategy as SharingStrategy },
+        validate: k8sConfig.validate,
+    });
+    return { nodes: created, kubernetes };
 }

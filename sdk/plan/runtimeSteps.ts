@@ -170,7 +170,7 @@ echo "crio: $name runtime registered"`,
     };
     return {
         name: "verify-runtimes",
-        description: `check that ${runtimes.join(", ")} list the ${runtimeName} runtime`,
+        description: `check that ${runtimes.join(", ")} ${runtimes.length === 1 ? "lists" : "list"} the ${runtimeName} runtime`,
         script: script(sh`name=${runtimeName}`, ...runtimes.map((r) => checks[r])),
         changes: [],
         root: true,

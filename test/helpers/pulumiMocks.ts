@@ -13,7 +13,7 @@ export interface Recorded {
  * Installs Pulumi's own mocks. Call it before constructing any resource: one created earlier escapes
  * the mocks and the test would assert nothing. `stdoutFor` gives commands their simulated output.
  */
-export function installMocks(preview: boolean, stdoutFor: (name: string) => string = () => ""): Recorded[] {
+export function installMocks(preview: boolean, stdoutFor: (name: string) => string = () => "", project = "project"): Recorded[] {
     const recorded: Recorded[] = [];
     pulumi.runtime.setMocks({
         newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -25,7 +25,7 @@ export function installMocks(preview: boolean, stdoutFor: (name: string) => stri
         call(args: pulumi.runtime.MockCallArgs) {
             return args.inputs;
         },
-    }, "project", "stack", preview);
+    }, project, "stack", preview);
     return recorded;
 }
 

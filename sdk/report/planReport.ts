@@ -1,0 +1,99 @@
+import { unifiedDiff } from "../unifiedDiff";
+
+/** One node's plan in data (the shape of GpuNode.plan). */
+export interface NodePlanData {
+    steps: Array<{ name: string; description: string; rebootRequired: boolean }>;
+    packages: string[];
+    files: Array<{ path: string; previous: string | undefined; text: string; changed: boolean; summary: string[] }>;
+    restarts: string[];
+    findings: Array<{ id: string; severity: string; message: string; fix: string }>;
+}
+
+/** What `gpu-node plan` found for a stack; its JSON form is the baseline of the next plan. */
+export interface PlanReport {
+    stack: string;
+    nodes: Array<{ name: string; host: string; status: "planned" | "unknown"; reason?: string; plan?: NodePlanData }>;
+    kubernetes: Array<{ type: string; name: string }>;
+}
+
+export type ReportFormat = "text" | "markdown" | "json";
+
+/** One file's difference from the reference (the baseline's file, else the host's live file). */
+interface FileChange {
+    path: string;
+    diff: string;
+    summary: string[];
+}
+
+/** Per node, what differs from the baseline (or, without one, from the hosts' recorded files). */
+export function changesOf(report: PlanReport, baseline?: PlanReport): Map<string, { files: FileChange[]; other: string[] }> {
+    const changes = new Map<string, { files: FileChange[]; other: string[] }>();
+    for (const node of report.nodes) {
+        const entry = { files: [] as FileChange[], other: [] as string[] };
+        const before = baseline?.nodes.find((n) => n.name === node.name);
+        if (node.status === "unknown") {
+            // Unknown in the baseline too: nothing new is known, so nothing changed.
+            if (before?.status !== "unknown") entry.other.push("host facts unknown: the plan is computed at apply");
+        } else if (baseline !== undefined) {
+            if (!before?.plan) entry.other.push("new node");
+            const plan = node.plan!;
+            for (const file of plan.files) {
+                const old = before?.plan?.files.find((f) => f.path === file.path)?.text;
+                if (old !== file.text) entry.files.push({ path: file.path, diff: unifiedDiff(file.path, old ?? "", file.text, old === undefined), summary: file.summary });
+            }
+            const describe = (p?: NodePlanData) => JSON.stringify([p?.steps, p?.packages, p?.restarts]);
+            if (before?.plan && describe(before.plan) !== describe(plan)) entry.other.push("steps, packages or restarts changed");
+        } else {
+            for (const file of node.plan!.files) {
+                if (file.changed) entry.files.push({ path: file.path, diff: unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined), summary: file.summary });
+            }
+        }
+        if (entry.files.length > 0 || entry.other.length > 0) changes.set(node.name, entry);
+    }
+    for (const old of baseline?.nodes ?? []) {
+        if (!report.nodes.some((n) => n.name === old.name)) changes.set(old.name, { files: [], other: ["node removed"] });
+    }
+    return changes;
+}
+
+/** The report as text or a Markdown PR comment (JSON is the report itself). */
+export function formatReport(report: PlanReport, format: ReportFormat, baseline?: PlanReport): string {
+    if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
+    const md = format === "markdown";
+    const changes = changesOf(report, baseline);
+    const out: string[] = [];
+    const planned = report.nodes.filter((n) => n.status === "planned").length;
+    out.push(md ? `### gpu-node plan: stack \`${report.stack}\`` : `Stack ${report.stack}`);
+    out.push(`${report.nodes.length} node(s): ${planned} planned, ${report.nodes.length - planned} unknown; ${changes.size} with changes${baseline ? " since the baseline" : ""}.`, "");
+    for (const node of report.nodes) {
+        out.push(md ? `#### ${node.name} (\`${node.host}\`)` : `== ${node.name} (${node.host})`);
+        if (node.status === "unknown" || !node.plan) {
+            out.push(`unknown: ${node.reason ?? "no facts"}`, "");
+            continue;
+        }
+        const plan = node.plan;
+        out.push(md ? "**Steps**" : "Steps:");
+        plan.steps.forEach((s, i) => out.push(`${md ? `${i + 1}.` : `  ${i + 1}.`} ${md ? `\`${s.name}\`` : s.name} — ${s.description}${s.rebootRequired ? " (needs a reboot)" : ""}`));
+        if (plan.packages.length) out.push(`${md ? "**Packages:**" : "Packages:"} ${plan.packages.join(", ")}`);
+        out.push(`${md ? "**Restarts:**" : "Restarts:"} ${plan.restarts.length ? `${plan.restarts.join(", ")} (only if its configuration changes)` : "none"}`);
+        for (const f of plan.findings) out.push(`${md ? "> " : ""}${f.severity}: ${f.message} — ${f.fix}`);
+        const nodeChanges = changes.get(node.name);
+        for (const other of nodeChanges?.other ?? []) out.push(`${md ? "- " : "  "}${other}`);
+        for (const file of plan.files) {
+            const change = nodeChanges?.files.find((c) => c.path === file.path);
+            if (!change) {
+                out.push(`${md ? "- " : "  "}${md ? `\`${file.path}\`` : file.path}: unchanged`);
+                continue;
+            }
+            if (md) out.push(`<details><summary><code>${file.path}</code>: ${change.summary.join("; ") || "changed"}</summary>`, "", "```diff", change.diff.trimEnd(), "```", "</details>");
+            else out.push(`  ${file.path}: ${change.summary.join("; ") || "changed"}`, ...change.diff.trimEnd().split("\n").map((l) => `    ${l}`));
+        }
+        out.push("");
+    }
+    if (report.kubernetes.length) {
+        out.push(md ? "#### Kubernetes objects" : "Kubernetes objects:");
+        for (const k of report.kubernetes) out.push(`${md ? "- " : "  "}${k.type} ${k.name}`);
+        out.push("");
+    }
+    return `${out.join("\n")}\n`;
+}
