@@ -152,8 +152,11 @@ function checksumGuard(result: RenderResult, snapshot: HostSnapshot): string | u
     return sum(snapshot.files[result.path]);
 }
 
-/** A second opinion on JSON where python3 exists; dockerd validates again before its restart. */
-const JSON_CHECK = sh`if command -v python3 >/dev/null 2>&1; then python3 -m json.tool "$tmp" >/dev/null; fi`;
+/**
+ * A second opinion on JSON where python3 has its json module (python3-minimal has not: found by the e2e
+ * fleet); dockerd validates again before its restart.
+ */
+const JSON_CHECK = sh`if python3 -c 'import json' >/dev/null 2>&1; then python3 -m json.tool "$tmp" >/dev/null; fi`;
 
 /** The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package created it. */
 function toolkitConfigStep(snapshot: HostSnapshot, settings: ToolkitSetting[]): PlanStep {

@@ -144,6 +144,8 @@ function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: st
         : sh`installed_version() { rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true; }`;
     const refreshAndInstall: Record<typeof pm, ShellFragment> = {
         apt: lines(
+            // Finish an install that an earlier, interrupted run (a dropped SSH session) left half done.
+            sh`dpkg --configure -a >/dev/null 2>&1 || true`,
             sh`out=$(apt-get -o DPkg::Lock::Timeout=600 update 2>&1) || true`,
             sh`printf '%s\\n' "$out" | grep -E '^(E|W|Err):' >&2 || true`,
             sh`if printf '%s\\n' "$out" | grep -F "$repo_url" | grep -qE 'NO_PUBKEY|EXPKEYSIG|not signed|BADSIG|Signed-By|InRelease.*(Bad|invalid)'; then

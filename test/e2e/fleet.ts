@@ -1,0 +1,181 @@
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { Client, utils } from "ssh2";
+import { ResolvedConnection } from "../../components/connection";
+import { SshHostReader, hostKeyBlob } from "../../components/hostReader";
+import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
+import { SudoMode, invocationFor } from "../../sdk/plan/invocation";
+import { PlanStep } from "../../sdk/plan/planStep";
+import { REPO_ROOT } from "../helpers/paths";
+
+/**
+ * The e2e fleet: systemd containers reachable over SSH on 127.0.0.1 (see ../shared/reference/test-fleet.md),
+ * a loopback HTTP server for the NVIDIA-like repositories, and a runner that executes plan steps over SSH
+ * exactly as the components do: the same scripts, wrapped by the same invocationFor, with the same stdin.
+ */
+export const REPO_DIR = path.join(REPO_ROOT, ".tmp/e2e-repo");
+const KEY_DIR = path.join(REPO_ROOT, ".tmp/e2e-ssh");
+
+/** One key pair for every node, made once. */
+export function sshKey(): { privateKey: string; publicKey: string } {
+    const file = path.join(KEY_DIR, "id_ed25519");
+    if (!fs.existsSync(file)) {
+        fs.mkdirSync(KEY_DIR, { recursive: true });
+        const pair = utils.generateKeyPairSync("ed25519");
+        fs.writeFileSync(file, pair.private, { mode: 0o600 });
+        fs.writeFileSync(`${file}.pub`, `${pair.public}\n`);
+    }
+    return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim() };
+}
+
+function docker(...args: string[]): string {
+    return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+/** Runs a shell command inside a node as root, through docker exec (set-up only; plans go over SSH). */
+export function nodeExec(name: string, command: string): string {
+    return execFileSync("docker", ["exec", name, "sh", "-c", command], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export interface FleetNode {
+    name: string;
+    connection: ResolvedConnection;
+}
+
+/**
+ * Starts a systemd node with sshd on 127.0.0.1:`port`, root key auth, and a sudo user `ops` whose sudo
+ * asks for the password `ops-sudo-pw`. The connection pins the node's own host key.
+ */
+export function startNode(name: string, image: string, port: number, setup = ""): FleetNode {
+    docker("rm", "-f", name);
+    docker("run", "-d", "--name", name, "--hostname", name, "--network", "host", "--cgroupns=host",
+        "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
+        "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--security-opt", "seccomp=unconfined",
+        "--device", "/dev/net/tun", image, "/lib/systemd/systemd");
+    const { publicKey } = sshKey();
+    waitFor(() => /running|degraded/.test(tryExec(name, "systemctl is-system-running || true")), 90, `${name}: systemd did not come up`);
+    nodeExec(name, [
+        "ssh-keygen -A >/dev/null 2>&1",
+        `printf 'Port ${port}\\nListenAddress 127.0.0.1\\nPasswordAuthentication no\\n' > /etc/ssh/sshd_config.d/e2e.conf`,
+        `mkdir -p /root/.ssh && printf '%s\\n' '${publicKey}' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`,
+        "id ops >/dev/null 2>&1 || useradd -m -s /bin/sh ops",
+        "echo 'ops:ops-sudo-pw' | chpasswd && usermod -aG sudo ops",
+        `mkdir -p /home/ops/.ssh && printf '%s\\n' '${publicKey}' > /home/ops/.ssh/authorized_keys && chown -R ops:ops /home/ops/.ssh && chmod 600 /home/ops/.ssh/authorized_keys`,
+        // sshd failed at boot (no host keys yet) and hit its start limit: clear that first.
+        "systemctl reset-failed ssh.service; systemctl restart ssh",
+        setup,
+    ].filter(Boolean).join(" && "));
+    const hostKey = nodeExec(name, "cat /etc/ssh/ssh_host_ed25519_key.pub").trim().split(/\s+/).slice(0, 2).join(" ");
+    const connection: ResolvedConnection = { host: "127.0.0.1", port, user: "root", privateKey: sshKey().privateKey, hostKey };
+    waitFor(() => {
+        try {
+            execFileSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: "ignore" });
+            return true;
+        } catch {
+            return false;
+        }
+    }, 30, `${name}: sshd did not listen on ${port}`);
+    return { name, connection };
+}
+
+function tryExec(name: string, command: string): string {
+    try {
+        return nodeExec(name, command);
+    } catch {
+        return "";
+    }
+}
+
+function waitFor(check: () => boolean, seconds: number, message: string): void {
+    for (let i = 0; i < seconds * 2; i++) {
+        if (check()) return;
+        execFileSync("sleep", ["0.5"]);
+    }
+    throw new Error(message);
+}
+
+export function stopNode(name: string): void {
+    try {
+        docker("rm", "-f", name);
+    } catch {
+        // already gone
+    }
+}
+
+/** Serves `dir` over 127.0.0.1 HTTP (python3's http.server), like NVIDIA's repository host. */
+export async function startRepoServer(dir: string, port: number): Promise<ChildProcess> {
+    const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port), "--directory", dir], { stdio: "ignore" });
+    for (let i = 0; i < 50; i++) {
+        const up = await new Promise<boolean>((resolve) => http.get(`http://127.0.0.1:${port}/`, (res) => { res.resume(); resolve(true); }).on("error", () => resolve(false)));
+        if (up) return server;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+    server.kill();
+    throw new Error(`repo server on ${port} did not start`);
+}
+
+export interface StepResult {
+    name: string;
+    code: number;
+    stdout: string;
+    stderr: string;
+}
+
+/** Runs one shell command over SSH with ssh2, verifying the pinned host key. */
+export function sshRun(connection: ResolvedConnection, command: string, stdin?: string, timeoutMs = 600000): Promise<{ code: number; stdout: string; stderr: string }> {
+    const pinned = connection.hostKey ? hostKeyBlob(connection.hostKey) : undefined;
+    return new Promise((resolve, reject) => {
+        const client = new Client();
+        const timer = setTimeout(() => { client.end(); reject(new Error(`ssh command timed out: ${command.slice(0, 80)}`)); }, timeoutMs);
+        client.on("ready", () => {
+            client.exec(command, (error, stream) => {
+                if (error) { clearTimeout(timer); return reject(error); }
+                let stdout = "";
+                let stderr = "";
+                stream.on("data", (d: Buffer) => (stdout += d.toString()));
+                stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+                stream.on("close", (code: number) => { clearTimeout(timer); client.end(); resolve({ code: code ?? -1, stdout, stderr }); });
+                if (stdin !== undefined) stream.end(stdin);
+                else stream.end();
+            });
+        }).on("error", (e) => { clearTimeout(timer); reject(e); }).connect({
+            host: connection.host, port: connection.port, username: connection.user, privateKey: connection.privateKey,
+            hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined, readyTimeout: 20000,
+        });
+    });
+}
+
+/** Applies steps in order as remote.Command would: stops at the first failing step. */
+export async function applySteps(connection: ResolvedConnection, steps: PlanStep[], sudo: SudoMode = "root", sudoPassword?: string): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const step of steps) {
+        const invocation = invocationFor(step, connection.user, sudo);
+        const r = await sshRun(connection, invocation.command, invocation.passwordOnStdin ? `${sudoPassword}\n` : undefined);
+        results.push({ name: step.name, ...r });
+        if (r.code !== 0) break;
+    }
+    return results;
+}
+
+/** Undoes steps in reverse order, as `pulumi destroy` deletes dependents first. */
+export async function undoSteps(connection: ResolvedConnection, steps: PlanStep[], sudo: SudoMode = "root", sudoPassword?: string): Promise<StepResult[]> {
+    const results: StepResult[] = [];
+    for (const step of [...steps].reverse()) {
+        if (!step.undoScript) continue;
+        const invocation = invocationFor({ ...step, script: step.undoScript }, connection.user, sudo);
+        const r = await sshRun(connection, invocation.command, invocation.passwordOnStdin ? `${sudoPassword}\n` : undefined);
+        results.push({ name: step.name, ...r });
+    }
+    return results;
+}
+
+/** The host snapshot through the library's own read-only reader (ssh2, pinned host key). */
+export function snapshot(connection: ResolvedConnection, files: WatchedFile[]): Promise<HostSnapshot> {
+    return new SshHostReader().snapshot(connection, files);
+}
+
+export function fingerprint(): string {
+    return fs.readFileSync(path.join(REPO_DIR, "fingerprint"), "utf8").trim();
+}

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Everything the e2e suite needs on a fresh machine: Debian packages, the Docker engine, the node
+# images and the NVIDIA-like repositories. Idempotent.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+need=""
+for tool in dockerd:docker.io debootstrap:debootstrap apt-ftparchive:apt-utils busybox:busybox-static gpg:gnupg python3:python3; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
+done
+if [ -n "$need" ]; then
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+fi
+mkdir -p /var/log/e2e
+sh "$here/start-docker.sh"
+sh "$here/build-images.sh"
+sh "$here/build-repo.sh"

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Starts the machine's Docker engine for the e2e fleet, if it is not running: containerd, then dockerd
+# with the default bridge off (tests talk only to 127.0.0.0/8; nodes use the host network).
+set -eu
+if docker info >/dev/null 2>&1; then exit 0; fi
+mkdir -p /var/log/e2e
+if ! pgrep -x containerd >/dev/null 2>&1; then
+    nohup containerd >/var/log/e2e/containerd.log 2>&1 &
+    sleep 2
+fi
+nohup dockerd --bridge=none --iptables=false --ip-masq=false --containerd=/run/containerd/containerd.sock >/var/log/e2e/dockerd.log 2>&1 &
+n=0
+until docker info >/dev/null 2>&1; do
+    n=$((n + 1))
+    [ "$n" -ge 60 ] && { echo "dockerd did not start:" >&2; tail -n 20 /var/log/e2e/dockerd.log >&2; exit 1; }
+    sleep 1
+done
