@@ -60,6 +60,15 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
         throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
     }
     if (facts.packageManager === undefined) throw new GpuConfigError("packageManager", "unknown", "use apt, dnf or zypper");
+    const unexpected = Object.entries(facts.toolkitPackages).filter(([, version]) => version !== spec.toolkit.version);
+    if (unexpected.length > 0) {
+        findings.push({
+            id: "toolkit-unexpected-version",
+            severity: "warning",
+            message: `toolkit packages at versions the plan does not pin: ${unexpected.map(([p, v]) => `${p} ${v}`).join(", ")}`,
+            fix: `the plan installs all four at ${spec.toolkit.version}`,
+        });
+    }
 
     const steps: PlanStep[] = [];
     if (installDriver) steps.push(...driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }));

@@ -18,6 +18,9 @@ export interface PlanReport {
 
 export type ReportFormat = "text" | "markdown" | "json";
 
+/** Findings that mean the host is not as planned: they count as changes. */
+const DRIFT_FINDINGS = ["toolkit-unexpected-version", "driver-library-mismatch"];
+
 /** One file's difference from the reference (the baseline's file, else the host's live file). */
 interface FileChange {
     path: string;
@@ -47,6 +50,9 @@ export function changesOf(report: PlanReport, baseline?: PlanReport): Map<string
             for (const file of node.plan!.files) {
                 if (file.changed) entry.files.push({ path: file.path, diff: unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined), summary: file.summary });
             }
+        }
+        for (const f of node.plan?.findings ?? []) {
+            if (DRIFT_FINDINGS.includes(f.id)) entry.other.push(f.message);
         }
         if (entry.files.length > 0 || entry.other.length > 0) changes.set(node.name, entry);
     }

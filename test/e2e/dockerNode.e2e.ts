@@ -1,10 +1,13 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import YAML from "yaml";
 import { REPO_ROOT } from "../helpers/paths";
+import { runCli } from "../helpers/runCli";
 import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18080;
@@ -82,6 +85,27 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         assert.deepEqual(acted.map((r) => r.name), [], "no step changed anything");
         assert.equal(startedAt(node), before, "docker was not restarted");
         assert.deepEqual(planned.plan.steps.map((s) => s.script), first.plan.steps.map((s) => s.script));
+    });
+
+    it("gpu-node plan --live reads the host read-only: no drift, then a hand edit reported exactly (exit 2)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "live-"));
+        fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.live.yaml"), YAML.stringify({ config: { "nvidia-gpu-fleet:nodes": [{
+            name: "docker1", host: "127.0.0.1", port: 2201, user: "root", privateKeyPath: path.join(REPO_ROOT, ".tmp/e2e-ssh/id_ed25519"),
+            hostKey: node.connection.hostKey, runtime: "docker", toolkit: spec("1.19.0-1").toolkit,
+        }] } }));
+        const clean = await runCli("plan", "--live", "--stack", "live", "--root", dir);
+        assert.equal(clean.code, 0, clean.stdout + clean.stderr);
+        assert.match(clean.stdout, /\/etc\/docker\/daemon\.json: unchanged/);
+        const before = nodeExec(node.name, "cat /etc/docker/daemon.json");
+        nodeExec(node.name, "sed -i 's#\"path\": \"nvidia-container-runtime\"#\"path\": \"/opt/other-runtime\"#' /etc/docker/daemon.json");
+        const drift = await runCli("plan", "--live", "--stack", "live", "--root", dir);
+        assert.equal(drift.code, 2, drift.stdout + drift.stderr);
+        assert.match(drift.stdout, /^ {4}- {6}"path": "\/opt\/other-runtime",$/m);
+        assert.match(drift.stdout, /^ {4}\+ {6}"path": "nvidia-container-runtime",$/m);
+        assert.equal(drift.stdout.split("\n").filter((l) => /^ {4}[-+] /.test(l)).length, 2, "exactly the edited line");
+        nodeExec(node.name, `cat > /etc/docker/daemon.json <<'EOF'\n${before}EOF`);
+        fs.rmSync(dir, { recursive: true, force: true });
     });
 
     it("upgrades 1.19.0-1 → 1.20.0-1 and downgrades to 1.17.8-1", async () => {
