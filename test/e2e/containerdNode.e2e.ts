@@ -6,6 +6,7 @@ import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
 import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18081;
+const SUDO_PASSWORD = "ops-sudo-pw";
 /** A kubeadm-like containerd config: version 2, runc with SystemdCgroup, a comment of its owner. */
 const KUBEADM_CONFIG = `# managed by the platform team: do not remove this comment
 version = 2
@@ -23,7 +24,7 @@ version = 2
     conf_dir = "/etc/cni/net.d"
 `;
 
-describe("e2e: a containerd node over SSH (kubeadm-like v2 config)", function () {
+describe("e2e: a containerd node over SSH as a sudo user (kubeadm-like v2 config)", function () {
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
@@ -38,6 +39,8 @@ describe("e2e: a containerd node over SSH (kubeadm-like v2 config)", function ()
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
         node = startNode("gpu-e2e-containerd1", "gpu-e2e-docker", 2202, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true");
+        // This node is driven by the non-root user `ops`, whose sudo asks for a password: it goes on stdin only.
+        node = { ...node, connection: { ...node.connection, user: "ops", sudoPassword: SUDO_PASSWORD } };
         nodeExec(node.name, `cat > /etc/containerd/config.toml <<'EOF'\n${KUBEADM_CONFIG}EOF\nsystemctl restart containerd`);
     });
     after(() => {
@@ -47,8 +50,9 @@ describe("e2e: a containerd node over SSH (kubeadm-like v2 config)", function ()
 
     it("registers the nvidia runtime with runc's SystemdCgroup = true, and containerd keeps every original setting", async () => {
         const planned = await plan();
-        const results = await applySteps(node.connection, planned.plan.steps);
+        const results = await applySteps(node.connection, planned.plan.steps, "password", SUDO_PASSWORD);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
+        assert.equal(nodeExec(node.name, "grep -c ops-sudo-pw /var/log/auth.log /root/.bash_history 2>/dev/null | grep -v ':0$' || true").trim(), "", "the password is in no log");
         assert.match(results.find((r) => r.name === "containerd-restart")!.stdout, /restarted containerd/);
         const cri = dump().plugins["io.containerd.grpc.v1.cri"];
         assert.equal(cri.containerd.runtimes.nvidia.options.BinaryName, "/usr/bin/nvidia-container-runtime");
@@ -67,7 +71,7 @@ describe("e2e: a containerd node over SSH (kubeadm-like v2 config)", function ()
 
     it("re-applies with zero writes and no containerd restart", async () => {
         const started = nodeExec(node.name, "systemctl show containerd -p ExecMainStartTimestampMonotonic --value");
-        const results = await applySteps(node.connection, (await plan()).plan.steps);
+        const results = await applySteps(node.connection, (await plan()).plan.steps, "password", SUDO_PASSWORD);
         assert.equal(failed(results), undefined);
         assert.deepEqual(results.filter((r) => /^(changed|restarted)/m.test(r.stdout)).map((r) => r.name), []);
         assert.equal(nodeExec(node.name, "systemctl show containerd -p ExecMainStartTimestampMonotonic --value"), started);
@@ -75,7 +79,7 @@ describe("e2e: a containerd node over SSH (kubeadm-like v2 config)", function ()
 
     it("destroy restores config.toml byte for byte and removes the drop-in", async () => {
         const planned = await plan();
-        const results = await undoSteps(node.connection, planned.plan.steps);
+        const results = await undoSteps(node.connection, planned.plan.steps, "password", SUDO_PASSWORD);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
         assert.equal(nodeExec(node.name, "cat /etc/containerd/config.toml"), KUBEADM_CONFIG);
         assert.equal(nodeExec(node.name, "test -e /etc/containerd/conf.d/99-nvidia.toml && echo present || echo gone").trim(), "gone");
