@@ -96,7 +96,7 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
         arch: str("arch") ?? "",
         kernel: str("kernel") ?? "",
         kernelHeaders: str("kernelHeaders") === "present",
-        packageManager: packageManagerOf(str("packageManager")),
+        packageManager: packageManagerOf(str("packageManagers") ?? str("packageManager") ?? "", str("osId") ?? "", str("osIdLike") ?? ""),
         user: {
             name: str("user") ?? "",
             uid: Number(str("uid") ?? "-1"),
@@ -153,14 +153,17 @@ export function parseGpuLine(line: string): GpuInfo | undefined {
     };
 }
 
-function packageManagerOf(value: string | undefined): PackageManager | undefined {
-    switch (value) {
-        case "apt-get": return "apt";
-        case "dnf": return "dnf";
-        case "zypper": return "zypper";
-        case "yum": return "yum";
-        default: return undefined;
-    }
+/**
+ * The distribution's own package manager among those installed: a host can carry several (Debian
+ * packages zypper and dnf), and the os-release family decides.
+ */
+function packageManagerOf(found: string, id: string, idLike: string): PackageManager | undefined {
+    const installed = found.split(/\s+/).map((p) => (p === "apt-get" ? "apt" : p)).filter((p): p is PackageManager => ["apt", "dnf", "zypper", "yum"].includes(p));
+    const family = `${id} ${idLike}`;
+    const preferred: PackageManager[] = /suse/.test(family) ? ["zypper"]
+        : /rhel|fedora|centos|rocky|alma|amzn|ol\b/.test(family) ? ["dnf", "yum"]
+        : /debian|ubuntu/.test(family) ? ["apt"] : [];
+    return preferred.find((p) => installed.includes(p)) ?? installed[0];
 }
 
 function secureBootOf(value: string | undefined): HostFacts["secureBoot"] {

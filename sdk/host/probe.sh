@@ -64,11 +64,11 @@ field osPrettyName "$(os_release PRETTY_NAME)"
 field arch "$(uname -m)"
 field kernel "$(uname -r)"
 if [ -d "/lib/modules/$(uname -r)/build" ]; then field kernelHeaders "present"; else field kernelHeaders "missing"; fi
-pm=""
+pms=""
 for candidate in apt-get dnf zypper yum; do
-    if has "$candidate"; then pm=$candidate; break; fi
+    if has "$candidate"; then pms="$pms $candidate"; fi
 done
-field packageManager "$pm"
+field packageManagers "${pms# }"
 
 # WSL2: the driver lives on the Windows host
 present wslMarkers /dev/dxg /usr/lib/wsl/lib

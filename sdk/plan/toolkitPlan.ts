@@ -141,7 +141,10 @@ function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: st
     const pinned = TOOLKIT_PACKAGES.map((p) => (pm === "apt" ? `${p}=${version}` : `${p}-${version}`));
     const installed = pm === "apt"
         ? sh`installed_version() { dpkg-query -W -f '\${Version} \${db:Status-Abbrev}' "$1" 2>/dev/null | awk '$2 == "ii" { print $1 }'; }`
-        : sh`installed_version() { rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true; }`;
+        : pm === "dnf"
+            // rpm first (fast); dnf's own query where the rpm CLI cannot read dnf's database (Debian's rpm and dnf, found by the e2e fleet).
+            ? sh`installed_version() { v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true); [ -n "$v" ] || v=$(dnf -q repoquery --installed --qf '%{version}-%{release}' "$1" 2>/dev/null | tail -n 1); printf '%s' "$v"; }`
+            : sh`installed_version() { rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true; }`;
     const refreshAndInstall: Record<typeof pm, ShellFragment> = {
         apt: lines(
             // Finish an install that an earlier, interrupted run (a dropped SSH session) left half done.

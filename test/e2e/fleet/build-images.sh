@@ -24,3 +24,13 @@ if ! docker image inspect gpu-e2e-docker >/dev/null 2>&1; then
     docker rm -f gpu-e2e-build >/dev/null
 fi
 echo "images ready: gpu-e2e-base gpu-e2e-docker"
+if ! docker image inspect gpu-e2e-rpm >/dev/null 2>&1; then
+    # Debian's zypper, dnf and rpm; a node sets its /etc/os-release to RHEL or openSUSE when it starts.
+    docker rm -f gpu-e2e-build >/dev/null 2>&1 || true
+    docker run --name gpu-e2e-build --network host gpu-e2e-base sh -c \
+        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zypper dnf rpm >/dev/null && apt-get clean && : > /etc/zypp/systemCheck' >/var/log/e2e/build-rpm.log 2>&1 \
+        || { tail -n 20 /var/log/e2e/build-rpm.log >&2; exit 1; }
+    docker commit gpu-e2e-build gpu-e2e-rpm >/dev/null
+    docker rm -f gpu-e2e-build >/dev/null
+fi
+echo "images ready: gpu-e2e-rpm"

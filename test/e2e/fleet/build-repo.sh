@@ -89,5 +89,46 @@ cp -r "$out/stable" "$out/wrongsig-stable"
 gpg --batch --yes --local-user wrong@localhost --clearsign -o "$out/wrongsig-stable/deb/amd64/InRelease" "$out/wrongsig-stable/deb/amd64/Release"
 rm -f "$out/wrongsig-stable/deb/amd64/Release.gpg"
 mkdir -p "$out/wrongsig"; mv "$out/wrongsig-stable" "$out/wrongsig/stable"; cp -r "$out/experimental" "$out/wrongsig/experimental"; cp "$out/gpgkey" "$out/wrongsig/gpgkey"
+
+# The same packages as RPMs (AutoReqProv off: Debian's rpm database is empty), in an rpm-md repo whose
+# repomd.xml is signed (repo_gpgcheck=1, as NVIDIA's .repo file asks).
+rpmtop="$work/rpmbuild"; mkdir -p "$rpmtop/SPECS" "$rpmtop/SOURCES" "$rpmtop/BUILD" "$rpmtop/RPMS"
+for v in 1.17.8-1 1.19.0-1 1.20.0-1 1.21.0~rc.1-1; do
+    ver=${v%-*}; rel=${v##*-}
+    for spec in "libnvidia-container1:" "libnvidia-container-tools:libnvidia-container1 = $v" "nvidia-container-toolkit-base:" "nvidia-container-toolkit:nvidia-container-toolkit-base = $v, libnvidia-container-tools = $v"; do
+        name=${spec%%:*}; requires=${spec#*:}
+        cat > "$rpmtop/SPECS/$name-$v.spec" <<SPEC
+Name: $name
+Version: $ver
+Release: $rel
+Summary: test stand-in for NVIDIA's $name
+License: Apache-2.0
+BuildArch: x86_64
+AutoReqProv: no
+$( [ -n "$requires" ] && echo "Requires: $requires" )
+%description
+Test stand-in for NVIDIA's $name.
+%install
+mkdir -p %{buildroot}/usr/share/nvidia-e2e
+echo "$name $v" > %{buildroot}/usr/share/nvidia-e2e/$name
+$( [ "$name" = nvidia-container-toolkit-base ] && printf 'mkdir -p %%{buildroot}/usr/bin\ncp %s %%{buildroot}/usr/bin/nvidia-ctk\n' "$work/base-$v/usr/bin/nvidia-ctk" )
+%files
+/usr/share/nvidia-e2e/$name
+$( [ "$name" = nvidia-container-toolkit-base ] && echo "/usr/bin/nvidia-ctk" )
+SPEC
+        rpmbuild --quiet --define "_topdir $rpmtop" -bb "$rpmtop/SPECS/$name-$v.spec" >/dev/null 2>&1 || { echo "rpmbuild failed for $name $v" >&2; exit 1; }
+    done
+done
+for channel in stable experimental; do
+    dir="$out/$channel/rpm/x86_64"; mkdir -p "$dir"
+    for rpmfile in "$rpmtop"/RPMS/x86_64/*.rpm; do
+        case "$channel:$rpmfile" in stable:*rc.1*) continue ;; esac
+        cp "$rpmfile" "$dir/"
+    done
+    createrepo_c --quiet "$dir"
+    gpg --batch --yes --local-user e2e@localhost --armor --detach-sign -o "$dir/repodata/repomd.xml.asc" "$dir/repodata/repomd.xml"
+done
+ls "$out/stable/rpm/x86_64" | grep -c '\.rpm$' >/dev/null
+echo "rpm repo ready"
 echo "$fpr" > "$out/fingerprint"
 echo "repo ready: $out ($fpr)"

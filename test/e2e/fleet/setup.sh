@@ -4,7 +4,7 @@
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 need=""
-for tool in dockerd:docker.io debootstrap:debootstrap apt-ftparchive:apt-utils busybox:busybox-static gpg:gnupg python3:python3; do
+for tool in dockerd:docker.io debootstrap:debootstrap apt-ftparchive:apt-utils busybox:busybox-static gpg:gnupg python3:python3 rpmbuild:rpm createrepo_c:createrepo-c; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need="$need ${tool#*:}"
 done
 if [ -n "$need" ]; then

@@ -71,6 +71,15 @@ describe("parseHostFacts", () => {
         assert.equal(facts.docker?.snap, true);
     });
 
+    it("picks the distribution's own package manager when several are installed", () => {
+        const raw = JSON.parse(probeFixture("debian12-no-gpu.json"));
+        const withAll = (id: string, idLike: string) => parseHostFacts(JSON.stringify({ ...raw, osId: id, osIdLike: idLike, packageManagers: "apt-get dnf zypper" })).packageManager;
+        assert.equal(withAll("rhel", "fedora"), "dnf");
+        assert.equal(withAll("opensuse-leap", "suse opensuse"), "zypper");
+        assert.equal(withAll("debian", ""), "apt");
+        assert.equal(withAll("gentoo", ""), "apt", "unknown family: the first one found");
+    });
+
     it("refuses output that is not the probe's", () => {
         assert.throws(() => parseHostFacts("sudo: a password is required", "gpu-1"), /probe output of gpu-1: is not JSON/);
         assert.throws(() => parseHostFacts('{"probeVersion": "9"}'), /probe version 9/);
