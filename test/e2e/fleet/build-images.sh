@@ -34,3 +34,13 @@ if ! docker image inspect gpu-e2e-rpm >/dev/null 2>&1; then
     docker rm -f gpu-e2e-build >/dev/null
 fi
 echo "images ready: gpu-e2e-rpm"
+if ! docker image inspect gpu-e2e-rootless >/dev/null 2>&1; then
+    # Rootless Docker for the user alice (test-fleet.md): the setup tool runs when a node starts, under systemd.
+    docker rm -f gpu-e2e-build >/dev/null 2>&1 || true
+    docker run --name gpu-e2e-build --network host gpu-e2e-docker sh -c \
+        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rootlesskit uidmap dbus-user-session slirp4netns fuse-overlayfs >/dev/null && apt-get clean && useradd -m -s /bin/sh alice && cp /usr/share/docker.io/contrib/dockerd-rootless*.sh /usr/local/bin/ && chmod 755 /usr/local/bin/dockerd-rootless*.sh' >/var/log/e2e/build-rootless.log 2>&1 \
+        || { tail -n 20 /var/log/e2e/build-rootless.log >&2; exit 1; }
+    docker commit gpu-e2e-build gpu-e2e-rootless >/dev/null
+    docker rm -f gpu-e2e-build >/dev/null
+fi
+echo "images ready: gpu-e2e-rootless"

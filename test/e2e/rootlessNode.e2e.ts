@@ -1,0 +1,63 @@
+import { strict as assert } from "node:assert";
+import { ChildProcess } from "node:child_process";
+import { watchedFiles } from "../../components/gpuNode";
+import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+
+const REPO_PORT = 18083;
+const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
+const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
+
+describe("e2e: rootless Docker of a user (systemctl --user, no-cgroups)", function () {
+    this.timeout(900000);
+    let server: ChildProcess;
+    let node: FleetNode;
+    const spec = (): NodeSpec => ({ runtime: "docker-rootless", rootlessUser: "alice", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } });
+    const failed = (results: StepResult[]) => results.find((r) => r.code !== 0);
+    async function plan() {
+        return nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
+    }
+
+    before(async () => {
+        server = await startRepoServer(REPO_DIR, REPO_PORT);
+        node = startNode("gpu-e2e-rootless1", "gpu-e2e-rootless", 2205, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true");
+        // The user's slirp4netns needs the tun device; lingering gives alice a systemd user manager.
+        // The setup tool looks for the docker CLI beside itself.
+        nodeExec(node.name, "ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done");
+        nodeExec(node.name, `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`);
+        nodeExec(node.name, `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`);
+        nodeExec(node.name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
+    });
+    after(() => {
+        server?.kill();
+        stopNode("gpu-e2e-rootless1");
+    });
+
+    it("writes the user's daemon.json as the user, restarts the user's daemon, and sets no-cgroups", async () => {
+        const planned = await plan();
+        const results = await applySteps(node.connection, planned.plan.steps);
+        assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
+        const json = JSON.parse(nodeExec(node.name, "cat /home/alice/.config/docker/daemon.json"));
+        assert.equal(json.bridge, "none");
+        assert.deepEqual(json.runtimes.nvidia, { path: "nvidia-container-runtime", args: [] });
+        assert.equal(nodeExec(node.name, "stat -c %U /home/alice/.config/docker/daemon.json").trim(), "alice");
+        assert.match(results.find((r) => r.name === "docker-rootless-restart")!.stdout, /restarted rootless docker/);
+        const info = nodeExec(node.name, `${AS_ALICE} docker info --format '{{json .Runtimes}} {{json .SecurityOptions}}'`);
+        assert.match(info, /"nvidia"/);
+        assert.match(info, /rootless/);
+        assert.match(nodeExec(node.name, "cat /etc/nvidia-container-runtime/config.toml"), /^no-cgroups = true$/m);
+    });
+
+    it("re-applies without restarting the user's daemon", async () => {
+        const results = await applySteps(node.connection, (await plan()).plan.steps);
+        assert.equal(failed(results), undefined);
+        assert.match(results.find((r) => r.name === "docker-rootless-restart")!.stdout, /^unchanged/);
+        assert.match(results.find((r) => r.name === "docker-rootless-daemon-json")!.stdout, /^unchanged/);
+    });
+
+    it("destroy restores the user's daemon.json byte for byte", async () => {
+        const results = await undoSteps(node.connection, (await plan()).plan.steps);
+        assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
+        assert.equal(nodeExec(node.name, "cat /home/alice/.config/docker/daemon.json"), USER_DAEMON_JSON);
+    });
+});
