@@ -2,6 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { enforceImagePolicy } from "../sdk/cuda/workloadPolicy";
 import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
 import { dockerContainerStep } from "../sdk/plan/dockerContainer";
+import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
+import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
 import { NodeConnectionArgs } from "./connection";
 import { GpuNode } from "./gpuNode";
@@ -65,9 +67,14 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                 name: a.containerName, image: a.image, mode: a.mode, devices: a.devices, restart: a.restart as "always" | undefined, env: a.env,
                 args: a.extra, driverCapabilities: a.capabilities, preset: a.preset,
             });
-            return { verdict, step };
+            return { verdict, step, capabilities: a.capabilities, preset: a.preset };
         });
-        planOnHost(name, connection, spec, () => [], (_snapshot, s) => ({ steps: [s.step], files: [] }), this, opts);
+        planOnHost(name, connection, spec, () => [], (snapshot, s) => {
+            const capabilities = driverCapabilities(s.capabilities, s.preset);
+            const findings = workloadPreflight(snapshot.facts, capabilities);
+            for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
+            return { steps: [s.step], files: [], findings };
+        }, this, opts);
         this.compatibility = spec.apply((s) => s.verdict.reason);
         this.registerOutputs({ compatibility: this.compatibility });
     }

@@ -85,3 +85,21 @@ describe("parseHostFacts", () => {
         assert.throws(() => parseHostFacts('{"probeVersion": "9"}'), /probe version 9/);
     });
 });
+
+describe("CDI device names per GPU", () => {
+    const { expectedCdiDevices } = require("../../../sdk/host/cdiDevices") as typeof import("../../../sdk/host/cdiDevices");
+    it("covers each index and UUID plus all, as nvidia-ctk cdi list sorts them (hand-made 2-GPU fixture)", () => {
+        const facts = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
+        assert.deepEqual(expectedCdiDevices(facts.gpus), [
+            "nvidia.com/gpu=0",
+            "nvidia.com/gpu=1",
+            "nvidia.com/gpu=GPU-11111111-2222-3333-4444-555555555555",
+            "nvidia.com/gpu=GPU-66666666-7777-8888-9999-000000000000",
+            "nvidia.com/gpu=all",
+        ]);
+    });
+    it("gives the real H100 its index, its UUID and all", () => {
+        const facts = parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
+        assert.deepEqual(expectedCdiDevices(facts.gpus), ["nvidia.com/gpu=0", "nvidia.com/gpu=GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed", "nvidia.com/gpu=all"]);
+    });
+});

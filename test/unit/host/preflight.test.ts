@@ -77,3 +77,18 @@ describe("preflight", () => {
         assert.deepEqual(ids(facts), ["warning:driver-library-mismatch"]);
     });
 });
+
+describe("workload preflight (graphics and video)", () => {
+    const { workloadPreflight } = require("../../../sdk/host/preflight") as typeof import("../../../sdk/host/preflight");
+    it("finds the real H100's Vulkan, EGL, NVENC and NVDEC files: no warning for render or video workloads", () => {
+        const facts = h100();
+        assert.deepEqual(workloadPreflight(facts, ["graphics", "display", "utility"]), []);
+        assert.deepEqual(workloadPreflight(facts, ["video", "compute", "utility"]), []);
+    });
+    it("warns when a graphics or video workload targets a host without them", () => {
+        const noGpu = parseHostFacts(probeFixture("debian12-no-gpu.json"));
+        assert.deepEqual(workloadPreflight(noGpu, ["graphics", "video", "utility"]).map((f) => f.id), ["graphics-libraries-missing", "video-libraries-missing"]);
+        assert.deepEqual(workloadPreflight(noGpu, ["all"]).map((f) => f.id), ["graphics-libraries-missing", "video-libraries-missing"]);
+        assert.deepEqual(workloadPreflight(noGpu, ["compute", "utility"]), []);
+    });
+});
