@@ -27,6 +27,11 @@ export interface DriverArgs {
     cudaRepoUrl?: pulumi.Input<string>;
     /** Package names to install instead of the defaults. */
     packages?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Reboot the host when the installed driver is not the loaded one; the next step waits for SSH
+     * (connection.dialErrorLimit × perDialTimeout, 30 × 15 s by default). Default false: `rebootPending` reports it.
+     */
+    reboot?: pulumi.Input<boolean>;
 }
 
 /** The NVIDIA Container Toolkit to install: four packages pinned to one version. */

@@ -23,7 +23,7 @@ export class NvidiaDriver extends pulumi.ComponentResource {
 
     constructor(name: string, args: NvidiaDriverArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:NvidiaDriver", name, {}, opts);
-        const spec = pulumi.output({ branch: args.branch, version: args.version, kernelModules: args.kernelModules, source: args.source, server: args.server, cudaRepoUrl: args.cudaRepoUrl, packages: args.packages });
+        const spec = pulumi.output({ branch: args.branch, version: args.version, kernelModules: args.kernelModules, source: args.source, server: args.server, cudaRepoUrl: args.cudaRepoUrl, packages: args.packages, reboot: args.reboot });
         const planned = planOnHost(name, args.connection, spec, () => [], (snapshot, s) => {
             if (snapshot.facts.wsl2) {
                 pulumi.log.info(`${name}: WSL2 host: no driver is installed, because the driver lives on the Windows host`, this);

@@ -35,6 +35,11 @@ export interface DriverSpec {
     cudaRepoUrl?: string;
     /** Package names to install instead of the defaults, for repositories that name them differently. */
     packages?: string[];
+    /**
+     * Reboot when the installed driver is not the loaded one, then wait for SSH (the next step's connection
+     * retries while the host is down). Default false: the node reports `rebootPending` instead.
+     */
+    reboot?: boolean;
 }
 
 type Family = "ubuntu" | "debian" | "rhel" | "suse";
@@ -73,6 +78,7 @@ export function driverPlan(spec: DriverSpec): PlanStep[] {
         steps.push(fileStep("driver-no-unattended-upgrades", "keep unattended-upgrades away from nvidia-*, libnvidia-* and cuda-* packages",
             renderResult(UNATTENDED_UPGRADES_BLOCK, undefined, UNATTENDED_UPGRADES_TEXT, ["unattended-upgrades: nvidia-*, libnvidia-*, cuda-* blacklisted"])));
     }
+    if (spec.reboot) steps.push(rebootStep(ctx));
     steps.push(verifyStep(ctx));
     return steps;
 }
@@ -220,6 +226,38 @@ zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
     };
 }
 
+/** The loaded module's version and the user-space library's, as shell variables `loaded` and `library`. */
+const READ_DRIVER_STATE = sh`loaded=$(sed -n 's/.*Kernel Module.*  \\([0-9][0-9.]*\\)  .*/\\1/p' /proc/driver/nvidia/version 2>/dev/null | head -n 1)
+library=""
+for f in /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.* /usr/lib64/libnvidia-ml.so.* /usr/lib/aarch64-linux-gnu/libnvidia-ml.so.* /usr/local/nvidia/lib64/libnvidia-ml.so.*; do
+    v=\${f##*libnvidia-ml.so.}
+    case "$v" in [0-9]*.[0-9]*) library=$v ;; esac
+done`;
+
+/**
+ * Reboots only when the pinned driver is installed but not loaded. The reboot is scheduled a moment
+ * after the step returns, so the command ends cleanly; the next step's SSH connection retries until the
+ * host is back (connection.dialErrorLimit × perDialTimeout).
+ */
+function rebootStep(ctx: DriverContext): PlanStep {
+    return {
+        name: "driver-reboot",
+        description: "reboot if the installed driver is not the loaded one, and wait for SSH to come back",
+        script: script(
+            sh`want=${ctx.version ?? `${ctx.branch}.`}`,
+            READ_DRIVER_STATE,
+            // A reboot helps only when the pinned driver is what is installed.
+            sh`case "$library" in "$want"*|"") ;; *) echo "error: the driver library on disk is $library, not the pinned $want: not rebooting" >&2; exit 33 ;; esac`,
+            sh`case "$loaded" in "$want"*) [ -z "$library" ] || [ "$library" = "$loaded" ] && { echo "unchanged: driver $loaded loaded, no reboot"; exit 0; } ;; esac`,
+            sh`echo "rebooting: driver \${library:-(new)} installed, \${loaded:-none} loaded"`,
+            sh`nohup sh -c 'sleep 3; systemctl reboot || reboot' >/dev/null 2>&1 &`,
+        ),
+        changes: ["host reboot (only when the driver changed)"],
+        root: true,
+        rebootRequired: true,
+    };
+}
+
 /**
  * Prints the driver state as one JSON line: `ok` when the loaded module is the pinned one and matches
  * the library on disk, `reboot-required` when packages changed but the module did not. Fails on a
@@ -231,12 +269,7 @@ function verifyStep(ctx: DriverContext): PlanStep {
         description: "check that the loaded driver is the pinned one and matches the library on disk",
         script: script(
             sh`want=${ctx.version ?? `${ctx.branch}.`}`,
-            sh`loaded=$(sed -n 's/.*Kernel Module.*  \\([0-9][0-9.]*\\)  .*/\\1/p' /proc/driver/nvidia/version 2>/dev/null | head -n 1)`,
-            sh`library=""
-for f in /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.* /usr/lib64/libnvidia-ml.so.* /usr/lib/aarch64-linux-gnu/libnvidia-ml.so.*; do
-    v=\${f##*libnvidia-ml.so.}
-    case "$v" in [0-9]*.[0-9]*) library=$v ;; esac
-done`,
+            READ_DRIVER_STATE,
             sh`state=ok
 case "$loaded" in "$want"*) ;; *) state=reboot-required ;; esac
 if [ -n "$library" ] && [ -n "$loaded" ] && [ "$library" != "$loaded" ]; then state=reboot-required; fi`,

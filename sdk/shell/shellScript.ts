@@ -19,6 +19,8 @@ export function quote(value: string): string {
 
 /** A template tag: `sh\`apt-get install -y ${packages}\`` quotes each value; arrays become quoted words. */
 export function sh(strings: TemplateStringsArray, ...values: ShellValue[]): ShellFragment {
+    // A template with an invalid escape (`\(` instead of `\\(`) has no cooked text: refuse it at once.
+    if (strings.some((s) => s === undefined)) throw new Error(`invalid escape in a script template: ${strings.raw.join("${…}").slice(0, 80)}`);
     let text = strings[0];
     values.forEach((value, i) => {
         text += render(value) + strings[i + 1];

@@ -14,7 +14,7 @@ export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
         for (const experimental of [false, true]) add(`toolkit-${pm}${experimental ? "-experimental" : ""}`, toolkitPlan({ version: "1.19.0-1", packageManager: pm, experimental }));
     }
     const drivers: Array<[string, string, object]> = [
-        ["ubuntu", "24.04", { branch: "580" }], ["ubuntu", "24.04", { version: "580.95.05" }], ["ubuntu", "22.04", { branch: "590", source: "cuda-repo" }],
+        ["ubuntu", "24.04", { branch: "580", reboot: true }], ["ubuntu", "24.04", { version: "580.95.05" }], ["ubuntu", "22.04", { branch: "590", source: "cuda-repo" }],
         ["debian", "12", { version: "535.216.01", source: "distro" }], ["debian", "12", { branch: "580" }],
         ["rocky", "9", { branch: "580", kernelModules: "proprietary" }], ["rhel", "9", { version: "580.95.05" }], ["sles", "15.6", { branch: "580" }],
     ];

@@ -21,6 +21,16 @@ describe("CUDA image policy", () => {
             assert.throws(() => parseCudaImage("nvidia/cuda:latest"), /NVIDIA removed "latest" from nvidia\/cuda in 2021.*pin a tag such as nvidia\/cuda:12\.4\.1-base-ubuntu22\.04/);
             assert.throws(() => parseCudaImage("nvcr.io/nvidia/cuda:latest"), /NVIDIA removed "latest"/);
         });
+        it("refuses latest for NVIDIA's graphics images and third-party engine images too", () => {
+            assert.throws(() => parseCudaImage("nvidia/opengl:latest"), /NVIDIA removed "latest" from nvidia\/opengl/);
+            assert.throws(() => parseCudaImage("nvidia/vulkan:latest"), /NVIDIA removed "latest" from nvidia\/vulkan/);
+            assert.throws(() => parseCudaImage("nvidia/cudagl"), /has no tag/);
+            assert.throws(() => parseCudaImage("ghcr.io/epicgames/unreal-engine:latest"), /uses the tag "latest" — pin a tag or a digest/);
+            assert.equal(parseCudaImage("ghcr.io/epicgames/unreal-engine:runtime-pixel-streaming-5.4").kind, "other");
+            assert.equal(parseCudaImage(`ghcr.io/acme/game@sha256:${"e".repeat(64)}`).reference.digest, `sha256:${"e".repeat(64)}`);
+            assert.equal(parseCudaImage("nvidia/vulkan:1.3-470").kind, "graphics");
+        });
+
         it("refuses an untagged reference, which means latest", () => {
             assert.throws(() => parseCudaImage("nvidia/cuda"), /has no tag, which means "latest"/);
             assert.throws(() => parseCudaImage("ghcr.io/acme/render"), /pin a tag or a digest/);

@@ -77,3 +77,15 @@ describe("shell safety", () => {
         assert.equal(invocationFor({ ...step, root: false, runAs: "alice" }, "root", "root").command.startsWith("runuser -u alice -- sh -c "), true);
     });
 });
+
+describe("driver plan", () => {
+    it("reboots only when asked, before the verify step", () => {
+        const names = (reboot: boolean) => driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, branch: "580", reboot }).map((s) => s.name);
+        assert.deepEqual(names(false), ["driver-packages", "driver-no-unattended-upgrades", "driver-verify"]);
+        assert.deepEqual(names(true), ["driver-packages", "driver-no-unattended-upgrades", "driver-reboot", "driver-verify"]);
+    });
+    it("refuses a script template with an invalid escape instead of writing 'undefined' into a script", () => {
+        const broken = (strings: TemplateStringsArray) => sh(Object.assign(["a", undefined as unknown as string], { raw: ["a", "\\("] }) as unknown as TemplateStringsArray);
+        assert.throws(() => broken`x`, /invalid escape in a script template/);
+    });
+});
