@@ -1,8 +1,11 @@
 #!/bin/sh
-# Builds the fleet's node images once per machine (skipped when they exist):
-#   gpu-e2e-base    debootstrap bookworm with systemd, sshd, ca-certificates, gnupg, curl
-#   gpu-e2e-docker  + docker.io, containerd, runc (Debian's), for the Docker and containerd nodes
+# Builds the fleet's node images once per machine (each is skipped when it exists):
+#   gpu-e2e-base      debootstrap bookworm with systemd, sshd, ca-certificates, gnupg, curl
+#   gpu-e2e-docker    + Debian's docker.io, containerd and runc, for the Docker and containerd nodes
+#   gpu-e2e-rpm       + Debian's zypper, dnf and rpm; a node sets /etc/os-release to RHEL or openSUSE
+#   gpu-e2e-rootless  + rootless Docker for the user alice (test-fleet.md); set up when a node starts
 set -eu
+mkdir -p /var/log/e2e
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 if ! docker image inspect gpu-e2e-base >/dev/null 2>&1; then
@@ -15,32 +18,19 @@ if ! docker image inspect gpu-e2e-base >/dev/null 2>&1; then
     tar -C "$root" -c . | docker import - gpu-e2e-base >/dev/null
     rm -rf "$root"
 fi
-if ! docker image inspect gpu-e2e-docker >/dev/null 2>&1; then
+
+# derive NAME FROM SHELL: runs SHELL in a container of FROM and commits the result as NAME.
+derive() {
+    docker image inspect "$1" >/dev/null 2>&1 && return 0
     docker rm -f gpu-e2e-build >/dev/null 2>&1 || true
-    docker run --name gpu-e2e-build --network host gpu-e2e-base sh -c \
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker.io containerd runc >/dev/null && apt-get clean' >/var/log/e2e/build-docker.log 2>&1 \
-        || { tail -n 20 /var/log/e2e/build-docker.log >&2; exit 1; }
-    docker commit gpu-e2e-build gpu-e2e-docker >/dev/null
+    docker run --name gpu-e2e-build --network host "$2" sh -c "$3" >"/var/log/e2e/build-$1.log" 2>&1 \
+        || { tail -n 20 "/var/log/e2e/build-$1.log" >&2; exit 1; }
+    docker commit gpu-e2e-build "$1" >/dev/null
     docker rm -f gpu-e2e-build >/dev/null
-fi
-echo "images ready: gpu-e2e-base gpu-e2e-docker"
-if ! docker image inspect gpu-e2e-rpm >/dev/null 2>&1; then
-    # Debian's zypper, dnf and rpm; a node sets its /etc/os-release to RHEL or openSUSE when it starts.
-    docker rm -f gpu-e2e-build >/dev/null 2>&1 || true
-    docker run --name gpu-e2e-build --network host gpu-e2e-base sh -c \
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends zypper dnf rpm >/dev/null && apt-get clean && : > /etc/zypp/systemCheck' >/var/log/e2e/build-rpm.log 2>&1 \
-        || { tail -n 20 /var/log/e2e/build-rpm.log >&2; exit 1; }
-    docker commit gpu-e2e-build gpu-e2e-rpm >/dev/null
-    docker rm -f gpu-e2e-build >/dev/null
-fi
-echo "images ready: gpu-e2e-rpm"
-if ! docker image inspect gpu-e2e-rootless >/dev/null 2>&1; then
-    # Rootless Docker for the user alice (test-fleet.md): the setup tool runs when a node starts, under systemd.
-    docker rm -f gpu-e2e-build >/dev/null 2>&1 || true
-    docker run --name gpu-e2e-build --network host gpu-e2e-docker sh -c \
-        'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends rootlesskit uidmap dbus-user-session slirp4netns fuse-overlayfs >/dev/null && apt-get clean && useradd -m -s /bin/sh alice && cp /usr/share/docker.io/contrib/dockerd-rootless*.sh /usr/local/bin/ && chmod 755 /usr/local/bin/dockerd-rootless*.sh' >/var/log/e2e/build-rootless.log 2>&1 \
-        || { tail -n 20 /var/log/e2e/build-rootless.log >&2; exit 1; }
-    docker commit gpu-e2e-build gpu-e2e-rootless >/dev/null
-    docker rm -f gpu-e2e-build >/dev/null
-fi
-echo "images ready: gpu-e2e-rootless"
+}
+install_quietly='apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends'
+derive gpu-e2e-docker gpu-e2e-base "$install_quietly docker.io containerd runc >/dev/null && apt-get clean"
+derive gpu-e2e-rpm gpu-e2e-base "$install_quietly zypper dnf rpm >/dev/null && apt-get clean && : > /etc/zypp/systemCheck"
+derive gpu-e2e-rootless gpu-e2e-docker "$install_quietly rootlesskit uidmap dbus-user-session slirp4netns fuse-overlayfs >/dev/null && apt-get clean \
+    && useradd -m -s /bin/sh alice && cp /usr/share/docker.io/contrib/dockerd-rootless*.sh /usr/local/bin/ && chmod 755 /usr/local/bin/dockerd-rootless*.sh"
+echo "images ready: gpu-e2e-base gpu-e2e-docker gpu-e2e-rpm gpu-e2e-rootless"
