@@ -128,7 +128,7 @@ for channel in stable experimental; do
     createrepo_c --quiet "$dir"
     gpg --batch --yes --local-user e2e@localhost --armor --detach-sign -o "$dir/repodata/repomd.xml.asc" "$dir/repodata/repomd.xml"
 done
-ls "$out/stable/rpm/x86_64" | grep -c '\.rpm$' >/dev/null
+set -- "$out"/stable/rpm/x86_64/*.rpm; [ -e "$1" ] || { echo "no rpm was built" >&2; exit 1; }
 echo "rpm repo ready"
 echo "$fpr" > "$out/fingerprint"
 echo "repo ready: $out ($fpr)"
