@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
+import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
 import YAML from "yaml";
 import { REPO_ROOT } from "../helpers/paths";
@@ -106,6 +107,27 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         assert.equal(drift.stdout.split("\n").filter((l) => /^ {4}[-+] /.test(l)).length, 2, "exactly the edited line");
         nodeExec(node.name, `cat > /etc/docker/daemon.json <<'EOF'\n${before}EOF`);
         fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("runs a DockerGpuContainer step: --runtime=nvidia through the shim, idempotent, replaced on change, removed on delete", async () => {
+        nodeExec(node.name, "docker tag mini mini:1 && docker tag mini mini:2");
+        const step = (image: string) => dockerContainerStep({ name: "gpu-app", image, mode: "runtime", args: ["/bin/busybox", "sleep", "600"] });
+        nodeExec(node.name, "rm -f /var/log/nvidia-container-runtime-shim.log");
+        const first = await applySteps(node.connection, [step("mini:1")]);
+        assert.equal(failed(first), undefined, JSON.stringify(failed(first)));
+        assert.match(first[0].stdout, /started container gpu-app/);
+        assert.match(nodeExec(node.name, "docker inspect -f '{{.HostConfig.Runtime}} {{.State.Running}} {{.Config.Image}}' gpu-app"), /^nvidia true mini:1/);
+        const env = JSON.parse(nodeExec(node.name, "docker inspect -f '{{json .Config.Env}}' gpu-app")) as string[];
+        assert.ok(env.includes("NVIDIA_VISIBLE_DEVICES=all") && env.includes("NVIDIA_DRIVER_CAPABILITIES=compute,utility"), env.join(" "));
+        assert.match(nodeExec(node.name, "cat /var/log/nvidia-container-runtime-shim.log"), /nvidia-container-runtime/);
+        const again = await applySteps(node.connection, [step("mini:1")]);
+        assert.match(again[0].stdout, /unchanged: container gpu-app/);
+        const changed = await applySteps(node.connection, [step("mini:2")]);
+        assert.match(changed[0].stdout, /started container gpu-app/);
+        assert.match(nodeExec(node.name, "docker inspect -f '{{.Config.Image}}' gpu-app"), /^mini:2/);
+        const removed = await undoSteps(node.connection, [step("mini:2")]);
+        assert.equal(failed(removed), undefined);
+        assert.equal(nodeExec(node.name, "docker ps -a --filter name=gpu-app -q").trim(), "");
     });
 
     it("upgrades 1.19.0-1 → 1.20.0-1 and downgrades to 1.17.8-1", async () => {

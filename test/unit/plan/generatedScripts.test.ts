@@ -34,6 +34,19 @@ describe("generated scripts", () => {
         assert.ok(files.length > 60, `checked ${files.length} scripts`);
     });
 
+    it("and the repository's own shell scripts are clean under shellcheck too", () => {
+        const root = path.resolve(__dirname, "..", "..", "..");
+        const scripts = [
+            "sdk/host/probe.sh",
+            ...fs.readdirSync(path.join(root, "test/e2e/fleet")).filter((f) => f.endsWith(".sh")).map((f) => `test/e2e/fleet/${f}`),
+            ...fs.readdirSync(path.join(root, "test/tools")).filter((f) => f.endsWith(".sh")).map((f) => `test/tools/${f}`),
+        ];
+        const sh = spawnSync("shellcheck", ["-s", "sh", ...scripts], { cwd: root, encoding: "utf8" });
+        assert.equal(sh.status, 0, sh.stdout);
+        const bash = spawnSync("shellcheck", ["-s", "bash", ".ci/run"], { cwd: root, encoding: "utf8" });
+        assert.equal(bash.status, 0, bash.stdout);
+    });
+
     it("parse as sh (sh -n)", () => {
         for (const { label, step } of steps) {
             execFileSync("sh", ["-n"], { input: step.script });
