@@ -40,10 +40,6 @@ export function validate(value: string, pattern: PatternName, field: string): st
     return value;
 }
 
-export function isValid(value: string, pattern: PatternName): boolean {
-    return PATTERNS[pattern].test(value);
-}
-
 /** The value must be one of `allowed`; the error lists them. */
 export function validateChoice<T extends string>(value: string, allowed: readonly T[], field: string): T {
     if (!(allowed as readonly string[]).includes(value)) {

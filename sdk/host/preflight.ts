@@ -120,9 +120,6 @@ function distroSupport(facts: HostFacts): "supported" | "untested-version" | "un
     return "untested-version";
 }
 
-export function errorsOf(findings: Finding[]): Finding[] {
-    return findings.filter((f) => f.severity === "error");
-}
 
 /**
  * Checks a workload's driver capabilities against the host's graphics facts: a graphics or video

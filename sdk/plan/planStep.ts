@@ -30,7 +30,3 @@ export interface PlanStep {
 export interface NodePlan {
     steps: PlanStep[];
 }
-
-export function stepNamed(plan: NodePlan, name: string): PlanStep | undefined {
-    return plan.steps.find((s) => s.name === name);
-}
