@@ -5,6 +5,7 @@ import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
 import { enforceImagePolicy } from "../sdk/cuda/workloadPolicy";
 import { GpuConfigError } from "../sdk/errors";
 import { WorkloadKind, gpuWorkloadManifest } from "../sdk/k8s/manifests";
+import { asArgs } from "./kubernetesGpuSupport";
 
 export interface GpuWorkloadArgs {
     /** `Deployment` (default) or `Job`. A Job makes `pulumi up` wait for it and fail if it fails. */
@@ -70,8 +71,8 @@ export class GpuWorkload extends pulumi.ComponentResource {
         });
         const kind = pulumi.output(args.kind ?? WorkloadKind.Deployment);
         kind.apply((k) => {
-            if (k === WorkloadKind.Job) new k8s.batch.v1.Job(name, manifest as any, { parent: this });
-            else new k8s.apps.v1.Deployment(name, manifest as any, { parent: this });
+            if (k === WorkloadKind.Job) new k8s.batch.v1.Job(name, asArgs<k8s.batch.v1.JobArgs>(manifest), { parent: this });
+            else new k8s.apps.v1.Deployment(name, asArgs<k8s.apps.v1.DeploymentArgs>(manifest), { parent: this });
         });
         this.compatibility = checked.apply((verdicts) => verdicts.map((v) => v.reason));
         this.registerOutputs({ compatibility: this.compatibility });

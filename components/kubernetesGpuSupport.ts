@@ -56,20 +56,20 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
             return s;
         });
         const configMap = sharing === undefined ? undefined : new k8s.core.v1.ConfigMap(`${name}-sharing`,
-            pulumi.all([namespace, sharing]).apply(([ns, s]) => sharingConfigMap(ns, s)) as any, parent);
+            asArgs<k8s.core.v1.ConfigMapArgs>(pulumi.all([namespace, sharing]).apply(([ns, s]) => sharingConfigMap(ns, s))), parent);
         const daemonSet = new k8s.apps.v1.DaemonSet(`${name}-device-plugin`,
-            pulumi.all([namespace, args.devicePluginImage, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
+            asArgs<k8s.apps.v1.DaemonSetArgs>(pulumi.all([namespace, args.devicePluginImage, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
                 if (image !== undefined) parseCudaImage(image, "devicePluginImage"); // refuses latest and untagged
                 return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined });
-            }) as any,
+            })),
             { parent: this, dependsOn: [runtimeClass, ...(configMap ? [configMap] : [])] });
         pulumi.output(args.validate).apply((validate) => {
             if (!validate) return;
             // The provider waits for the Job to complete and fails the update if it fails.
-            new k8s.batch.v1.Job(`${name}-validation`, pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE]).apply(([ns, image]) => {
+            new k8s.batch.v1.Job(`${name}-validation`, asArgs<k8s.batch.v1.JobArgs>(pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE]).apply(([ns, image]) => {
                 parseCudaImage(image, "validationImage");
                 return validationJobManifest(ns, image);
-            }) as any, { parent: this, dependsOn: labels.apply((patches) => [daemonSet, ...patches]) });
+            })), { parent: this, dependsOn: labels.apply((patches) => [daemonSet, ...patches]) });
         });
         if (args.gpuOperator) {
             const own = pulumi.output(args.gpuOperator.manageDriverAndToolkit ?? false);
@@ -85,4 +85,12 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
         this.runtimeClassName = runtimeClass.metadata.name;
         this.registerOutputs({ runtimeClassName: this.runtimeClassName });
     }
+}
+
+/**
+ * A manifest computed as one Output, passed as resource args: the Kubernetes resources read its fields
+ * through Output property lifting (`args.spec`), so every field stays an input of the resource.
+ */
+export function asArgs<T>(manifest: pulumi.Output<Record<string, unknown>>): T {
+    return manifest as unknown as T;
 }
