@@ -32,6 +32,13 @@ export function hostKeyBlob(hostKey: string): Buffer {
     return Buffer.from(base64, "base64");
 }
 
+/** Asks the server for the pinned key's own type, so a host with several keys presents the pinned one. */
+export function hostKeyAlgorithms(hostKey: string | undefined): string[] | undefined {
+    const type = hostKey?.trim().split(/\s+/)[0];
+    if (!type || !type.includes("-")) return undefined;
+    return type === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [type];
+}
+
 export function runReadOnly(connection: ResolvedConnection, script: string, timeoutMs: number): Promise<string> {
     const pinned = connection.hostKey ? hostKeyBlob(connection.hostKey) : undefined;
     const config: ConnectConfig = {
@@ -44,6 +51,7 @@ export function runReadOnly(connection: ResolvedConnection, script: string, time
         agent: connection.privateKey || connection.password ? undefined : connection.agentSocketPath ?? process.env.SSH_AUTH_SOCK,
         readyTimeout: timeoutMs,
         hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined,
+        algorithms: hostKeyAlgorithms(connection.hostKey) ? { serverHostKey: hostKeyAlgorithms(connection.hostKey) as never } : undefined,
     };
     return new Promise((resolve, reject) => {
         const client = new Client();

@@ -22,6 +22,15 @@ describe("e2e: a bare node (no container runtime): toolkit and CDI spec, for Pod
         stopNode("gpu-e2e-bare1");
     });
 
+    it("reads the host only with its pinned host key: another key is refused, any of the host's own keys works", async () => {
+        const wrong = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq1TttAaN0KoqE5yb7ikmJRx9HfsZzV6pDsh";
+        await assert.rejects(snapshot({ ...node.connection, hostKey: wrong }, []), /host key is not the pinned connection\.hostKey/);
+        // The host also has an RSA key: pinned, the server is asked for that type and presents it.
+        const rsa = nodeExec(node.name, "cat /etc/ssh/ssh_host_rsa_key.pub").trim().split(/\s+/).slice(0, 2).join(" ");
+        assert.equal((await snapshot({ ...node.connection, hostKey: rsa }, [])).facts.os.id, "debian");
+        assert.equal((await snapshot(node.connection, [])).facts.os.id, "debian");
+    });
+
     it("installs the toolkit from nothing, writes the CDI spec, and destroy leaves no package, key or repo behind", async () => {
         const planned = nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
         assert.deepEqual(planned.plan.steps.map((s) => s.name), ["toolkit-prerequisites", "toolkit-key", "toolkit-repo", "toolkit-packages", "cdi-spec"]);

@@ -4,7 +4,7 @@ import * as http from "node:http";
 import * as path from "node:path";
 import { Client, utils } from "ssh2";
 import { ResolvedConnection } from "../../components/connection";
-import { SshHostReader, hostKeyBlob } from "../../components/hostReader";
+import { SshHostReader, hostKeyAlgorithms, hostKeyBlob } from "../../components/hostReader";
 import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
 import { SudoMode, invocationFor } from "../../sdk/plan/invocation";
 import { PlanStep } from "../../sdk/plan/planStep";
@@ -143,6 +143,7 @@ export function sshRun(connection: ResolvedConnection, command: string, stdin?: 
         }).on("error", (e) => { clearTimeout(timer); reject(e); }).connect({
             host: connection.host, port: connection.port, username: connection.user, privateKey: connection.privateKey,
             hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined, readyTimeout: 20000,
+            algorithms: hostKeyAlgorithms(connection.hostKey) ? { serverHostKey: hostKeyAlgorithms(connection.hostKey) as never } : undefined,
         });
     });
 }
