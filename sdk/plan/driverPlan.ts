@@ -171,7 +171,12 @@ echo changed`;
 }
 
 /** Package names per family and source, pinned to the branch or exact version. */
-export function driverPackages(ctx: Pick<DriverContext, "family" | "source" | "branch" | "version" | "modules" | "server" | "packages">): string[] {
+/** The distributions whose NVIDIA driver comes as dnf module streams (`nvidia-driver:580-open`). */
+export function usesModuleStreams(ctx: Pick<DriverContext, "family" | "distroId" | "distroVersion">): boolean {
+    return ctx.family === "rhel" && !["fedora", "amzn"].includes(ctx.distroId) && Number(ctx.distroVersion.split(".")[0]) <= 9;
+}
+
+export function driverPackages(ctx: Pick<DriverContext, "family" | "source" | "branch" | "version" | "modules" | "server" | "packages" | "distroId" | "distroVersion">): string[] {
     if (ctx.packages !== undefined) return ctx.packages;
     const open = ctx.modules === "open";
     if (ctx.family === "ubuntu" && ctx.source === "distro") {
@@ -182,7 +187,11 @@ export function driverPackages(ctx: Pick<DriverContext, "family" | "source" | "b
         // From branch 590 the CUDA repo drops the branch from package names; nvidia-driver-pinning-* locks it.
         return [`nvidia-driver-pinning-${ctx.version ?? ctx.branch}`, open ? "nvidia-open" : "cuda-drivers"];
     }
-    if (ctx.family === "rhel") return [open ? `nvidia-open-${ctx.branch}` : `cuda-drivers-${ctx.branch}`];
+    if (ctx.family === "rhel") {
+        // RHEL 8/9 and rebuilds: the CUDA repo's module streams; Fedora, Amazon Linux and RHEL 10 have none.
+        if (usesModuleStreams(ctx)) return [`nvidia-driver:${ctx.branch}-${open ? "open" : "dkms"}`];
+        return [open ? "nvidia-open" : "cuda-drivers"];
+    }
     return [open ? `nvidia-open-driver-G06-signed-cuda-kmp-default` : `cuda-drivers-${ctx.branch}`];
 }
 
@@ -201,8 +210,7 @@ apt-mark hold "$pkg"`
 modules=$(printf 'linux-modules-nvidia-%s-%s' ${packages[0].replace(/^nvidia-driver-/, "")} "$(uname -r)")
 if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$modules"; fi`,
         debian: sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${exact && ctx.source === "distro" ? packages.map((p) => (p === "nvidia-driver" ? `${p}=${exact}*` : p)) : packages}`,
-        rhel: sh`retry 3 dnf install -y ${exact ? [...packages, `nvidia-driver-${exact}`] : packages}
-if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`,
+        rhel: lines(rhelInstall(ctx, packages), sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`),
         suse: sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
 zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
     };
@@ -256,6 +264,17 @@ function rebootStep(ctx: DriverContext): PlanStep {
         root: true,
         rebootRequired: true,
     };
+}
+
+/** RHEL 8/9: install the module stream (or enable it and pin the exact version); elsewhere plain packages. */
+function rhelInstall(ctx: DriverContext, packages: string[]): ShellFragment {
+    const exact = ctx.version;
+    if (!usesModuleStreams(ctx) || ctx.packages !== undefined) {
+        return sh`retry 3 dnf install -y ${exact ? [...packages, `nvidia-driver-${exact}`] : packages}`;
+    }
+    if (exact === undefined) return sh`retry 3 dnf -y module install ${packages}`;
+    return sh`retry 3 dnf -y module enable ${packages}
+retry 3 dnf install -y ${`nvidia-driver-${exact}`}`;
 }
 
 /**

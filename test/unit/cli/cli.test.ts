@@ -80,7 +80,11 @@ describe("gpu-node CLI", () => {
         const both = await runCli("script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--version", "580.95.05");
         assert.match(both.stderr, /exactly one of `branch` or `version`/);
         const rhel = await runCli("script", "driver", "--distro", "rocky:9", "--version", "580.95.05", "--proprietary");
-        assert.match(rhel.stdout, /dnf install -y cuda-drivers-580 nvidia-driver-580\.95\.05/);
+        assert.match(rhel.stdout, /dnf -y module enable nvidia-driver:580-dkms\nretry 3 dnf install -y nvidia-driver-580\.95\.05/);
+        const rhel10 = await runCli("script", "driver", "--distro", "rhel:10", "--branch", "580");
+        assert.match(rhel10.stdout, /dnf install -y nvidia-open\n/);
+        const rocky = await runCli("script", "driver", "--distro", "rocky:9", "--branch", "580");
+        assert.match(rocky.stdout, /dnf -y module install nvidia-driver:580-open/);
         assert.match(rhel.stdout, /versionlock add/);
     });
 });
