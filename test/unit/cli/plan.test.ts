@@ -47,6 +47,11 @@ describe("gpu-node plan (offline, Pulumi mocks)", function () {
         assert.match(changed.stdout, /nvidia-container-toolkit=1\.19\.0-1/);
     });
 
+    it("matches the committed baseline of the example stack (refresh it with --format json --out examples/plan-baseline.json)", async () => {
+        const r = await runCli("plan", "--stack", "example", "--root", REPO_ROOT, "--baseline", path.join(REPO_ROOT, "examples/plan-baseline.json"));
+        assert.equal(r.code, 0, r.stdout);
+    });
+
     it("exits 1 with one line for a missing stack, and needs no Pulumi CLI, backend or SSH", async () => {
         const r = await runCli("plan", "--stack", "nope", "--root", REPO_ROOT);
         assert.equal(r.code, 1);
