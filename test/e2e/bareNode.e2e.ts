@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
-import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18084;
 
@@ -11,7 +11,6 @@ describe("e2e: a bare node (no container runtime): toolkit and CDI spec, for Pod
     let server: ChildProcess;
     let node: FleetNode;
     const spec = (): NodeSpec => ({ runtime: "cdi", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } });
-    const failed = (results: StepResult[]) => results.find((r) => r.code !== 0);
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);

@@ -3,7 +3,7 @@ import { ChildProcess } from "node:child_process";
 import * as TOML from "@iarna/toml";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
-import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18081;
 const SUDO_PASSWORD = "ops-sudo-pw";
@@ -29,7 +29,6 @@ describe("e2e: a containerd node over SSH as a sudo user (kubeadm-like v2 config
     let server: ChildProcess;
     let node: FleetNode;
     const spec: NodeSpec = { runtime: "containerd", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: "" } };
-    const failed = (results: StepResult[]) => results.find((r) => r.code !== 0);
     const dump = () => TOML.parse(nodeExec(node.name, "containerd config dump")) as any;
     async function plan() {
         spec.toolkit.keyFingerprint = fingerprint();

@@ -9,7 +9,7 @@ import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
 import YAML from "yaml";
 import { REPO_ROOT } from "../helpers/paths";
 import { runCli } from "../helpers/runCli";
-import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18080;
 const ORIGINAL_DAEMON_JSON = '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
@@ -35,7 +35,6 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         const planned = await plan(s);
         return { planned, results: await applySteps(node.connection, planned.plan.steps) };
     }
-    const failed = (results: StepResult[]) => results.find((r) => r.code !== 0);
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);

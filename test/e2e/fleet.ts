@@ -2,9 +2,10 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as path from "node:path";
-import { Client, utils } from "ssh2";
+import { utils } from "ssh2";
 import { ResolvedConnection } from "../../components/connection";
-import { SshHostReader, hostKeyAlgorithms, hostKeyBlob } from "../../components/hostReader";
+import { SshHostReader } from "../../components/hostReader";
+import { SshResult, sshExec } from "../../components/sshExec";
 import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
 import { SudoMode, invocationFor } from "../../sdk/plan/invocation";
 import { PlanStep } from "../../sdk/plan/planStep";
@@ -123,29 +124,14 @@ export interface StepResult {
     stderr: string;
 }
 
-/** Runs one shell command over SSH with ssh2, verifying the pinned host key. */
-export function sshRun(connection: ResolvedConnection, command: string, stdin?: string, timeoutMs = 600000): Promise<{ code: number; stdout: string; stderr: string }> {
-    const pinned = connection.hostKey ? hostKeyBlob(connection.hostKey) : undefined;
-    return new Promise((resolve, reject) => {
-        const client = new Client();
-        const timer = setTimeout(() => { client.end(); reject(new Error(`ssh command timed out: ${command.slice(0, 80)}`)); }, timeoutMs);
-        client.on("ready", () => {
-            client.exec(command, (error, stream) => {
-                if (error) { clearTimeout(timer); return reject(error); }
-                let stdout = "";
-                let stderr = "";
-                stream.on("data", (d: Buffer) => (stdout += d.toString()));
-                stream.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-                stream.on("close", (code: number) => { clearTimeout(timer); client.end(); resolve({ code: code ?? -1, stdout, stderr }); });
-                if (stdin !== undefined) stream.end(stdin);
-                else stream.end();
-            });
-        }).on("error", (e) => { clearTimeout(timer); reject(e); }).connect({
-            host: connection.host, port: connection.port, username: connection.user, privateKey: connection.privateKey,
-            hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined, readyTimeout: 20000,
-            algorithms: hostKeyAlgorithms(connection.hostKey) ? { serverHostKey: hostKeyAlgorithms(connection.hostKey) as never } : undefined,
-        });
-    });
+/** Runs one shell command over SSH through the library's own ssh2 session code (pinned host key verified). */
+export function sshRun(connection: ResolvedConnection, command: string, stdin?: string, timeoutMs = 600000): Promise<SshResult> {
+    return sshExec(connection, command, { stdin, timeoutMs });
+}
+
+/** The first step that failed, if any. */
+export function failed(results: StepResult[]): StepResult | undefined {
+    return results.find((r) => r.code !== 0);
 }
 
 /** Applies steps in order as remote.Command would: stops at the first failing step. */

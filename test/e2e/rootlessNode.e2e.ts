@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
-import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18083;
 const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
@@ -13,7 +13,6 @@ describe("e2e: rootless Docker of a user (systemctl --user, no-cgroups)", functi
     let server: ChildProcess;
     let node: FleetNode;
     const spec = (): NodeSpec => ({ runtime: "docker-rootless", rootlessUser: "alice", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } });
-    const failed = (results: StepResult[]) => results.find((r) => r.code !== 0);
     async function plan() {
         return nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
     }

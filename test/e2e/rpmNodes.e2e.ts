@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
-import { FleetNode, REPO_DIR, StepResult, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode } from "./fleet";
+import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode } from "./fleet";
 
 const REPO_PORT = 18082;
 const PACKAGES = "nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1";
@@ -16,7 +16,6 @@ for (const target of NODES) {
         this.timeout(900000);
         let server: ChildProcess;
         let node: FleetNode;
-        const failed = (results: StepResult[]) => results.find((r) => r.code !== 0);
         const versions = () => nodeExec(node.name, target.manager === "dnf"
             ? `dnf -q repoquery --installed --qf '%{name} %{version}-%{release}' ${PACKAGES} 2>/dev/null || true`
             : `rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' ${PACKAGES} | grep -v 'not installed' || true`).trim().split("\n").filter(Boolean).sort();
