@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import { GpuConfigError } from "../errors";
-import { ensureImport, parseToml } from "../toml/ensureImport";
+import { ensureImport } from "../toml/ensureImport";
+import { parseToml } from "../toml/parseToml";
 import { TomlTable, emitGoToml, isTable } from "../toml/goTomlEmitter";
 import { copyTable, ensureTable, tableAt } from "../toml/tables";
 import { validate } from "../validate";

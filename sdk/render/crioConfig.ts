@@ -1,4 +1,4 @@
-import { parseToml } from "../toml/ensureImport";
+import { parseToml } from "../toml/parseToml";
 import { TomlTable, emitGoToml, isTable } from "../toml/goTomlEmitter";
 import { tableAt } from "../toml/tables";
 import { validate } from "../validate";

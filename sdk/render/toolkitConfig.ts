@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { GpuConfigError } from "../errors";
-import { parseToml, plain } from "../toml/ensureImport";
+import { parseToml, plain } from "../toml/parseToml";
 import { formatValue, quoteKey } from "../toml/goTomlEmitter";
 import { lineEnding, samePath, scanToml } from "../toml/tomlText";
 import { RenderResult, renderResult } from "./renderResult";

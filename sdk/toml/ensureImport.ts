@@ -1,6 +1,6 @@
-import * as TOML from "@iarna/toml";
 import { isDeepStrictEqual } from "node:util";
 import { GpuConfigError } from "../errors";
+import { parseToml, plain } from "./parseToml";
 import { lineEnding, scanToml } from "./tomlText";
 
 /**
@@ -83,25 +83,4 @@ function endOfLastElement(inner: string): number {
 
 function terminated(text: string, at: number, eol: string): string {
     return at > 0 && text[at - 1] !== "\n" ? eol : "";
-}
-
-export function parseToml(text: string, fileLabel: string): TOML.JsonMap {
-    try {
-        return TOML.parse(text);
-    } catch (error) {
-        const e = error as { line?: number; col?: number; message: string };
-        const where = e.line !== undefined ? ` line ${e.line + 1}` : "";
-        throw new GpuConfigError(`${fileLabel}${where}`, `not valid TOML (${e.message.split("\n")[0]})`,
-            "fix the file by hand; it was left untouched");
-    }
-}
-
-/** Drops the parser's symbol-keyed bookkeeping so values compare as plain data. */
-export function plain(value: unknown): unknown {
-    if (Array.isArray(value)) return value.map(plain);
-    if (value instanceof Date) return value.toISOString();
-    if (value !== null && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-    }
-    return value;
 }

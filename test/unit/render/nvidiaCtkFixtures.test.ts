@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as TOML from "@iarna/toml";
 import { RENDER_TARGETS, RenderTarget, parseRenderFlags, renderFromFlags } from "../../../cli/renderCommand";
-import { plain } from "../../../sdk/toml/ensureImport";
+import { plain } from "../../../sdk/toml/parseToml";
 import { NVIDIA_CTK_FIXTURES, readIfExists } from "../../helpers/paths";
 
 const KEEP_BUILT_IN_RUNC = {

@@ -6,7 +6,7 @@ import { renderContainerdConfig } from "../../../sdk/render/containerdConfig";
 import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
 import { TOOLKIT_CONFIG_KEYS, DEFAULT_TOOLKIT_CONFIG, parseToolkitSetting, renderToolkitConfig } from "../../../sdk/render/toolkitConfig";
 import { emitGoToml } from "../../../sdk/toml/goTomlEmitter";
-import { plain } from "../../../sdk/toml/ensureImport";
+import { plain } from "../../../sdk/toml/parseToml";
 
 const key = fc.stringMatching(/^[a-z][a-z0-9-]{0,11}$/);
 const jsonValue = fc.jsonValue({ maxDepth: 3 });
