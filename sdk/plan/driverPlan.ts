@@ -214,14 +214,12 @@ if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractiv
         suse: sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
 zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
     };
-    const target = exact ?? `${ctx.branch}.`;
     return {
         name: "driver-packages",
         description: `NVIDIA driver ${exact ?? `branch ${ctx.branch}`} (${ctx.modules} kernel modules) from ${ctx.source === "distro" ? "the distribution" : "NVIDIA's CUDA repository"}`,
         script: script(
             PREAMBLE,
-            sh`want=${target}`,
-            sh`loaded=$(sed -n 's/.*Kernel Module.*  \\([0-9][0-9.]*\\)  .*/\\1/p' /proc/driver/nvidia/version 2>/dev/null | head -n 1)`,
+            driverState(ctx, false),
             sh`case "$loaded" in "$want"*) echo "unchanged: driver $loaded is loaded"; exit 0 ;; esac`,
             sh`wait_for_lock`,
             ctx.family === "ubuntu" || ctx.family === "debian" ? sh`apt-get -o DPkg::Lock::Timeout=600 update -qq` : sh`:`,
@@ -234,9 +232,16 @@ zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
     };
 }
 
-/** The loaded module's version and the user-space library's, as shell variables `loaded` and `library`. */
-const READ_DRIVER_STATE = sh`loaded=$(sed -n 's/.*Kernel Module.*  \\([0-9][0-9.]*\\)  .*/\\1/p' /proc/driver/nvidia/version 2>/dev/null | head -n 1)
-library=""
+/**
+ * Shell variables for the driver steps: `want` (the pinned version, or `<branch>.` as a prefix), `loaded`
+ * (the kernel module's version) and `library` (libnvidia-ml's version on disk, empty where unknown).
+ */
+function driverState(ctx: Pick<DriverContext, "version" | "branch">, withLibrary = true): ShellFragment {
+    return lines(sh`want=${ctx.version ?? `${ctx.branch}.`}`, READ_LOADED, withLibrary ? READ_LIBRARY : sh`:`);
+}
+
+const READ_LOADED = sh`loaded=$(sed -n 's/.*Kernel Module.*  \\([0-9][0-9.]*\\)  .*/\\1/p' /proc/driver/nvidia/version 2>/dev/null | head -n 1)`;
+const READ_LIBRARY = sh`library=""
 for f in /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.* /usr/lib64/libnvidia-ml.so.* /usr/lib/aarch64-linux-gnu/libnvidia-ml.so.* /usr/local/nvidia/lib64/libnvidia-ml.so.*; do
     v=\${f##*libnvidia-ml.so.}
     case "$v" in [0-9]*.[0-9]*) library=$v ;; esac
@@ -252,8 +257,7 @@ function rebootStep(ctx: DriverContext): PlanStep {
         name: "driver-reboot",
         description: "reboot if the installed driver is not the loaded one, and wait for SSH to come back",
         script: script(
-            sh`want=${ctx.version ?? `${ctx.branch}.`}`,
-            READ_DRIVER_STATE,
+            driverState(ctx),
             // A reboot helps only when the pinned driver is what is installed.
             sh`case "$library" in "$want"*|"") ;; *) echo "error: the driver library on disk is $library, not the pinned $want: not rebooting" >&2; exit 33 ;; esac`,
             sh`case "$loaded" in "$want"*) [ -z "$library" ] || [ "$library" = "$loaded" ] && { echo "unchanged: driver $loaded loaded, no reboot"; exit 0; } ;; esac`,
@@ -287,8 +291,7 @@ function verifyStep(ctx: DriverContext): PlanStep {
         name: "driver-verify",
         description: "check that the loaded driver is the pinned one and matches the library on disk",
         script: script(
-            sh`want=${ctx.version ?? `${ctx.branch}.`}`,
-            READ_DRIVER_STATE,
+            driverState(ctx),
             sh`state=ok
 case "$loaded" in "$want"*) ;; *) state=reboot-required ;; esac
 if [ -n "$library" ] && [ -n "$loaded" ] && [ "$library" != "$loaded" ]; then state=reboot-required; fi`,
