@@ -29,19 +29,24 @@ export function createStepCommands(
     const created: StepCommand[] = [];
     let previous: remote.Command | undefined;
     for (const step of steps) {
-        const create = invocationFor(step, sshUser, sudo);
-        const undo = step.undoScript === undefined ? undefined : invocationFor({ ...step, script: step.undoScript }, sshUser, sudo);
-        const needsPassword = create.passwordOnStdin || (undo?.passwordOnStdin ?? false);
+        // The script goes on stdin (argv is limited to 128 KiB); the small undo script stays in argv,
+        // because remote.Command gives `delete` the same stdin as `create`.
+        const create = invocationFor(step, sshUser, sudo, "stdin");
+        const undo = step.undoScript === undefined ? undefined : invocationFor({ ...step, script: step.undoScript }, sshUser, sudo, "argv");
+        const needsPassword = (create.passwordOnStdin || (undo?.passwordOnStdin ?? false)) && connection.sudoPassword !== undefined;
         const command = new remote.Command(`${prefix}-${step.name}`, {
             connection: commandConnection(connection),
             create: create.command,
             delete: undo?.command,
-            stdin: needsPassword && connection.sudoPassword !== undefined ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n`) : undefined,
+            // With a sudo password the whole stdin is secret; otherwise the script stays readable in previews.
+            stdin: needsPassword ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${create.stdin ?? ""}`) : create.stdin,
             logging: "stdoutAndStderr",
+            // Earlier stdout in the environment can itself exceed the kernel's limits (pulumi-command#285).
+            addPreviousOutputInEnv: false,
         }, {
             parent,
             dependsOn: previous ? [previous] : dependsOn,
-            additionalSecretOutputs: ["connection", "stdin"],
+            additionalSecretOutputs: ["connection"],
             deleteBeforeReplace: true,
         });
         created.push({ step, command, after: created.at(-1)?.step.name });

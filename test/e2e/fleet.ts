@@ -7,7 +7,7 @@ import { ResolvedConnection } from "../../components/connection";
 import { SshHostReader } from "../../components/hostReader";
 import { SshResult, sshExec } from "../../components/sshExec";
 import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
-import { SudoMode, invocationFor } from "../../sdk/plan/invocation";
+import { SudoMode, invocationFor, stdinFor } from "../../sdk/plan/invocation";
 import { PlanStep } from "../../sdk/plan/planStep";
 import { REPO_ROOT } from "../helpers/paths";
 
@@ -138,8 +138,8 @@ export function failed(results: StepResult[]): StepResult | undefined {
 export async function applySteps(connection: ResolvedConnection, steps: PlanStep[], sudo: SudoMode = "root", sudoPassword?: string): Promise<StepResult[]> {
     const results: StepResult[] = [];
     for (const step of steps) {
-        const invocation = invocationFor(step, connection.user, sudo);
-        const r = await sshRun(connection, invocation.command, invocation.passwordOnStdin ? `${sudoPassword}\n` : undefined);
+        const invocation = invocationFor(step, connection.user, sudo, "stdin");
+        const r = await sshRun(connection, invocation.command, stdinFor(invocation, sudoPassword));
         results.push({ name: step.name, ...r });
         if (r.code !== 0) break;
     }
@@ -151,8 +151,8 @@ export async function undoSteps(connection: ResolvedConnection, steps: PlanStep[
     const results: StepResult[] = [];
     for (const step of [...steps].reverse()) {
         if (!step.undoScript) continue;
-        const invocation = invocationFor({ ...step, script: step.undoScript }, connection.user, sudo);
-        const r = await sshRun(connection, invocation.command, invocation.passwordOnStdin ? `${sudoPassword}\n` : undefined);
+        const invocation = invocationFor({ ...step, script: step.undoScript }, connection.user, sudo, "argv");
+        const r = await sshRun(connection, invocation.command, stdinFor(invocation, sudoPassword));
         results.push({ name: step.name, ...r });
     }
     return results;

@@ -27,7 +27,7 @@ describe("components (pulumi mocks)", () => {
         await settle();
         assert.equal(recorded[0].type, "nvidia-gpu:index:ContainerToolkit");
         const packages = recorded.find((r) => r.name === "ctk-toolkit-packages")!;
-        assert.match(packages.inputs.create, /nvidia-container-toolkit=1\.19\.0-1/);
+        assert.match(packages.inputs.stdin, /nvidia-container-toolkit=1\.19\.0-1/);
         assert.match(packages.inputs.delete, /apt-get .*remove -y -q nvidia-container-toolkit/);
     });
 
@@ -43,7 +43,7 @@ describe("components (pulumi mocks)", () => {
         assert.deepEqual(await valueOf(driver.steps), ["driver-packages", "driver-no-unattended-upgrades", "driver-verify"]);
         assert.equal(await valueOf(driver.rebootPending), true);
         await settle();
-        assert.equal(recorded.find((r) => r.name === "drv-driver-packages")!.inputs.create.includes("nvidia-driver-580-server-open"), true);
+        assert.equal(recorded.find((r) => r.name === "drv-driver-packages")!.inputs.stdin.includes("nvidia-driver-580-server-open"), true);
     });
 
     it("DockerRuntime for a rootless user runs as that user and sets no-cgroups host-wide", async () => {
@@ -56,9 +56,9 @@ describe("components (pulumi mocks)", () => {
         const write = recorded.find((r) => r.name === "rootless-docker-rootless-daemon-json")!;
         assert.match(write.inputs.create, /^runuser -u alice -- sh -c /);
         const restart = recorded.find((r) => r.name === "rootless-docker-rootless-restart")!;
-        assert.match(restart.inputs.create, /systemctl --user restart docker/);
+        assert.match(restart.inputs.stdin, /systemctl --user restart docker/);
         const noCgroups = recorded.find((r) => r.name === "rootless-toolkit-config")!;
-        assert.match(noCgroups.inputs.create, /--set nvidia-container-cli.no-cgroups=true/);
+        assert.match(noCgroups.inputs.stdin, /--set nvidia-container-cli.no-cgroups=true/);
     });
 
     it("ContainerdRuntime writes config.toml and the drop-in, then restarts and verifies", async () => {

@@ -46,6 +46,7 @@ describe("GpuNode (pulumi mocks)", () => {
         assert.deepEqual(commands.map((c) => c.name), expected.map((s) => `gpu-1-${s.name}`));
         commands.forEach((c, i) => {
             assert.equal(c.inputs.create, invocationFor(expected[i], "root", "root").command, `${c.name} runs the sdk script`);
+            assert.equal(c.inputs.stdin, expected[i].script, `${c.name} sends the sdk script on stdin`);
         });
         assert.equal(recorded.filter((r) => r.type === "nvidia-gpu:index:GpuNode").length, 1);
         const urn = await valueOf((node as any).urn as pulumi.Output<string>);
@@ -68,7 +69,9 @@ describe("GpuNode (pulumi mocks)", () => {
         const commands = recorded.filter((r) => r.type === "command:remote:Command");
         assert.ok(commands.length > 5);
         for (const c of commands) {
-            const text = `${c.inputs.create}\n${c.inputs.delete ?? ""}`;
+            const stdin = c.inputs.stdin;
+            const script = typeof stdin === "string" ? stdin : (stdin?.value ?? "").replace(/^s3cret-sudo\n/, "");
+            const text = `${c.inputs.create}\n${c.inputs.delete ?? ""}\n${script}`;
             assert.ok(!text.includes("SECRET-KEY-MATERIAL"), `${c.name}: no key in scripts`);
             assert.ok(!text.includes("s3cret-sudo"), `${c.name}: no sudo password in scripts`);
         }
@@ -76,7 +79,8 @@ describe("GpuNode (pulumi mocks)", () => {
         assert.match(rootStep.inputs.create, /^sudo -S -p '' sh -c /);
         // Pulumi's wire form of a secret: the signature key marks it, so it is encrypted in state.
         const SECRET = { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270" };
-        assert.deepEqual(rootStep.inputs.stdin, { ...SECRET, value: "s3cret-sudo\n" });
+        assert.equal(rootStep.inputs.stdin["4dabf18193072939515e22adb298388d"], SECRET["4dabf18193072939515e22adb298388d"], "stdin, which starts with the password, is secret");
+        assert.ok(rootStep.inputs.stdin.value.startsWith("s3cret-sudo\n#!/bin/sh\n"), "the password line comes first, then the script");
         assert.equal(rootStep.inputs.connection["4dabf18193072939515e22adb298388d"], SECRET["4dabf18193072939515e22adb298388d"], "the whole connection is secret");
         assert.equal(rootStep.inputs.connection.value.privateKey, PRIVATE_KEY);
         assert.equal(rootStep.inputs.logging, "stdoutAndStderr");
@@ -92,7 +96,7 @@ describe("GpuNode (pulumi mocks)", () => {
         assert.deepEqual(reader.asked[0].map((f) => f.path), ["/etc/nvidia-container-runtime/config.toml", "/etc/docker/daemon.json"]);
         const write = recorded.find((r) => r.name === "gpu-3-docker-daemon-json")!;
         const merged = renderDockerConfig(EXISTING, { setAsDefault: true }).text;
-        assert.ok(write.inputs.create.includes(merged.trimEnd().split("\n").join("\n")), "the script carries the merged file verbatim");
+        assert.ok(write.inputs.stdin.includes(merged.trimEnd().split("\n").join("\n")), "the script carries the merged file verbatim");
         assert.ok(merged.includes('"log-driver": "journald"'));
         const report = infos.find((m) => m.includes("/etc/docker/daemon.json will change"))!;
         assert.match(report, /\+  "default-runtime": "nvidia"/);

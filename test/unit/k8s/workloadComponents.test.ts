@@ -68,6 +68,7 @@ describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
         const { invocationFor } = require("../../../sdk/plan/invocation");
         const step = dockerContainerStep({ name: "smi", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", devices: ["0"], args: ["nvidia-smi"] });
         assert.equal(cmd.inputs.create, invocationFor(step, "root", "root").command);
+        assert.equal(cmd.inputs.stdin, step.script);
         assert.match(cmd.inputs.delete, /docker rm -f smi/);
         const bad = new DockerGpuContainer("old", { connection: { host: "gpu-1" }, driverVersion: "535.216.01", image: "nvidia/cuda:12.4.1-base-ubuntu22.04" }, { hostReader: reader });
         assert.match(await failure(bad.compatibility), /needs NVIDIA driver ≥ 550\.54\.15/);

@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import fc from "fast-check";
 import { GpuConfigError } from "../../../sdk/errors";
 import { driverPlan } from "../../../sdk/plan/driverPlan";
-import { invocationFor } from "../../../sdk/plan/invocation";
+import { invocationFor, stdinFor } from "../../../sdk/plan/invocation";
 import { toolkitPlan } from "../../../sdk/plan/toolkitPlan";
 import { quote, script, sh } from "../../../sdk/shell/shellScript";
 
@@ -72,9 +72,24 @@ describe("shell safety", () => {
         const withPassword = invocationFor(step, "ops", "password");
         assert.equal(withPassword.passwordOnStdin, true);
         assert.match(withPassword.command, /^sudo -S -p '' sh -c /);
+        assert.equal(stdinFor(withPassword, "pw"), `pw\n${step.script}`);
+        assert.equal(withPassword.command.includes("echo hi"), false, "the script is not in argv");
         assert.equal(invocationFor(step, "ops", "passwordless").command.startsWith("sudo -n sh -c "), true);
         assert.equal(invocationFor(step, "root", "root").command.startsWith("sh -c "), true);
         assert.equal(invocationFor({ ...step, root: false, runAs: "alice" }, "root", "root").command.startsWith("runuser -u alice -- sh -c "), true);
+        const undo = invocationFor(step, "ops", "password", "argv");
+        assert.equal(undo.stdin, undefined);
+        assert.equal(stdinFor(undo, "pw"), "pw\n");
+    });
+
+    it("runs a script larger than the kernel's 128 KiB argument limit from stdin (issue 12 bug 12)", () => {
+        const big = "x".repeat(300 * 1024);
+        const step = { script: `#!/bin/sh\nset -eu\ncat > /dev/null <<'EOF'\n${big}\nEOF\nread -r line || echo "stdin closed"\necho done\n`, root: false };
+        const invocation = invocationFor(step, "root", "root");
+        const out = execFileSync("sh", ["-c", invocation.command], { input: stdinFor(invocation, undefined), encoding: "utf8" });
+        assert.equal(out, "stdin closed\ndone\n");
+        const inArgv = invocationFor(step, "root", "root", "argv");
+        assert.throws(() => execFileSync("sh", ["-c", inArgv.command], { encoding: "utf8", stdio: "pipe" }), /E2BIG|too long/);
     });
 });
 
