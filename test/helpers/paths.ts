@@ -3,10 +3,8 @@ import * as path from "node:path";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
-/** `../shared` beside the checkout (CI lays a copy there too); GPU_SHARED_DIR overrides it. */
-export const SHARED_DIR = process.env.GPU_SHARED_DIR ?? path.resolve(REPO_ROOT, "..", "shared");
-
-export const NVIDIA_CTK_FIXTURES = path.join(SHARED_DIR, "fixtures", "nvidia-ctk");
+/** nvidia-ctk v1.20.0's recorded runs, committed with the tests so a fresh clone's `npm test` needs nothing beside it. */
+export const NVIDIA_CTK_FIXTURES = path.join(REPO_ROOT, "test", "fixtures", "nvidia-ctk");
 
 export function readIfExists(file: string): string | undefined {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
