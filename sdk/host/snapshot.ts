@@ -24,6 +24,14 @@ export interface HostSnapshot {
     priorWrites: LiveFiles;
     /** `containerd config dump`, the effective config, where containerd is installed. */
     containerdDump: string | undefined;
+    /**
+     * Per file: the write generation this library recorded on the host with its last run of the file's
+     * step (absent: 0). A plan that sees drift asks for the next one, so the repairing step's inputs
+     * differ from the last applied ones and the engine runs it (see sdk/plan/guardedFileStep.ts).
+     */
+    generations?: Record<string, number>;
+    /** Files whose last edit was nvidia-ctk's on the host (the toolkit config, when the package created it in the same run). */
+    editedByNvidiaCtk?: string[];
 }
 
 const FILES_MARKER = "--- pulumi-nvidia-gpu files ---";
@@ -32,10 +40,13 @@ const FILES_MARKER = "--- pulumi-nvidia-gpu files ---";
 export function snapshotScript(files: WatchedFile[]): string {
     const reads = files.map(({ path: p, userOwned }) => {
         if (!p.startsWith("/")) throw new GpuConfigError("snapshot path", `${JSON.stringify(p)} is not absolute`, "use an absolute path");
-        const prev = `${backupPath(p, userOwned ?? false)}.prev`;
+        const backup = backupPath(p, userOwned ?? false);
+        const prev = `${backup}.prev`;
         return lines(
             sh`if [ -r ${p} ]; then printf 'file %s %s\\n' ${p} "$(base64 -w0 < ${p})"; elif [ -e ${p} ]; then printf 'unreadable %s\\n' ${p}; else printf 'missing %s\\n' ${p}; fi`,
             sh`if [ -r ${prev} ]; then printf 'prior %s %s\\n' ${p} "$(base64 -w0 < ${prev})"; elif [ -e ${prev + "-absent"} ]; then printf 'prior-absent %s\\n' ${p}; fi`,
+            sh`if [ -r ${backup + ".gen"} ]; then printf 'gen %s %s\\n' ${p} "$(head -c 20 ${backup + ".gen"} | tr -cd 0-9)"; fi`,
+            sh`if [ -e ${backup + ".by-nvidia-ctk"} ]; then printf 'ctk-edited %s\\n' ${p}; fi`,
         );
     });
     return script(
@@ -58,6 +69,8 @@ export function parseSnapshot(output: string, host = "host"): HostSnapshot {
     const files: LiveFiles = {};
     const priorWrites: LiveFiles = {};
     let containerdDump: string | undefined;
+    const generations: Record<string, number> = {};
+    const editedByNvidiaCtk: string[] = [];
     for (const line of output.slice(at + FILES_MARKER.length).split("\n")) {
         const [kind, first, second] = line.split(" ");
         if (kind === "file") files[first] = Buffer.from(second ?? "", "base64").toString("utf8");
@@ -67,6 +80,8 @@ export function parseSnapshot(output: string, host = "host"): HostSnapshot {
         else if (kind === "unreadable") {
             throw new GpuConfigError(`${host}:${first}`, "cannot be read by the SSH user", "make it readable, or connect as a user who can read it");
         } else if (kind === "dump" && first) containerdDump = Buffer.from(first, "base64").toString("utf8");
+        else if (kind === "gen" && /^\d+$/.test(second ?? "")) generations[first] = Number(second);
+        else if (kind === "ctk-edited") editedByNvidiaCtk.push(first);
     }
-    return { facts, files, priorWrites, containerdDump };
+    return { facts, files, priorWrites, containerdDump, generations, editedByNvidiaCtk };
 }

@@ -28,6 +28,11 @@ export interface FileStepOptions {
     owner?: string;
     /** Run after the undo restored the original, e.g. a restart of the daemon that reads the file. */
     afterUndo?: ShellFragment;
+    /**
+     * The write generation to record on the host when the step runs (see guardedFileStep.ts): part of
+     * the step's inputs, so a plan that sees drift makes the repairing step differ from the last run.
+     */
+    generation?: number;
 }
 
 /**
@@ -45,7 +50,10 @@ export function fileStep(name: string, description: string, result: RenderResult
         sh`new_sum=${sha256(content)}`,
         sh`expected=${options.guard ?? "any"}`,
         sh`if [ -e "$target" ]; then current=$(sha256sum "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
-        sh`if [ "$current" = "$new_sum" ]; then echo "unchanged $target"; exit 0; fi`,
+        options.generation === undefined
+            ? sh`record_generation() { :; }`
+            : sh`record_generation() { mkdir -p "$(dirname "$backup")"; printf '%s\n' ${options.generation} > "$backup.gen"; rm -f "$backup.by-nvidia-ctk"; }`,
+        sh`if [ "$current" = "$new_sum" ]; then record_generation; echo "unchanged $target"; exit 0; fi`,
         sh`if [ "$expected" != any ] && [ "$current" != "$expected" ]; then
     echo "error: $target changed since it was read for the preview (sha256 $current, expected $expected); nothing was written. Run the preview again to see the new diff." >&2
     exit 3
@@ -71,6 +79,7 @@ fi`
             : sh`:`,
         sh`mv -f "$tmp" "$target"`,
         sh`trap - EXIT`,
+        sh`record_generation`,
         sh`: > "$backup.changed"`,
         sh`echo "changed $target"`,
     );
@@ -98,7 +107,7 @@ elif [ -e "$backup.absent" ]; then
     rm -f "$target"
     echo "removed $target"
 fi`,
-        sh`rm -f "$backup.orig" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed"`,
+        sh`rm -f "$backup.orig" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed" "$backup.gen" "$backup.by-nvidia-ctk"`,
         after ?? sh`:`,
     );
 }

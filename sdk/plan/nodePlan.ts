@@ -1,15 +1,14 @@
 import { GpuConfigError } from "../errors";
 import { Finding, preflight } from "../host/preflight";
 import { HostSnapshot } from "../host/snapshot";
-import { CONTAINERD_CONFIG, renderContainerdConfig } from "../render/containerdConfig";
+import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
 import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
 import { TOOLKIT_CONFIG, ToolkitSetting, renderToolkitConfig } from "../render/toolkitConfig";
-import { sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
 import { DriverSpec, driverPlan } from "./driverPlan";
-import { ABSENT, fileStep, sha256 } from "./fileStep";
+import { guardedFileStep, revisionOf } from "./guardedFileStep";
 import { NodePlan, PlanStep } from "./planStep";
 import { cdiSpecStep, restartStep, rootlessRestartStep, toolkitConfigOnHostStep, verifyRuntimesStep } from "./runtimeSteps";
 import { ToolkitSpec, toolkitPlan } from "./toolkitPlan";
@@ -93,15 +92,20 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
     const live = snapshot.files;
     const containerdDump = snapshot.containerdDump;
     const steps: PlanStep[] = [];
+    const files: RenderResult[] = [];
     const settings: ToolkitSetting[] = runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
-    if (settings.length > 0) steps.push(toolkitConfigStep(snapshot, settings));
+    if (settings.length > 0) {
+        const toolkitConfig = toolkitConfigStep(snapshot, settings);
+        steps.push(toolkitConfig);
+        files.push(...(toolkitConfig.files ?? []));
+    }
 
     const common = { runtimeName, setAsDefault: spec.setAsDefault ?? false, enableCdi: spec.enableCdi ?? false };
-    const files: RenderResult[] = [];
     switch (runtime) {
         case "docker": {
             const result = renderDockerConfig(live[DOCKER_DAEMON_JSON], common);
-            steps.push(guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, snapshot, "docker"), restartStep("docker", [result]));
+            const revision = revisionOf([result], snapshot);
+            steps.push(guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, snapshot, "docker"), restartStep("docker", [result], revision));
             files.push(result);
             break;
         }
@@ -111,21 +115,22 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
             const path = `${home}/.config/docker/daemon.json`;
             const result = renderDockerConfig(live[path], { ...common, path });
             steps.push({ ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
-                { ...rootlessRestartStep(user, result), runAs: user });
+                { ...rootlessRestartStep(user, result, revisionOf([result], snapshot)), runAs: user });
             files.push(result);
             break;
         }
         case "containerd": {
-            const result = renderContainerdConfig(live[CONTAINERD_CONFIG], { ...common, effectiveConfig: containerdDump });
+            const result = renderContainerdConfig(live[CONTAINERD_CONFIG], { ...common, effectiveConfig: containerdDump, currentDropIn: live[CONTAINERD_DROP_IN] });
+            const revision = revisionOf([result.topLevel, result.dropIn], snapshot);
             steps.push(guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
                 guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, snapshot, "containerd"),
-                restartStep("containerd", [result.topLevel, result.dropIn]));
+                restartStep("containerd", [result.topLevel, result.dropIn], revision));
             files.push(result.topLevel, result.dropIn);
             break;
         }
         case "crio": {
             const result = renderCrioConfig(live[CRIO_CONFIG], common);
-            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio"), restartStep("crio", [result]));
+            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio"), restartStep("crio", [result], revisionOf([result], snapshot)));
             files.push(result);
             break;
         }
@@ -133,44 +138,19 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
             break;
     }
     if (runtime === "cdi" || common.enableCdi || runtime === "docker-rootless") steps.push(cdiSpecStep());
-    if (runtime === "docker" || runtime === "containerd" || runtime === "crio") steps.push(verifyRuntimesStep([runtime], runtimeName));
+    if (runtime === "docker" || runtime === "containerd" || runtime === "crio") steps.push(verifyRuntimesStep([runtime], runtimeName, revisionOf(files, snapshot)));
     return { steps, files };
-
-}
-
-/** A file step whose write is refused if the host's file changed since it was read. */
-function guardedFileStep(name: string, description: string, result: RenderResult, snapshot: HostSnapshot, service?: string, owner?: string): PlanStep {
-    return fileStep(name, description, result, {
-        guard: checksumGuard(result, snapshot),
-        owner,
-        validate: result.path.endsWith(".json") ? JSON_CHECK : undefined,
-        // After a byte-exact restore the daemon must read the original again.
-        afterUndo: service === undefined ? undefined : sh`systemctl restart ${service} || true`,
-    });
 }
 
 /**
- * The checksum the host's file must still have when the write runs. For a file already as rendered,
- * it is the one the earlier write was guarded with (read back from its .prev backup), so the step's
- * inputs stay the same and Pulumi sees nothing to do.
+ * The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package
+ * created it. A converged file that nvidia-ctk edited last gets that same step again (its inputs are
+ * those of the last run); a drifted one gets a guarded write of the rendered text.
  */
-function checksumGuard(result: RenderResult, snapshot: HostSnapshot): string | undefined {
-    const sum = (text: string | undefined) => (text === undefined ? ABSENT : sha256(text));
-    if (!(result.path in snapshot.files)) return undefined;
-    if (!result.changed && result.path in snapshot.priorWrites) return sum(snapshot.priorWrites[result.path]);
-    return sum(snapshot.files[result.path]);
-}
-
-/**
- * A second opinion on JSON where python3 has its json module (python3-minimal has not: found by the e2e
- * fleet); dockerd validates again before its restart.
- */
-const JSON_CHECK = sh`if python3 -c 'import json' >/dev/null 2>&1; then python3 -m json.tool "$tmp" >/dev/null; fi`;
-
-/** The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package created it. */
 function toolkitConfigStep(snapshot: HostSnapshot, settings: ToolkitSetting[]): PlanStep {
     const current = snapshot.files[TOOLKIT_CONFIG];
     if (current === undefined) return toolkitConfigOnHostStep(settings);
     const result = renderToolkitConfig(current, settings);
+    if (!result.changed && (snapshot.editedByNvidiaCtk ?? []).includes(TOOLKIT_CONFIG)) return { ...toolkitConfigOnHostStep(settings), files: [result] };
     return guardedFileStep("toolkit-config", `toolkit config: ${settings.map((s) => s.key).join(", ")}`, result, snapshot);
 }

@@ -31,6 +31,8 @@ export interface ContainerdConfigOptions {
      * entry are not lost (nvidia-ctk-behaviour §11 #9 and #20).
      */
     effectiveConfig?: string;
+    /** The drop-in as it is on the host now (undefined: absent), so that an applied drop-in previews as unchanged. */
+    currentDropIn?: string;
 }
 
 export interface ContainerdRenderResult {
@@ -104,7 +106,7 @@ export function renderContainerdConfig(current: string | undefined, options: Con
         criPlugin,
         inheritedFrom,
         topLevel: renderResult(configPath, current, topText, topSummary),
-        dropIn: renderResult(dropInPath, undefined, dropInText, summary),
+        dropIn: renderResult(dropInPath, options.currentDropIn, dropInText, summary),
     };
 }
 
