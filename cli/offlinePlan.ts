@@ -1,37 +1,39 @@
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { HostReader } from "../components/hostReader";
 import { ResolvedConnection } from "../components/connection";
+import { watchedFiles } from "../components/gpuNode";
 import { GpuConfigError } from "../sdk/errors";
 import { parseHostFacts } from "../sdk/host/hostFacts";
 import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";
+import { nodePlan } from "../sdk/plan/nodePlan";
 import { PlanReport } from "../sdk/report/planReport";
+import { NodeConfig, configError, nodeSpecOf, parseKubernetes, parseNodes, renderProblem, unknownStackKeys } from "../program/config";
 
-/** Host facts recorded in the stack config, so a plan needs no SSH access. */
-class RecordedHostReader implements HostReader {
+/** Snapshots read before the program runs, served to its GpuNodes by host. */
+class SnapshotCache implements HostReader {
     constructor(private readonly byHost: Map<string, HostSnapshot>) {}
 
     async snapshot(connection: ResolvedConnection, files: WatchedFile[]): Promise<HostSnapshot> {
-        const recorded = this.byHost.get(connection.host);
-        if (!recorded) throw new GpuConfigError(`node ${connection.host}`, "has no recorded facts", "add facts.probeFile to its stack config entry");
+        const read = this.byHost.get(connection.host);
+        if (!read) throw new GpuConfigError(`node ${connection.host}`, "was not read before the plan", "report this as a bug of gpu-node plan");
         const live: Record<string, string | undefined> = {};
-        for (const f of files) live[f.path] = recorded.files[f.path];
-        return { ...recorded, files: live };
+        for (const f of files) live[f.path] = read.files[f.path];
+        return { ...read, files: live };
     }
 }
 
-interface StackNode {
-    name?: string;
-    host: string;
-    facts?: { probeFile?: string; files?: Record<string, string> };
-}
+type Row = PlanReport["nodes"][number];
 
 /**
  * Runs the root program (program/fleet.ts) under Pulumi's own mocks in preview mode, with the stack's
  * config: nothing is written anywhere, and neither the Pulumi CLI nor a backend nor SSH is needed.
  * Hosts come from each node's recorded `facts`, or, with `reader`, from the live hosts (read-only).
+ * A node whose config is invalid, whose host cannot be read or whose preflight fails gets a row of its
+ * own with the reason; the others are planned.
  */
 export async function planStack(root: string, stack: string, reader?: HostReader): Promise<PlanReport> {
     // Pulumi records a stack trace for every promise it creates; under ts-node's source maps that
@@ -50,23 +52,47 @@ async function planStackUnchecked(root: string, stack: string, reader?: HostRead
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) throw new GpuConfigError("--stack", `no ${path.basename(stackFile)} in ${root}`, "create it (see Pulumi.example.yaml) or name another stack");
     const config = ((YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
-    const nodes = (config[`${project}:nodes`] ?? []) as StackNode[];
-    if (!Array.isArray(nodes)) throw new GpuConfigError(`${project}:nodes`, "is not a list", "list the nodes, see Pulumi.example.yaml");
+    const namespace = `${project}:`;
+    // Problems that are no one node's stop the plan: a misspelt key, a bad `kubernetes` object.
+    const stackProblems = unknownStackKeys(Object.keys(config).filter((k) => k.startsWith(namespace)).map((k) => k.slice(namespace.length)));
+    stackProblems.push(...parseKubernetes(config[`${namespace}kubernetes`]).problems);
+    if (stackProblems.length > 0) throw configError(stackProblems);
+    const parsed = parseNodes(config[`${namespace}nodes`]);
 
     const report: PlanReport = { stack, nodes: [], kubernetes: [] };
-    const snapshots = new Map<string, HostSnapshot>();
-    const plannable: StackNode[] = [];
+    const unplanned = (name: string, host: unknown, reason: string) => report.nodes.push({ name, host: typeof host === "string" ? host : "", status: "unknown", reason });
     const fileCache = new Map<string, string>();
-    for (const node of nodes) {
-        if (reader) {
-            plannable.push(node);
-        } else if (node.facts?.probeFile) {
-            snapshots.set(node.host, recordedSnapshot(path.dirname(stackFile), node, fileCache));
-            plannable.push(node);
-        } else {
-            report.nodes.push({ name: node.name ?? node.host, host: node.host, status: "unknown", reason: "no facts in the stack config (facts.probeFile); the plan is computed at apply" });
-        }
+    const candidates: Array<{ name: string; config: NodeConfig; index: number }> = [];
+    for (const node of parsed) {
+        if (!node.ok) unplanned(node.name, (config[`${namespace}nodes`] as Array<{ host?: unknown }>)[node.index]?.host, node.problems.map(renderProblem).join("; "));
+        else if (!reader && !node.config.facts?.probeFile) unplanned(node.name, node.config.host, "no facts in the stack config (facts.probeFile); the plan is computed at apply");
+        else candidates.push({ name: node.name, config: node.config, index: node.index });
     }
+
+    // Every host is read first, side by side: an unreachable host, a missing facts file or a failed preflight is
+    // that node's row, and the program below only sees nodes that plan.
+    const snapshots = new Map<string, HostSnapshot>();
+    const plannable: NodeConfig[] = [];
+    const read = await Promise.allSettled(candidates.map(async (c) => {
+        const files = watchedFiles(nodeSpecOf(c.config));
+        return reader ? reader.snapshot(liveConnection(c.config, c.index), files) : recordedSnapshot(path.dirname(stackFile), c.config, fileCache);
+    }));
+    candidates.forEach((c, i) => {
+        const r = read[i];
+        if (r.status === "rejected") {
+            unplanned(c.name, c.config.host, `${reader ? "unreachable" : "facts unreadable"}: ${messageOf(r.reason)}`);
+            return;
+        }
+        try {
+            nodePlan(r.value, nodeSpecOf(c.config));
+        } catch (error) {
+            unplanned(c.name, c.config.host, `cannot be planned: ${messageOf(error)}`);
+            return;
+        }
+        snapshots.set(c.config.host, r.value);
+        // The program never dials: it gets the snapshots above, and no key path to read.
+        plannable.push({ ...c.config, privateKeyPath: undefined });
+    });
 
     const kubernetes: PlanReport["kubernetes"] = [];
     // The components log each file's diff for `pulumi preview`; the report prints them itself.
@@ -81,26 +107,47 @@ async function planStackUnchecked(root: string, stack: string, reader?: HostRead
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
         if (value !== null && typeof value === "object" && "secure" in (value as object)) continue; // secrets are not needed to plan
-        values[key] = typeof value === "string" ? value : JSON.stringify(key === `${project}:nodes` ? plannable : value);
+        values[key] = typeof value === "string" ? value : JSON.stringify(key === `${namespace}nodes` ? plannable : value);
     }
-    if (plannable.length === 0) values[`${project}:nodes`] = "[]";
     pulumi.runtime.setAllConfig(values);
 
     // Loaded after the mocks, so that no resource escapes them.
     const { createNodesFromConfig } = require("../program/fleet") as typeof import("../program/fleet");
-    const created = plannable.length === 0 ? { nodes: [] } : createNodesFromConfig({ hostReader: reader ?? new RecordedHostReader(snapshots), planOnly: true });
+    const created = plannable.length === 0 ? { nodes: [] } : createNodesFromConfig({ hostReader: new SnapshotCache(snapshots), planOnly: true });
     for (const { name, node } of created.nodes) {
         const entry = plannable.find((n) => (n.name ?? n.host) === name)!;
-        const plan = await (node.plan as unknown as { promise(): Promise<PlanReport["nodes"][number]["plan"]> }).promise();
+        const plan = await (node.plan as unknown as { promise(): Promise<Row["plan"]> }).promise();
         report.nodes.push({ name, host: entry.host, status: "planned", plan });
     }
     await new Promise((resolve) => setTimeout(resolve, 20));
     report.kubernetes = kubernetes;
-    report.nodes.sort((a, b) => nodes.findIndex((n) => (n.name ?? n.host) === a.name) - nodes.findIndex((n) => (n.name ?? n.host) === b.name));
+    const order = new Map(parsed.map((n) => [n.name, n.index]));
+    report.nodes.sort((a, b) => order.get(a.name)! - order.get(b.name)!);
     return report;
 }
 
-function recordedSnapshot(dir: string, node: StackNode, cache = new Map<string, string>()): HostSnapshot {
+/**
+ * The connection `--live` reads a host with: the key of `privateKeyPath` (read here, since it is
+ * needed), else the SSH agent. Secret config (`privateKey`) is encrypted in the stack file and not used.
+ */
+function liveConnection(node: NodeConfig, index: number): ResolvedConnection {
+    let privateKey: string | undefined;
+    if (node.privateKeyPath !== undefined) {
+        const full = node.privateKeyPath.replace(/^~(?=\/)/, os.homedir());
+        try {
+            privateKey = fs.readFileSync(full, "utf8");
+        } catch (error) {
+            throw new GpuConfigError(`nodes[${index}].privateKeyPath`, `cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`, "point it at the SSH private key, or drop it to use the SSH agent");
+        }
+    }
+    return { host: node.host, port: node.port ?? 22, user: node.user ?? "root", privateKey, hostKey: node.hostKey };
+}
+
+function messageOf(error: unknown): string {
+    return (error instanceof Error ? error.message : String(error)).split("\n")[0];
+}
+
+function recordedSnapshot(dir: string, node: NodeConfig, cache = new Map<string, string>()): HostSnapshot {
     const read = (file: string) => {
         const full = path.resolve(dir, file);
         if (!cache.has(full)) cache.set(full, fs.readFileSync(full, "utf8"));

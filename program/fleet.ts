@@ -2,41 +2,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerRuntime } from "../components/enums";
-import { DriverArgs, GpuNode, ToolkitArgs } from "../components/gpuNode";
+import { DriverArgs, GpuNode } from "../components/gpuNode";
 import { GpuComponentOptions } from "../components/planOnHost";
 import type { KubernetesGpuSupport } from "../components/kubernetesGpuSupport";
-import { GpuConfigError } from "../sdk/errors";
 import { SharingStrategy } from "../sdk/k8s/manifests";
-import { validateChoice } from "../sdk/validate";
+import { ConfigProblem, NodeConfig, configError, parseKubernetes, parseNodes, unknownStackKeys } from "./config";
 
-/** One entry of the stack config's `nodes` list. */
-export interface NodeConfig {
-    /** Resource name of the node; defaults to `host`. */
-    name?: string;
-    host: string;
-    port?: number;
-    user?: string;
-    /** Path of a private key file on the machine that runs Pulumi. Without it (and without `privateKey` as a secret), the SSH agent is used. */
-    privateKeyPath?: string;
-    /** The host's public key (`ssh-ed25519 AAAA…`), pinned. */
-    hostKey?: string;
-    runtime?: `${ContainerRuntime}`;
-    driver?: DriverArgs;
-    toolkit?: ToolkitArgs;
-    rootlessUser?: string;
-    setAsDefault?: boolean;
-    enableCdi?: boolean;
-    /** Only for `gpu-node plan`: recorded host facts, so a plan can be made without SSH. Ignored by `pulumi up`. */
-    facts?: { probeFile?: string; files?: Record<string, string> };
-}
-
-/** Optional cluster side, from the stack config's `kubernetes` object. */
-export interface KubernetesConfig {
-    /** Kubernetes node names to label as provisioned GPU nodes. */
-    labelNodes?: string[];
-    sharing?: { strategy: `${SharingStrategy}`; replicas: number; failRequestsGreaterThanOne?: boolean };
-    validate?: boolean;
-}
+export type { KubernetesConfig, NodeConfig } from "./config";
 
 /**
  * The root program's body: one GpuNode per entry of the stack config's `nodes`, created side by side
@@ -60,45 +32,62 @@ export function provisionNodesFromConfig(options?: GpuComponentOptions): Record<
     return outputs;
 }
 
-/** The resources of the stack config: one GpuNode per `nodes` entry, and KubernetesGpuSupport when `kubernetes` is set. */
+/**
+ * The resources of the stack config: one GpuNode per `nodes` entry, and KubernetesGpuSupport when `kubernetes` is set.
+ * The whole config is checked first (program/config.ts); any problem, in any node, stops the program before
+ * a resource exists, with every problem named.
+ */
 export function createNodesFromConfig(options?: GpuComponentOptions): { nodes: Array<{ name: string; node: GpuNode }>; kubernetes?: KubernetesGpuSupport } {
     const config = new pulumi.Config();
-    const nodes = config.requireObject<NodeConfig[]>("nodes");
+    const namespace = `${config.name}:`;
+    const problems = unknownStackKeys(Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(namespace)).map((k) => k.slice(namespace.length)));
+    const parsed = parseNodes(config.getObject<unknown>("nodes"));
+    const { config: k8sConfig, problems: k8sProblems } = parseKubernetes(config.getObject<unknown>("kubernetes"));
+    problems.push(...k8sProblems);
+    const keys = parsed.map((node) => (node.ok ? keyFromFile(node.config, node.index) : {}));
+    for (const node of parsed) if (!node.ok) problems.push(...node.problems);
+    for (const k of keys) if (k.problem) problems.push(k.problem);
+    if (problems.length > 0) throw configError(problems);
+
     const privateKey = config.getSecret("privateKey");
     const sudoPassword = config.getSecret("sudoPassword");
-    if (!Array.isArray(nodes) || nodes.length === 0) {
-        throw new GpuConfigError("config nodes", "is empty", "list at least one node: see Pulumi.example.yaml");
-    }
-    const created: Array<{ name: string; node: GpuNode }> = [];
-    const names = new Set<string>();
-    nodes.forEach((entry, i) => {
-        if (!entry || typeof entry.host !== "string" || entry.host === "") {
-            throw new GpuConfigError(`config nodes[${i}].host`, "is missing", "give each node a host address");
-        }
-        const name = entry.name ?? entry.host;
-        if (names.has(name)) throw new GpuConfigError(`config nodes[${i}].name`, `"${name}" is used twice`, "give each node a unique name");
-        names.add(name);
-        const runtime = validateChoice(entry.runtime ?? "docker", Object.values(ContainerRuntime), `config nodes[${i}].runtime`) as ContainerRuntime;
-        const keyFromFile = entry.privateKeyPath ? pulumi.secret(fs.readFileSync(entry.privateKeyPath.replace(/^~(?=\/)/, os.homedir()), "utf8")) : undefined;
-        const node = new GpuNode(name, {
-            connection: { host: entry.host, port: entry.port, user: entry.user, privateKey: keyFromFile ?? privateKey, hostKey: entry.hostKey, sudoPassword },
-            runtime,
-            driver: entry.driver,
-            toolkit: entry.toolkit,
-            rootlessUser: entry.rootlessUser,
-            setAsDefault: entry.setAsDefault,
-            enableCdi: entry.enableCdi,
+    const created = parsed.map((entry, i) => {
+        const node = entry.ok ? entry.config : undefined!;
+        const gpuNode = new GpuNode(entry.name, {
+            connection: { host: node.host, port: node.port, user: node.user, privateKey: keys[i].key ?? privateKey, hostKey: node.hostKey, sudoPassword },
+            runtime: node.runtime as ContainerRuntime | undefined,
+            driver: node.driver as DriverArgs | undefined,
+            toolkit: node.toolkit,
+            rootlessUser: node.rootlessUser,
+            rootlessHome: node.rootlessHome,
+            runtimeName: node.runtimeName,
+            setAsDefault: node.setAsDefault,
+            enableCdi: node.enableCdi,
         }, options);
-        created.push({ name, node });
+        return { name: entry.name, node: gpuNode };
     });
-    const k8sConfig = config.getObject<KubernetesConfig>("kubernetes");
+    // Sharing "none" is no sharing: no ConfigMap, so the device plugin runs with its defaults.
+    const sharing = k8sConfig?.sharing?.strategy === SharingStrategy.None ? undefined : k8sConfig?.sharing as
+        { strategy: SharingStrategy; replicas: number; failRequestsGreaterThanOne?: boolean } | undefined;
     if (k8sConfig === undefined) return { nodes: created };
     // Loaded only when asked for: @pulumi/kubernetes is large, and most fleets plan without it.
     const { KubernetesGpuSupport: Support } = require("../components/kubernetesGpuSupport") as typeof import("../components/kubernetesGpuSupport");
-    const kubernetes = new Support("gpu-support", {
-        labelNodes: k8sConfig.labelNodes,
-        sharing: k8sConfig.sharing === undefined ? undefined : { ...k8sConfig.sharing, strategy: k8sConfig.sharing.strategy as SharingStrategy },
-        validate: k8sConfig.validate,
-    });
+    const kubernetes = new Support("gpu-support", { labelNodes: k8sConfig.labelNodes, sharing, validate: k8sConfig.validate });
     return { nodes: created, kubernetes };
+}
+
+/**
+ * The key of `privateKeyPath`, or a problem naming the node's field. Read only by the program itself
+ * (`pulumi preview`/`up`, which dial the hosts): `gpu-node plan` hands the program no key paths, so CI
+ * needs no key file.
+ */
+function keyFromFile(node: NodeConfig, index: number): { key?: pulumi.Output<string>; problem?: ConfigProblem } {
+    if (node.privateKeyPath === undefined) return {};
+    const full = node.privateKeyPath.replace(/^~(?=\/)/, os.homedir());
+    try {
+        return { key: pulumi.secret(fs.readFileSync(full, "utf8")) };
+    } catch (error) {
+        return { problem: { field: `nodes[${index}].privateKeyPath`, problem: `cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+            fix: "point it at the SSH private key, or drop it and use `pulumi config set --secret privateKey` or the SSH agent" } };
+    }
 }

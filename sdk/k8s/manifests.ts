@@ -1,3 +1,6 @@
+import { GpuConfigError } from "../errors";
+import { validateChoice } from "../validate";
+
 /**
  * Kubernetes objects for GPU workloads, as plain manifests: pure functions, schema-checked in the
  * tests with kubernetes-models, and handed to @pulumi/kubernetes by the components.
@@ -27,9 +30,21 @@ export interface SharingConfig {
     failRequestsGreaterThanOne?: boolean;
 }
 
-/** The device plugin's config file (`version: v1`, `sharing.timeSlicing` or `sharing.mps`). */
+/**
+ * The device plugin's config file (`version: v1`, `sharing.timeSlicing` or `sharing.mps`; no sharing for
+ * `none`). The values are checked here, where they become YAML: a string replicas such as
+ * `"1\n  devices: [0]"` would otherwise add keys of its own to the file.
+ */
 export function sharingConfigText(config: SharingConfig): string {
-    const key = config.strategy === SharingStrategy.Mps ? "mps" : "timeSlicing";
+    const strategy = validateChoice(config.strategy, Object.values(SharingStrategy), "sharing.strategy");
+    if (strategy === SharingStrategy.None) return "version: v1\n";
+    if (typeof config.replicas !== "number" || !Number.isInteger(config.replicas) || config.replicas < 2) {
+        throw new GpuConfigError("sharing.replicas", `${JSON.stringify(config.replicas)} is not a whole number of 2 or more`, "set how many workloads share one GPU, e.g. 4");
+    }
+    if (config.failRequestsGreaterThanOne !== undefined && typeof config.failRequestsGreaterThanOne !== "boolean") {
+        throw new GpuConfigError("sharing.failRequestsGreaterThanOne", `${JSON.stringify(config.failRequestsGreaterThanOne)} is not true or false`, "set true or false");
+    }
+    const key = strategy === SharingStrategy.Mps ? "mps" : "timeSlicing";
     return [
         "version: v1",
         "sharing:",
