@@ -1,32 +1,66 @@
 import * as fs from "node:fs";
+import { Command, Option } from "commander";
 import { SshHostReader } from "../components/hostReader";
 import { GpuConfigError } from "../sdk/errors";
 import { PlanReport, ReportFormat, changesOf, formatReport } from "../sdk/report/planReport";
-import { validateChoice } from "../sdk/validate";
-import { booleanFlag, parseFlags, stringFlag } from "./flags";
+import { CommandIo, ExitCode, switchOption } from "./cliCommon";
 import { planStack } from "./offlinePlan";
 
-const FLAGS = { stack: "string", format: "string", out: "string", baseline: "string", live: "boolean", root: "string" } as const;
+interface PlanOptions {
+    stack: string;
+    format: ReportFormat;
+    out?: string;
+    baseline?: string;
+    live: boolean;
+    root?: string;
+}
 
 /**
- * `gpu-node plan [--stack NAME] [--format text|markdown|json] [--out FILE] [--baseline FILE] [--live]`.
+ * `gpu-node plan`: the stack's plan, offline under Pulumi's mocks (or read live over SSH).
  * Exit codes as `terraform plan -detailed-exitcode`: 0 no changes, 2 changes, 1 error.
  */
-export async function planCommand(args: string[], out: NodeJS.WritableStream): Promise<number> {
-    const flags = parseFlags(args, FLAGS);
-    const format = validateChoice(stringFlag(flags, "format") ?? "text", ["text", "markdown", "json"] as const, "--format") as ReportFormat;
-    const stack = stringFlag(flags, "stack") ?? "example";
-    const root = stringFlag(flags, "root") ?? process.cwd();
-    const baselineFile = stringFlag(flags, "baseline");
-    let baseline: PlanReport | undefined;
-    if (baselineFile !== undefined) {
-        if (!fs.existsSync(baselineFile)) throw new GpuConfigError("--baseline", `${baselineFile} does not exist`, "write one with --format json --out FILE");
-        baseline = JSON.parse(fs.readFileSync(baselineFile, "utf8")) as PlanReport;
+export function planCommand(io: CommandIo): Command {
+    return new Command("plan")
+        .description("plan a stack offline (Pulumi's mocks, host facts from the stack config): steps, packages, file diffs, restarts")
+        .addOption(new Option("--stack <name>", "the stack: reads Pulumi.<name>.yaml").default("example"))
+        .addOption(new Option("--format <format>", "the report's format").choices(["text", "markdown", "json"]).default("text"))
+        .addOption(new Option("--out <file>", "write the report to a file (default: none, print to stdout)"))
+        .addOption(new Option("--baseline <file>", "a JSON plan (--format json) to diff against; exit 2 only for changes since it (default: none)"))
+        .addOption(switchOption("--live", "read the hosts over SSH (read-only) instead of the recorded facts, and report drift"))
+        .addOption(new Option("--root <dir>", "the folder of Pulumi.yaml and the stack files (default: the current folder)"))
+        .action(async (options: PlanOptions) => {
+            const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline);
+            const report = await planStack(options.root ?? process.cwd(), options.stack, options.live ? new SshHostReader() : undefined);
+            const text = formatReport(report, options.format, baseline);
+            if (options.out === undefined) io.out.write(text);
+            else writeReport(options.out, text);
+            io.code = changesOf(report, baseline).size > 0 ? ExitCode.Changes : ExitCode.Ok;
+        });
+}
+
+function readBaseline(file: string): PlanReport {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (error) {
+        throw new GpuConfigError(`--baseline ${file}`, `cannot be read (${(error as NodeJS.ErrnoException).code})`, "write one with --format json --out FILE");
     }
-    const report = await planStack(root, stack, booleanFlag(flags, "live") ? new SshHostReader() : undefined);
-    const text = formatReport(report, format, baseline);
-    const outFile = stringFlag(flags, "out");
-    if (outFile !== undefined) fs.writeFileSync(outFile, text);
-    else out.write(text);
-    return changesOf(report, baseline).size > 0 ? 2 : 0;
+    let report: unknown;
+    try {
+        report = JSON.parse(text);
+    } catch (error) {
+        throw new GpuConfigError(`--baseline ${file}`, `is not JSON (${(error as Error).message.replace(/\s+/g, " ")})`, "write one with --format json --out FILE");
+    }
+    if (report === null || typeof report !== "object" || !Array.isArray((report as PlanReport).nodes)) {
+        throw new GpuConfigError(`--baseline ${file}`, "is not a JSON plan (no `nodes` list)", "write one with --format json --out FILE");
+    }
+    return report as PlanReport;
+}
+
+function writeReport(file: string, text: string): void {
+    try {
+        fs.writeFileSync(file, text);
+    } catch (error) {
+        throw new GpuConfigError(`--out ${file}`, `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, "give a path in a folder you can write to");
+    }
 }

@@ -1,60 +1,71 @@
-import { GpuConfigError } from "../sdk/errors";
-import { driverPlan } from "../sdk/plan/driverPlan";
-import { PlanStep } from "../sdk/plan/planStep";
-import { toolkitPlan } from "../sdk/plan/toolkitPlan";
-import { booleanFlag, parseFlags, stringFlag } from "./flags";
-
-const SCRIPT_FLAGS = {
-    pm: "string",
-    version: "string",
-    experimental: "boolean",
-    "repo-url": "string",
-    "key-url": "string",
-    "key-fingerprint": "string",
-    distro: "string",
-    branch: "string",
-    open: "boolean",
-    proprietary: "boolean",
-    source: "string",
-} as const;
+import { Command, Option } from "commander";
+import { combinedScript } from "../sdk/plan/combinedScript";
+import { DriverSpec, driverPlan } from "../sdk/plan/driverPlan";
+import { NVIDIA_KEY_FINGERPRINT, NVIDIA_REPO_URL, toolkitPlan } from "../sdk/plan/toolkitPlan";
+import { validate } from "../sdk/validate";
+import { CommandIo, UsageError, checked, switchOption } from "./cliCommon";
 
 /**
- * `gpu-node script toolkit|driver …`: prints a plan's scripts in order, for review or to run by
- * hand on an air-gapped host. The same scripts the components run.
+ * `gpu-node script toolkit|driver …`: prints one POSIX script that runs a plan's steps in order
+ * (sdk/plan/combinedScript.ts), for review or `sudo sh install.sh` on a host Pulumi does not reach.
+ * The same step scripts the components run.
  */
-export function scriptCommand(args: string[], out: NodeJS.WritableStream): number {
-    const flags = parseFlags(args, SCRIPT_FLAGS);
-    const what = flags.positional[0];
-    let steps: PlanStep[];
-    if (what === "toolkit") {
-        steps = toolkitPlan({
-            version: required(stringFlag(flags, "version"), "--version", "the four packages' version, e.g. 1.20.0-1"),
-            packageManager: required(stringFlag(flags, "pm"), "--pm", "apt, dnf or zypper") as "apt",
-            experimental: booleanFlag(flags, "experimental"),
-            repoUrl: stringFlag(flags, "repo-url"),
-            keyUrl: stringFlag(flags, "key-url"),
-            keyFingerprint: stringFlag(flags, "key-fingerprint"),
+export function scriptCommand(io: CommandIo): Command {
+    const script = new Command("script").description("print one POSIX sh script that runs a plan's steps, for review or air-gapped hosts (run it as root)");
+
+    script.command("toolkit")
+        .description("the NVIDIA Container Toolkit: prerequisites, signing key, repository, the four packages pinned to one version")
+        .addOption(new Option("--pm <manager>", "the host's package manager (required)").choices(["apt", "dnf", "zypper"]))
+        .addOption(new Option("--version <version>", "the four packages' version, e.g. 1.20.0-1 (required)").argParser(checked((v) => validate(v, "packageVersion", "--version"))))
+        .addOption(switchOption("--experimental", "also enable NVIDIA's experimental channel"))
+        .addOption(new Option("--repo-url <url>", "the repository's base URL, for mirrors and air-gapped hosts").argParser(checked((v) => validate(v.replace(/\/+$/, ""), "url", "--repo-url"))).default(NVIDIA_REPO_URL))
+        .addOption(new Option("--key-url <url>", "the signing key's URL (default: <repo-url>/gpgkey)").argParser(checked((v) => validate(v, "url", "--key-url"))))
+        .addOption(new Option("--key-fingerprint <fingerprint>", "the fingerprint the downloaded key must have").argParser(checked((v) => validate(v.replace(/\s+/g, "").toUpperCase(), "fingerprint", "--key-fingerprint"))).default(NVIDIA_KEY_FINGERPRINT))
+        .action((options: { pm?: "apt" | "dnf" | "zypper"; version?: string; experimental: boolean; repoUrl: string; keyUrl?: string; keyFingerprint: string }) => {
+            // Checked here, not by commander, so that a mistyped flag is reported (with a suggestion) before a missing one.
+            const pm = required(options.pm, "--pm", "the host's package manager: --pm apt, dnf or zypper");
+            const version = required(options.version, "--version", "the four packages' version, e.g. --version 1.20.0-1");
+            const steps = toolkitPlan({
+                version,
+                packageManager: pm,
+                experimental: options.experimental,
+                repoUrl: options.repoUrl,
+                keyUrl: options.keyUrl,
+                keyFingerprint: options.keyFingerprint,
+            });
+            io.out.write(combinedScript(steps, `NVIDIA Container Toolkit ${version} (${pm})`));
         });
-    } else if (what === "driver") {
-        const distro = required(stringFlag(flags, "distro"), "--distro", "ID:VERSION as in /etc/os-release, e.g. ubuntu:24.04");
-        const [id, versionId] = distro.split(":");
-        if (!id || !versionId) throw new GpuConfigError("--distro", `${JSON.stringify(distro)} is not ID:VERSION`, "write it like ubuntu:24.04");
-        if (booleanFlag(flags, "open") && booleanFlag(flags, "proprietary")) throw new GpuConfigError("--open", "and --proprietary exclude each other", "give one of them");
-        steps = driverPlan({
-            distro: { id, versionId },
-            branch: stringFlag(flags, "branch"),
-            version: stringFlag(flags, "version"),
-            kernelModules: booleanFlag(flags, "proprietary") ? "proprietary" : "open",
-            source: stringFlag(flags, "source") as "distro" | undefined,
+
+    script.command("driver")
+        .description("the NVIDIA driver, by branch or exact version, held against upgrades")
+        .addOption(new Option("--distro <id:version>", "the host's os-release ID and VERSION_ID, e.g. ubuntu:24.04 (required)").argParser(checked(parseDistro)))
+        .addOption(new Option("--branch <branch>", "the driver branch, e.g. 580; give this or --version").argParser(checked((v) => validate(v, "driverBranch", "--branch"))).conflicts("version"))
+        .addOption(new Option("--version <version>", "the exact driver version, e.g. 580.95.05; give this or --branch").argParser(checked((v) => validate(v, "driverVersion", "--version"))))
+        .addOption(switchOption("--open", "open kernel modules (the default; required for Blackwell)").conflicts("proprietary"))
+        .addOption(switchOption("--proprietary", "proprietary kernel modules"))
+        .addOption(new Option("--source <source>", "distro packages or NVIDIA's CUDA repository (default: distro on Ubuntu, cuda-repo elsewhere)").choices(["distro", "cuda-repo"]))
+        .action((options: { distro?: DriverSpec["distro"]; branch?: string; version?: string; proprietary: boolean; source?: DriverSpec["source"] }) => {
+            const distro = required(options.distro, "--distro", "the host's ID:VERSION as in /etc/os-release, e.g. --distro ubuntu:24.04");
+            if (options.branch === undefined && options.version === undefined) throw new UsageError("--branch", "or --version is required", "give a branch such as --branch 580, or an exact --version");
+            const steps = driverPlan({
+                distro,
+                branch: options.branch,
+                version: options.version,
+                kernelModules: options.proprietary ? "proprietary" : "open",
+                source: options.source,
+            });
+            io.out.write(combinedScript(steps, `NVIDIA driver ${options.version ?? options.branch ?? ""} (${distro.id} ${distro.versionId})`));
         });
-    } else {
-        throw new GpuConfigError("script", `unknown plan ${JSON.stringify(what ?? "")}`, "use `script toolkit` or `script driver`");
-    }
-    out.write(steps.map((s, i) => `# step ${i + 1}/${steps.length}: ${s.name} — ${s.description}${s.rebootRequired ? " (needs a reboot)" : ""}\n${s.script}`).join("\n"));
-    return 0;
+    return script;
 }
 
-function required(value: string | undefined, flag: string, what: string): string {
-    if (value === undefined) throw new GpuConfigError(flag, "is required", `give ${what}`);
+function required<T>(value: T | undefined, flag: string, what: string): T {
+    if (value === undefined) throw new UsageError(flag, "is required", `give ${what}`);
     return value;
+}
+
+function parseDistro(value: string): DriverSpec["distro"] {
+    const [id, versionId, extra] = value.split(":");
+    if (!id || !versionId || extra !== undefined) throw new Error(`${JSON.stringify(value)} is not ID:VERSION; write it like ubuntu:24.04`);
+    return { id, versionId };
 }

@@ -78,7 +78,8 @@ describe("gpu-node CLI", () => {
         assert.match(r.stdout, /apt-get .* install -y -q nvidia-driver-580-server-open/);
         assert.match(r.stdout, /Unattended-Upgrade::Package-Blacklist/);
         const both = await runCli("script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--version", "580.95.05");
-        assert.match(both.stderr, /exactly one of `branch` or `version`/);
+        assert.equal(both.code, 64);
+        assert.match(both.stderr, /option '--branch <branch>' cannot be used with option '--version <version>'/);
         const rhel = await runCli("script", "driver", "--distro", "rocky:9", "--version", "580.95.05", "--proprietary");
         assert.match(rhel.stdout, /dnf -y module enable nvidia-driver:580-dkms\nretry 3 dnf install -y nvidia-driver-580\.95\.05/);
         const rhel10 = await runCli("script", "driver", "--distro", "rhel:10", "--branch", "580");
