@@ -2,11 +2,23 @@ import { GpuConfigError } from "../errors";
 import { atLeast, compareVersions } from "../versions";
 import { cudaVersionOfDriver, exactMinimumDriver, familyMinimumDriver, normaliseCuda } from "./cudaDriverTable";
 import { ImageReference, parseImageReference } from "./imageReference";
+import table from "./cuda-driver-table.json";
 
 /** NVIDIA's CUDA images, on Docker Hub and NGC. */
 const CUDA_REPOSITORIES = ["docker.io/nvidia/cuda", "nvcr.io/nvidia/cuda"];
 /** NVIDIA's graphics images: tags are pinned too, `latest` is gone for them as well. */
 const GRAPHICS_REPOSITORIES = ["docker.io/nvidia/opengl", "docker.io/nvidia/vulkan", "docker.io/nvidia/cudagl", "nvcr.io/nvidia/cudagl"];
+
+/**
+ * NVIDIA's floor for forward compatibility (CUDA Compatibility guide, "Forward Compatibility"; the notes
+ * of cuda-driver-table.json): an image's cuda-compat libraries run a newer CUDA only on data-centre GPUs
+ * (and select NGC-Server-Ready RTX cards and Jetson), and only on a base driver of a branch NVIDIA
+ * supports, a Long Term Support or Production Branch. The table lists those branches; the others are
+ * end-of-life, so a driver such as 418.81.07 or 470.x gets no forward compatibility at all.
+ */
+export const FORWARD_COMPAT_BRANCHES: readonly string[] = table.driverBranches
+    .filter((b) => b.type === "LTSB" || b.type === "PB")
+    .map((b) => b.branch.replace(/^R/, ""));
 
 export const CUDA_FLAVORS = ["base", "runtime", "devel", "cudnn-runtime", "cudnn-devel"] as const;
 const EXAMPLE = "nvidia/cuda:12.4.1-base-ubuntu22.04";
@@ -95,11 +107,28 @@ export function checkImageAgainstDriver(image: CudaImage, driver: string | undef
     if (atLeast(driver, minimum)) {
         return { verdict: "ok", reason: `${name} (CUDA ${cuda}) runs on driver ${driver} (needs ≥ ${minimum}${mode === CompatibilityMode.MinorVersion ? ", minor-version compatibility" : ""})`, minimumDriver: minimum };
     }
-    if (options.forwardCompatible && requirement?.alternatives.some((a) => inRange(driver, a))) {
-        return { verdict: "ok", reason: `${name} runs on driver ${driver} through forward compatibility (cuda-compat, data-centre GPUs only)`, minimumDriver: minimum };
-    }
-    if (options.forwardCompatible && familyMinimumDriver(cuda) !== undefined) {
-        return { verdict: "ok", reason: `${name} needs driver ≥ ${minimum}; driver ${driver} relies on the image's forward-compatibility libraries (data-centre GPUs only)`, minimumDriver: minimum };
+    if (options.forwardCompatible) {
+        const branch = driver.split(".")[0];
+        const branches = FORWARD_COMPAT_BRANCHES.map((b) => `R${b}`).join(", ");
+        if (!FORWARD_COMPAT_BRANCHES.includes(branch)) {
+            return {
+                verdict: "incompatible",
+                reason: `${name} needs NVIDIA driver ≥ ${minimum} for CUDA ${cuda}; forward compatibility cannot bridge that on driver ${driver}: NVIDIA supports it only on the data-centre branches ${branches}, and R${branch} is not one of them`,
+                minimumDriver: minimum,
+                fix: `upgrade the driver to ${minimum} or newer, or to a supported branch (${branches}) for forward compatibility`,
+            };
+        }
+        if (requirement && requirement.alternatives.length > 0 && !requirement.alternatives.some((a) => inRange(driver, a))) {
+            return {
+                verdict: "incompatible",
+                reason: `${name} needs NVIDIA driver ≥ ${minimum} for CUDA ${cuda}; its NVIDIA_REQUIRE_CUDA label allows forward compatibility only on other driver ranges than ${driver}`,
+                minimumDriver: minimum,
+                fix: `upgrade the driver to ${minimum} or newer, or use a driver branch the label names`,
+            };
+        }
+        if (familyMinimumDriver(cuda) !== undefined || requirement?.alternatives.length) {
+            return { verdict: "ok", reason: `${name} (CUDA ${cuda}) runs on driver ${driver} through forward compatibility (cuda-compat in the image; data-centre GPUs only, R${branch} is a supported branch); without it, it needs ≥ ${minimum}`, minimumDriver: minimum };
+        }
     }
     const driverCuda = cudaVersionOfDriver(driver);
     return {

@@ -99,6 +99,21 @@ describe("CUDA image policy", () => {
             assert.equal(verdict("nvidia/cuda:12.8.0-base-ubuntu22.04", "535.216.01", { requireCuda: label }).verdict, "incompatible");
             assert.equal(verdict("nvidia/cuda:12.8.0-base-ubuntu22.04", "535.216.01", { requireCuda: label, forwardCompatible: true }).verdict, "ok");
         });
+        it("holds forward compatibility to NVIDIA's floor: a supported data-centre branch (R535, R570, R580, R595), not any driver", () => {
+            const fc = { forwardCompatible: true };
+            const old = verdict("nvidia/cuda:12.4.1-base-ubuntu22.04", "418.81.07", fc);
+            assert.equal(old.verdict, "incompatible");
+            assert.match(old.reason, /forward compatibility cannot bridge that on driver 418\.81\.07: NVIDIA supports it only on the data-centre branches R535, R570, R580, R595, and R418 is not one of them/);
+            assert.equal(verdict("nvidia/cuda:12.8.0-base-ubuntu22.04", "470.256.02", fc).verdict, "incompatible");
+            assert.equal(verdict("nvidia/cuda:12.8.0-base-ubuntu22.04", "550.163.01", fc).verdict, "incompatible", "R550 is end-of-life");
+            assert.equal(verdict("nvidia/cuda:13.0.0-base-ubuntu24.04", "535.216.01", fc).verdict, "ok");
+            assert.equal(verdict("nvidia/cuda:13.1.0-base-ubuntu24.04", "580.65.06", fc).verdict, "ok");
+        });
+        it("with a NVIDIA_REQUIRE_CUDA label, forward compatibility also needs a driver range the label names", () => {
+            const label = "cuda>=12.8 brand=tesla,driver>=535,driver<536";
+            assert.equal(verdict("nvidia/cuda:12.8.0-base-ubuntu22.04", "470.256.02", { requireCuda: "cuda>=12.8 brand=tesla,driver>=470,driver<471", forwardCompatible: true }).verdict, "incompatible");
+            assert.equal(verdict("nvidia/cuda:13.0.0-base-ubuntu24.04", "570.172.08", { requireCuda: label.replace("12.8", "13.0"), forwardCompatible: true }).verdict, "incompatible");
+        });
         it("is unknown without a driver or a CUDA version, and reads NVIDIA_REQUIRE_CUDA for digest-only images", () => {
             assert.equal(verdict("nvidia/cuda:12.4.1-base-ubuntu22.04", undefined).verdict, "unknown");
             const digest = `nvidia/cuda@sha256:${"d".repeat(64)}`;
@@ -118,13 +133,35 @@ describe("CUDA image policy", () => {
             assert.equal(r.code, 0);
             assert.match(r.stdout, /^ok: /);
         });
-        it("exits non-zero with one line for latest and for an insufficient driver", async () => {
+        it("exits 1 with one line for latest and for an insufficient driver", async () => {
             for (const argv of [["check-image", "nvidia/cuda:latest"], ["check-image", "nvidia/cuda:12.4.1-base-ubuntu22.04", "--driver", "550.54.14"]]) {
                 const r = await runCli(...argv);
-                assert.notEqual(r.code, 0);
+                assert.equal(r.code, 1, argv.join(" "));
                 assert.equal(r.stdout, "");
                 assert.equal(r.stderr.trim().split("\n").length, 1);
             }
+        });
+        it("exits 0 with a note for an image that is not a CUDA image, even with --driver, as the components accept it", async () => {
+            const r = await runCli("check-image", "ghcr.io/acme/trainer:2.1", "--driver", "550.54.15");
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stdout, /^note: acme\/trainer:2\.1: its CUDA version is not in the tag, so it was not checked against driver 550\.54\.15; the components accept it too/);
+            assert.equal(r.stderr, "");
+        });
+        it("exits 64 for usage errors: no image, two images, a bad --driver or --mode, an unknown flag", async () => {
+            for (const argv of [[], ["a:1", "b:1"], ["nvidia/cuda:12.4.1-base-ubuntu22.04", "--driver", "abc"], ["nvidia/cuda:12.4.1-base-ubuntu22.04", "--mode", "fast"], ["nvidia/cuda:12.4.1-base-ubuntu22.04", "--forward"]]) {
+                const r = await runCli("check-image", ...argv);
+                assert.equal(r.code, 64, argv.join(" "));
+                assert.equal(r.stdout, "");
+                assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+            }
+        });
+        it("--forward-compat enforces NVIDIA's floor: 418.81.07 is refused, R535 accepted", async () => {
+            const old = await runCli("check-image", "nvidia/cuda:12.4.1-base-ubuntu22.04", "--driver", "418.81.07", "--forward-compat");
+            assert.equal(old.code, 1);
+            assert.match(old.stderr, /R418 is not one of them/);
+            const lts = await runCli("check-image", "nvidia/cuda:12.4.1-base-ubuntu22.04", "--driver", "535.216.01", "--forward-compat");
+            assert.equal(lts.code, 0, lts.stderr);
+            assert.match(lts.stdout, /^ok: .*through forward compatibility/);
         });
     });
 });
