@@ -37,8 +37,12 @@ export interface PreflightIntent {
     installDriver: boolean;
     /** The driver comes as signed precompiled modules (Ubuntu `linux-modules-nvidia-*`), not built by DKMS. */
     signedDriverModules?: boolean;
-    /** Runtimes that will be configured. */
+    /** Runtimes that will be configured (`docker` also for rootless Docker). */
     runtimes: string[];
+    /** The pinned driver, when one is asked for (GpuNodeArgs `driver`). */
+    driver?: { branch?: string; version?: string };
+    /** Services whose configuration the plan changes, so it restarts them (with systemctl). */
+    restarts?: string[];
 }
 
 /** Pure checks of host facts against NVIDIA's support matrix and the known user pains. */
@@ -71,10 +75,36 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
         add("docker-too-old", "error", `Docker ${dockerVersion} is older than ${MINIMUM_DOCKER}, the oldest NVIDIA supports`, `upgrade Docker to ${MINIMUM_DOCKER} or newer`);
     }
 
+    // Without the runtime the plan would write its config and then wait 60 s for a restart that cannot work.
+    const missing = intent.runtimes.filter((r) => (r === "docker" && docker === undefined) || (r === "containerd" && facts.containerd === undefined) || (r === "crio" && facts.crioVersion === undefined));
+    for (const runtime of missing) {
+        add("runtime-missing", "error", `runtime ${runtime} is asked for, but no ${runtime} binary was found on the host`,
+            `install ${runtime === "docker" ? "Docker Engine" : runtime === "crio" ? "CRI-O" : "containerd"} first, or set runtime to the one the host has (docker, docker-rootless, containerd, crio, or cdi for CDI only)`);
+    }
+    if ((intent.restarts ?? []).length > 0 && !facts.systemd) {
+        add("no-systemd", "error", `the plan changes the configuration of ${intent.restarts!.join(", ")} and must restart it, but the host does not run systemd (the restart and its rollback use systemctl)`,
+            "boot the host with systemd (on WSL2: [boot] systemd=true in /etc/wsl.conf), or set runtime: cdi to only write the CDI spec");
+    }
+
+    const pinned = intent.driver;
+    if (intent.installDriver && pinned?.version !== undefined && /^\d+(\.\d+)*$/.test(pinned.version) && !atLeast(pinned.version, MINIMUM_DRIVER)) {
+        add("driver-pin-too-old", "error", `driver.version ${pinned.version} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+            "pin a newer driver: driver.version 418.81.07 or later, or driver.branch (e.g. 580)");
+    } else if (intent.installDriver && pinned?.branch !== undefined && /^\d+$/.test(pinned.branch) && Number(pinned.branch) < Number(MINIMUM_DRIVER.split(".")[0])) {
+        add("driver-pin-too-old", "error", `driver.branch ${pinned.branch} is older than ${MINIMUM_DRIVER}, the oldest driver the Container Toolkit supports`,
+            "pin a newer branch (driver.branch, e.g. 580)");
+    }
+
     const driver = facts.driver.loadedVersion ?? facts.gpus[0]?.driverVersion;
     if (driver !== undefined && !atLeast(driver, MINIMUM_DRIVER)) {
-        add("driver-too-old", "error", `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
-            "install a newer driver branch (set driver.branch, e.g. 580)");
+        // Only a warning when the plan installs a driver: it replaces this one.
+        if (intent.installDriver && intent.driver !== undefined) {
+            add("driver-too-old", "warning", `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+                "the plan installs the pinned driver; reboot the host to load it (driver.reboot: true does it)");
+        } else {
+            add("driver-too-old", "error", `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+                "install a newer driver branch (set driver.branch, e.g. 580)");
+        }
     }
     if (facts.driver.loadedVersion && facts.driver.libraryVersion && facts.driver.loadedVersion !== facts.driver.libraryVersion) {
         add("driver-library-mismatch", "warning", `the loaded driver is ${facts.driver.loadedVersion} but the library on disk is ${facts.driver.libraryVersion} ("Driver/library version mismatch")`,
@@ -88,11 +118,11 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
         } else {
             if (facts.pciDevices.length === 0 && facts.gpus.length === 0) {
                 add("no-gpu", "warning", "no NVIDIA PCI device (vendor 0x10de) was found, yet a driver install is asked for",
-                    "check that the GPU is attached (lspci), or set driver.skip for hosts without GPUs");
+                    "check that the GPU is attached (lspci), or leave driver unset for hosts without GPUs");
             }
             if (facts.secureBoot === "enabled" && !intent.signedDriverModules) {
                 add("secure-boot-unsigned", "error", "Secure Boot is on, and a DKMS-built driver module is unsigned: it would fail to load (\"Key was rejected by service\")",
-                    "use Ubuntu's signed precompiled modules (driver.source = distro on Ubuntu), or enrol a MOK key and sign DKMS modules, or turn Secure Boot off");
+                    "use Ubuntu's signed precompiled modules (driver.source: distro, on Ubuntu), or enrol a MOK key and sign DKMS modules, or turn Secure Boot off");
             }
             if (!facts.kernelHeaders && !intent.signedDriverModules) {
                 add("kernel-headers-missing", "warning", `no headers for the running kernel ${facts.kernel}: DKMS cannot build the driver module`,
@@ -103,8 +133,9 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
 
     const toolkitVersions = new Set(Object.values(facts.toolkitPackages));
     if (toolkitVersions.size > 1) {
-        add("toolkit-mixed-versions", "error", `the toolkit packages are at different versions: ${Object.entries(facts.toolkitPackages).map(([p, v]) => `${p} ${v}`).join(", ")}`,
-            "pin all four packages to one version (toolkit.version); the plan installs them together");
+        // A warning, not an error: installing all four at one version is what the plan does, so it fixes this host.
+        add("toolkit-mixed-versions", "warning", `the toolkit packages are at different versions: ${Object.entries(facts.toolkitPackages).map(([p, v]) => `${p} ${v}`).join(", ")}`,
+            "the plan installs all four at toolkit.version, which fixes this");
     }
     return findings;
 }

@@ -62,10 +62,10 @@ export function driverPlan(spec: DriverSpec): PlanStep[] {
     const cudaRepoUrl = validate((spec.cudaRepoUrl ?? CUDA_REPO).replace(/\/+$/, ""), "url", "driver.cudaRepoUrl");
     const distroVersion = validate(spec.distro.versionId, "name", "distro.versionId");
     if (source === "distro" && family !== "ubuntu" && family !== "debian") {
-        throw new GpuConfigError("driver.source", `"distro" is only available on Ubuntu and Debian, not ${spec.distro.id}`, 'use source "cuda-repo"');
+        throw new GpuConfigError("driver.source", `"distro" is only available on Ubuntu and Debian, not ${spec.distro.id}`, 'set driver.source to cuda-repo');
     }
     if (source === "distro" && family === "debian" && spec.branch !== undefined) {
-        throw new GpuConfigError("driver.branch", "Debian's non-free driver has one branch per release", 'set driver.version to a version Debian carries, or use source "cuda-repo"');
+        throw new GpuConfigError("driver.branch", "Debian's non-free driver has one branch per release", 'set driver.version to a version Debian carries, or set driver.source to cuda-repo');
     }
     const packages = spec.packages?.map((p, i) => validate(p, "name", `driver.packages[${i}]`));
     const ctx: DriverContext = { family, source, branch, version, modules, server: spec.server ?? true, arch, cudaRepoUrl, distroId: spec.distro.id, distroVersion, packages };
@@ -111,7 +111,7 @@ export function familyOf(id: string): Family {
     if (id === "debian") return "debian";
     if (["rhel", "rocky", "almalinux", "centos", "ol", "fedora", "amzn"].includes(id)) return "rhel";
     if (["sles", "opensuse-leap", "opensuse-tumbleweed"].includes(id)) return "suse";
-    throw new GpuConfigError("distro", `no driver plan for ${JSON.stringify(id)}`, "use Ubuntu, Debian, a RHEL-family distribution or SUSE, or install the driver yourself and set driver.skip");
+    throw new GpuConfigError("distro", `no driver plan for ${JSON.stringify(id)}`, "use Ubuntu, Debian, a RHEL-family distribution or SUSE, or install the driver yourself and leave driver unset");
 }
 
 function headersStep(family: Family): PlanStep {
@@ -211,7 +211,15 @@ modules=$(printf 'linux-modules-nvidia-%s-%s' ${packages[0].replace(/^nvidia-dri
 if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$modules"; fi`,
         debian: sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${exact && ctx.source === "distro" ? packages.map((p) => (p === "nvidia-driver" ? `${p}=${exact}*` : p)) : packages}`,
         rhel: lines(rhelInstall(ctx, packages), sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`),
-        suse: sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
+        // The kmp's version carries the kernel (580.95.05_k6.4.0_150600.21-1.1), so the pin is a prefix: the newest
+        // version of the package that starts with the exact version, or with "<branch>.", is the one installed.
+        suse: ctx.packages !== undefined ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
+zypper --non-interactive addlock 'nvidia-*' >/dev/null` : sh`zypper --non-interactive --gpg-auto-import-keys refresh >/dev/null
+zypper --non-interactive removelock 'nvidia-*' >/dev/null 2>&1 || true
+pkg=${packages[0]}
+candidate=$(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' -v w="$want" '{ v = $4; gsub(/ /, "", v) } index(v, w) == 1 && (w ~ /[.]$/ || substr(v, length(w) + 1, 1) !~ /[0-9]/) { print v }' | sort -V | tail -n 1)
+[ -n "$candidate" ] || { log "error: $pkg has no version $want* in the configured repositories; pick one of: $(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' 'NR > 2 { v = $4; gsub(/ /, "", v); printf "%s ", v }')"; exit 31; }
+retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage "$pkg=$candidate"
 zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
     };
     return {

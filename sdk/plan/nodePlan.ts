@@ -53,6 +53,9 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
         installDriver: spec.driver !== undefined,
         signedDriverModules: facts.os.id === "ubuntu" && (spec.driver?.source ?? "distro") === "distro",
         runtimes: [runtime.startsWith("docker") ? "docker" : runtime],
+        driver: spec.driver,
+        // A restart (systemctl) is needed only when the runtime's configuration changes.
+        restarts: runtime !== "cdi" && runtimePlan(snapshot, { ...spec, runtime, runtimeName }).files.some((f) => f.changed) ? [runtime] : [],
     });
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {

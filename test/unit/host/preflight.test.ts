@@ -5,7 +5,7 @@ import { probeFixture } from "./hostFacts.test";
 
 const h100 = () => parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
 const ids = (facts: HostFacts, intent: Partial<PreflightIntent> = {}) =>
-    preflight(facts, { installDriver: false, runtimes: ["docker"], ...intent }).map((f) => `${f.severity}:${f.id}`);
+    preflight(facts, { installDriver: false, runtimes: [], ...intent }).map((f) => `${f.severity}:${f.id}`);
 
 function withDocker(facts: HostFacts, version: string, extra: Partial<NonNullable<HostFacts["docker"]>> = {}): HostFacts {
     return { ...facts, docker: { path: "/usr/bin/docker", clientVersion: version, serverVersion: version, snap: false, rootless: false, desktop: false, runtimes: [], cgroupDriver: "systemd", ...extra } };
@@ -28,8 +28,8 @@ describe("preflight", () => {
     });
 
     it("refuses Docker older than 18.09 and accepts 18.09", () => {
-        assert.deepEqual(ids(withDocker(h100(), "18.06.3")), ["error:docker-too-old"]);
-        assert.deepEqual(ids(withDocker(h100(), "18.09.0")), []);
+        assert.deepEqual(ids(withDocker(h100(), "18.06.3"), { runtimes: ["docker"] }), ["error:docker-too-old"]);
+        assert.deepEqual(ids(withDocker(h100(), "18.09.0"), { runtimes: ["docker"] }), []);
     });
 
     it("refuses a driver older than 418.81.07 and accepts it", () => {
@@ -59,10 +59,12 @@ describe("preflight", () => {
         assert.ok(!ids(rocky, { installDriver: true, signedDriverModules: true }).includes("error:secure-boot-unsigned"));
     });
 
-    it("refuses toolkit packages at mixed versions", () => {
+    it("warns of toolkit packages at mixed versions, which the plan fixes (it must not refuse that host)", () => {
         const rocky = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
         const finding = preflight(rocky, { installDriver: false, runtimes: [] }).find((f) => f.id === "toolkit-mixed-versions");
+        assert.equal(finding?.severity, "warning");
         assert.match(finding!.message, /nvidia-container-toolkit-base 1\.20\.0-1/);
+        assert.match(finding!.fix, /the plan installs all four at toolkit\.version/);
     });
 
     it("warns when a driver install is asked for and no NVIDIA GPU is there", () => {
