@@ -1,12 +1,12 @@
 import * as pulumi from "@pulumi/pulumi";
-import { enforceImagePolicy } from "../sdk/cuda/workloadPolicy";
+import { enforceImagePolicy, enforceImagePolicyOnBranch } from "../sdk/cuda/workloadPolicy";
 import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
 import { dockerContainerStep } from "../sdk/plan/dockerContainer";
 import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
 import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
 import { NodeConnectionArgs } from "./connection";
-import { GpuNode } from "./gpuNode";
+import { GpuNode, commandsOf } from "./gpuNode";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
 
 export enum GpuSelection {
@@ -52,17 +52,20 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
     public readonly compatibility: pulumi.Output<string>;
 
     constructor(name: string, args: DockerGpuContainerArgs, opts?: GpuComponentOptions) {
-        super("nvidia-gpu:index:DockerGpuContainer", name, {}, { ...opts, dependsOn: args.node ? [args.node] : opts?.dependsOn });
+        super("nvidia-gpu:index:DockerGpuContainer", name, {}, opts);
         if ((args.node === undefined) === (args.connection === undefined)) {
             throw new GpuConfigError("DockerGpuContainer", "needs exactly one of `node` or `connection`", "pass the GpuNode it runs on, or a connection");
         }
         const connection = args.node?.connection ?? args.connection!;
         const driver = args.driverVersion ?? args.node?.driverVersion;
+        const branch = args.driverVersion === undefined ? args.node?.driverBranch : undefined;
         const spec = pulumi.output({
             image: args.image, containerName: args.containerName ?? name, mode: args.gpuSelection, devices: args.devices, restart: args.restart, env: args.env,
-            extra: args.args, capabilities: args.driverCapabilities, preset: args.preset, driverVersion: driver, compatibilityMode: args.compatibilityMode,
+            extra: args.args, capabilities: args.driverCapabilities, preset: args.preset, driverVersion: driver, driverBranch: branch, compatibilityMode: args.compatibilityMode,
         }).apply((a) => {
-            const [verdict] = enforceImagePolicy(a.image, [a.driverVersion], { mode: a.compatibilityMode });
+            const [verdict] = a.driverVersion === undefined && a.driverBranch !== undefined
+                ? enforceImagePolicyOnBranch(a.image, a.driverBranch, { mode: a.compatibilityMode })
+                : enforceImagePolicy(a.image, [a.driverVersion], { mode: a.compatibilityMode });
             const step = dockerContainerStep({
                 name: a.containerName, image: a.image, mode: a.mode, devices: a.devices, restart: a.restart as "always" | undefined, env: a.env,
                 args: a.extra, driverCapabilities: a.capabilities, preset: a.preset,
@@ -74,7 +77,7 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
             const findings = workloadPreflight(snapshot.facts, capabilities);
             for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
             return { steps: [s.step], files: [], findings };
-        }, this, opts);
+        }, this, { ...opts, dependsOn: args.node ? commandsOf(args.node) : opts?.dependsOn });
         this.compatibility = spec.apply((s) => s.verdict.reason);
         this.registerOutputs({ compatibility: this.compatibility });
     }

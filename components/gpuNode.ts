@@ -85,8 +85,14 @@ export const DEFAULT_TOOLKIT_VERSION = "1.20.0-1";
  * complete call. Previews show every host file's exact diff against the live file.
  */
 export class GpuNode extends pulumi.ComponentResource {
-    /** The loaded driver version the host reported, or the pinned one while a reboot is pending. */
+    /**
+     * The driver version the node runs once applied: the pinned `driver.version`, else the version the host
+     * has loaded (when it is kept or already on the pinned branch). Known at preview, so workloads are
+     * checked against it before anything runs; undefined when only a branch is known.
+     */
     public readonly driverVersion: pulumi.Output<string | undefined>;
+    /** The driver branch the node runs once applied (`580`): the pinned branch, or that of the known version. */
+    public readonly driverBranch: pulumi.Output<string | undefined>;
     /** The toolkit packages' version. */
     public readonly toolkitVersion: pulumi.Output<string>;
     /** The runtimes configured. */
@@ -118,18 +124,26 @@ export class GpuNode extends pulumi.ComponentResource {
         }, this, opts);
 
         const verify = planned.apply((p) => stdoutOf(p, "driver-verify").apply(parseDriverState));
-        this.driverVersion = pulumi.all([planned, verify, spec]).apply(([p, v, s]) => v?.loaded || s.driver?.version || p.snapshot.facts.driver.loadedVersion);
-        this.rebootPending = pulumi.all([planned, verify]).apply(([p, v]) => v ? v.state === "reboot-required" : p.findings?.some((f) => f.id === "driver-library-mismatch") ?? false);
+        // Host facts are not secret, but they are read with the (secret) key: unsecret them, or every
+        // output of the stack prints [secret].
+        const known = pulumi.unsecret(pulumi.all([planned, spec]).apply(([p, s]) => plannedDriver(s, p.snapshot.facts.driver.loadedVersion)));
+        this.driverVersion = known.apply((d) => d.version);
+        this.driverBranch = known.apply((d) => d.branch);
+        this.rebootPending = pulumi.unsecret(pulumi.all([planned, verify]).apply(([p, v]) => v ? v.state === "reboot-required" : p.findings?.some((f) => f.id === "driver-library-mismatch") ?? false));
         this.toolkitVersion = spec.apply((s) => s.toolkit.version);
         this.runtimes = spec.apply((s) => [s.runtime]);
-        this.gpus = planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB })));
-        this.cdiDevices = planned.apply((p) => stdoutOf(p, "cdi-spec").apply(parseCdiDevices));
-        this.findings = planned.apply((p) => p.findings ?? []);
-        this.steps = planned.apply((p) => p.steps.map((step) => step.name));
-        this.plan = planned.apply((p) => summarisePlan(p));
-        this.dockerHost = resolveConnection(args.connection).apply((c) => `ssh://${c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`);
+        this.gpus = pulumi.unsecret(planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB }))));
+        this.cdiDevices = pulumi.unsecret(planned.apply((p) => stdoutOf(p, "cdi-spec").apply(parseCdiDevices)));
+        this.findings = pulumi.unsecret(planned.apply((p) => p.findings ?? []));
+        this.steps = pulumi.unsecret(planned.apply((p) => p.steps.map((step) => step.name)));
+        this.plan = pulumi.unsecret(planned.apply((p) => summarisePlan(p)));
+        // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root.
+        this.dockerHost = pulumi.unsecret(pulumi.all([resolveConnection(args.connection), spec]).apply(([c, s]) =>
+            `ssh://${s.runtime === "docker-rootless" && s.rootlessUser ? s.rootlessUser : c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`));
+        nodeCommands.set(this, planned.apply((p) => p.commands.map((c) => c.command as pulumi.Resource)));
         this.registerOutputs({
             driverVersion: this.driverVersion,
+            driverBranch: this.driverBranch,
             toolkitVersion: this.toolkitVersion,
             runtimes: this.runtimes,
             gpus: this.gpus,
@@ -140,6 +154,25 @@ export class GpuNode extends pulumi.ComponentResource {
             dockerHost: this.dockerHost,
         });
     }
+}
+
+/** Each node's step commands, for resources that must wait for the node (not an output: a resource list has no schema type). */
+const nodeCommands = new WeakMap<GpuNode, pulumi.Output<pulumi.Resource[]>>();
+
+/**
+ * The node's commands, for `dependsOn`: they are created once the host is read, inside an apply, so
+ * `dependsOn: [node]` alone would expand to no commands and a workload could start before the node is ready.
+ */
+export function commandsOf(node: GpuNode): pulumi.Output<pulumi.Resource[]> {
+    return nodeCommands.get(node) ?? pulumi.output([]);
+}
+
+/** The driver a node runs once applied, as far as it is known before anything runs. */
+export function plannedDriver(spec: NodeSpec, loaded: string | undefined): { version: string | undefined; branch: string | undefined } {
+    const branchOf = (v: string | undefined) => v?.split(".")[0];
+    if (spec.driver?.version) return { version: spec.driver.version, branch: branchOf(spec.driver.version) };
+    if (spec.driver?.branch) return { version: branchOf(loaded) === spec.driver.branch ? loaded : undefined, branch: spec.driver.branch };
+    return { version: loaded, branch: branchOf(loaded) };
 }
 
 /** What a node's plan does, in data: for previews, `gpu-node plan` and baselines. */

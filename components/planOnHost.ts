@@ -71,7 +71,9 @@ export function planOnHost<Spec>(
             const diff = unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined);
             pulumi.log.info(diff === "" ? `${name}: ${file.path} is up to date` : `${name}: ${file.path} will change (${file.summary.join("; ")}):\n${diff}`, parent);
         }
-        const commands = options?.planOnly ? [] : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent);
+        // The first command waits for what the component was told to wait for: resources created inside
+        // an apply are not found by the SDK's expansion of a component's dependsOn.
+        const commands = options?.planOnly ? [] : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent, dependsOnList(options?.dependsOn));
         return { ...built, snapshot, commands };
     });
 }
@@ -90,4 +92,11 @@ function reportUnknownHost(name: string, host: pulumi.Input<string>, parent: pul
             pulumi.log.info(`${name}: the host is not known until apply, so its files and scripts will be computed at apply`, parent);
         }
     });
+}
+
+/** A component's `dependsOn`, which may be one resource, as the list the step commands take. */
+function dependsOnList(dependsOn: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+    if (dependsOn === undefined) return [];
+    if (dependsOn instanceof pulumi.Resource) return [dependsOn];
+    return dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]>;
 }

@@ -24,7 +24,7 @@ export function createStepCommands(
     sudo: SudoMode,
     sshUser: string,
     parent: pulumi.Resource,
-    dependsOn: pulumi.Input<pulumi.Resource>[] = [],
+    dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = [],
 ): StepCommand[] {
     const created: StepCommand[] = [];
     let previous: remote.Command | undefined;

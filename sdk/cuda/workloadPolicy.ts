@@ -19,3 +19,19 @@ export function enforceImagePolicy(image: string, drivers: ReadonlyArray<string 
     if (bad) throw new GpuConfigError(field, bad.reason, bad.fix ?? "pick another image");
     return verdicts;
 }
+
+/**
+ * The image policy for a node pinned to a driver branch whose exact release is not known before the
+ * install (the branch's newest): compatible when the branch's releases can reach the image's minimum
+ * driver, refused naming both the image's minimum and the branch otherwise.
+ */
+export function enforceImagePolicyOnBranch(image: string, branch: string, policy: WorkloadImagePolicy = {}, field = "image"): CompatibilityVerdict[] {
+    const parsed = parseCudaImage(image, field);
+    const verdict = checkImageAgainstDriver(parsed, `${branch}.999.999`, policy);
+    if (verdict.verdict === "incompatible") {
+        const name = `${parsed.reference.repository}${parsed.reference.tag ? `:${parsed.reference.tag}` : ""}`;
+        throw new GpuConfigError(field, `${name} needs NVIDIA driver ≥ ${verdict.minimumDriver} (CUDA ${parsed.cudaVersion}); the node is pinned to driver branch ${branch}, whose releases are all older`,
+            `pin driver.branch to ${verdict.minimumDriver?.split(".")[0]} or newer, or pick an image for CUDA that branch supports`);
+    }
+    return [{ ...verdict, reason: verdict.reason.replace(`driver ${branch}.999.999`, `driver branch ${branch}`) }];
+}

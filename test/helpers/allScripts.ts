@@ -1,10 +1,9 @@
-import { parseHostFacts } from "../../sdk/host/hostFacts";
+import { serverFacts } from "./serverFacts";
 import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
 import { driverPlan } from "../../sdk/plan/driverPlan";
 import { nodePlan } from "../../sdk/plan/nodePlan";
 import { PlanStep } from "../../sdk/plan/planStep";
 import { toolkitPlan } from "../../sdk/plan/toolkitPlan";
-import { probeFixture } from "../unit/host/hostFacts.test";
 
 /** Every kind of plan this library generates, for apt, dnf and zypper, so shellcheck can read them all. */
 export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
@@ -19,7 +18,7 @@ export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
         ["rocky", "9", { branch: "580", kernelModules: "proprietary" }], ["rhel", "9", { version: "580.95.05" }], ["sles", "15.6", { branch: "580" }],
     ];
     for (const [id, versionId, spec] of drivers) add(`driver-${id}${versionId}`, driverPlan({ distro: { id, versionId }, ...spec }));
-    const facts = parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
+    const facts = serverFacts();
     for (const runtime of ["docker", "docker-rootless", "containerd", "crio", "cdi"] as const) {
         const live = { "/etc/docker/daemon.json": '{"bridge": "none"}\n', "/etc/containerd/config.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined };
         const snapshot = { facts, files: live, priorWrites: {}, containerdDump: undefined };

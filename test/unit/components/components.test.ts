@@ -1,3 +1,4 @@
+import { serverFacts } from "../../helpers/serverFacts";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseHostFacts } from "../../../sdk/host/hostFacts";
@@ -6,7 +7,7 @@ import { probeFixture } from "../host/hostFacts.test";
 import { FakeHostReader, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
 
 function snapshot(fixture = "h100-ubuntu2404-root.json", files: Record<string, string | undefined> = {}): HostSnapshot {
-    const facts = parseHostFacts(probeFixture(fixture));
+    const facts = fixture === "h100-ubuntu2404-root.json" ? serverFacts() : parseHostFacts(probeFixture(fixture));
     return { facts, files: { "/etc/nvidia-container-runtime/config.toml": undefined, ...files }, priorWrites: {}, containerdDump: undefined };
 }
 
@@ -38,7 +39,8 @@ describe("components (pulumi mocks)", () => {
         await settle();
         assert.equal(recorded.filter((r) => r.type === "command:remote:Command").length, 0);
 
-        recorded = installMocks(true, (name) => (name.endsWith("driver-verify") ? '{"loaded":"580.159.04","library":"580.65.06","state":"reboot-required"}\n' : ""));
+        // The verify step's stdout exists only after it ran: an update, not a preview.
+        recorded = installMocks(false, (name) => (name.endsWith("driver-verify") ? '{"loaded":"580.159.04","library":"580.65.06","state":"reboot-required"}\n' : ""));
         const driver = new (lib().NvidiaDriver)("drv", { connection, branch: "580" }, { hostReader: new FakeHostReader(snapshot()) });
         assert.deepEqual(await valueOf(driver.steps), ["driver-packages", "driver-no-unattended-upgrades", "driver-verify"]);
         assert.equal(await valueOf(driver.rebootPending), true);

@@ -1,18 +1,17 @@
+import { serverFacts } from "../../helpers/serverFacts";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
-import { parseHostFacts } from "../../../sdk/host/hostFacts";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
 import { invocationFor } from "../../../sdk/plan/invocation";
 import { nodePlan } from "../../../sdk/plan/nodePlan";
 import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
-import { probeFixture } from "../host/hostFacts.test";
 import { FakeHostReader, Recorded, installMocks, isSecret, settle, valueOf } from "../../helpers/pulumiMocks";
 
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----";
 const EXISTING = '{\n  "log-driver": "journald",\n  "bridge": "none"\n}\n';
 
 function h100Snapshot(files: Record<string, string | undefined> = { "/etc/docker/daemon.json": EXISTING }, priorWrites = {}): HostSnapshot {
-    const facts = parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
+    const facts = serverFacts();
     facts.docker = { path: "/usr/bin/docker", clientVersion: "27.5.1", serverVersion: "27.5.1", snap: false, rootless: false, desktop: false, runtimes: ["runc"], cgroupDriver: "systemd" };
     return { facts, files: { "/etc/nvidia-container-runtime/config.toml": undefined, ...files }, priorWrites, containerdDump: undefined };
 }
@@ -33,7 +32,7 @@ describe("GpuNode (pulumi mocks)", () => {
     afterEach(() => ((pulumi.log as any).info = realInfo));
 
     it("creates one remote.Command per plan step, in order, parented to the node, running the sdk plan's exact scripts", async () => {
-        recorded = installMocks(true, (name) => (name.endsWith("driver-verify") ? '{"loaded":"580.159.04","library":"580.159.04","state":"ok"}\n' : ""));
+        recorded = installMocks(true);
         const { GpuNode, ContainerRuntime } = components();
         const snapshot = h100Snapshot();
         const node = new GpuNode("gpu-1", { connection: { host: "10.0.0.5".replace(/.*/, "gpu-1.example"), privateKey: PRIVATE_KEY }, runtime: ContainerRuntime.Docker, driver: { branch: "580" } },
@@ -52,7 +51,7 @@ describe("GpuNode (pulumi mocks)", () => {
         const urn = await valueOf((node as any).urn as pulumi.Output<string>);
         assert.match(urn, /nvidia-gpu:index:GpuNode::gpu-1$/);
         assert.equal(await valueOf(node.driverVersion), "580.159.04");
-        assert.equal(await valueOf(node.rebootPending), false);
+        // rebootPending waits for the verify step's stdout, which a preview does not have (see components.test.ts for an update).
         assert.deepEqual(await valueOf(node.gpus), [{ index: 0, name: "NVIDIA H100 80GB HBM3", uuid: "GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed", memoryMiB: 81559 }]);
         assert.equal(await valueOf(node.dockerHost), "ssh://root@gpu-1.example");
     });

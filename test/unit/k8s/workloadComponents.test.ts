@@ -74,3 +74,59 @@ describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
         assert.match(await failure(bad.compatibility), /needs NVIDIA driver ≥ 550\.54\.15/);
     });
 });
+
+describe("a DockerGpuContainer on a node with a pinned driver, at preview (issue 12 bug 8)", () => {
+    const node = (driver: { branch?: string; version?: string }) => {
+        const { GpuNode } = lib();
+        const { FakeHostReader } = require("../../helpers/pulumiMocks");
+        const { serverFacts } = require("../../helpers/serverFacts");
+        const facts = { ...serverFacts(), driver: { ...serverFacts().driver, loadedVersion: undefined } };
+        return new GpuNode("n", { connection: { host: "gpu-1" }, driver }, { hostReader: new FakeHostReader({ facts, files: {}, priorWrites: {}, containerdDump: undefined }) });
+    };
+
+    it("refuses a CUDA 13 image for a node pinned to driver 535.216.01, naming both versions, with the verify step's stdout unknown", async () => {
+        installMocks(true);
+        const { DockerGpuContainer } = lib();
+        const c = new DockerGpuContainer("app", { node: node({ version: "535.216.01" }), image: "nvidia/cuda:13.0.2-base-ubuntu24.04" });
+        assert.match(await failure(c.compatibility), /needs NVIDIA driver ≥ 580\.\d+\.\d+ for CUDA 13\.0\.2, but the node has 535\.216\.01/);
+    });
+
+    it("refuses it for a node pinned to branch 535, naming the branch", async () => {
+        installMocks(true);
+        const { DockerGpuContainer } = lib();
+        const c = new DockerGpuContainer("app", { node: node({ branch: "535" }), image: "nvidia/cuda:13.0.2-base-ubuntu24.04" });
+        assert.match(await failure(c.compatibility), /needs NVIDIA driver ≥ 580\.\d+\.\d+ \(CUDA 13\.0\.2\); the node is pinned to driver branch 535/);
+    });
+
+    it("accepts a CUDA 12.2 image on branch 535", async () => {
+        installMocks(true);
+        const { DockerGpuContainer } = lib();
+        const c = new DockerGpuContainer("app", { node: node({ branch: "535" }), image: "nvidia/cuda:12.2.2-base-ubuntu22.04" });
+        assert.match(await valueOf(c.compatibility), /runs on driver branch 535/);
+    });
+});
+
+describe("GpuNode outputs with a secret key (issue 12 bug 9)", () => {
+    it("keeps gpus, steps, findings, driverVersion and dockerHost readable although the key is secret", async () => {
+        installMocks(true);
+        const pulumi = require("@pulumi/pulumi");
+        const { GpuNode } = lib();
+        const { FakeHostReader, isSecret } = require("../../helpers/pulumiMocks");
+        const { serverFacts } = require("../../helpers/serverFacts");
+        const n = new GpuNode("n", { connection: { host: "gpu-1", privateKey: pulumi.secret("KEY") } },
+            { hostReader: new FakeHostReader({ facts: serverFacts(), files: {}, priorWrites: {}, containerdDump: undefined }) });
+        for (const [name, output] of Object.entries({ gpus: n.gpus, steps: n.steps, findings: n.findings, driverVersion: n.driverVersion, dockerHost: n.dockerHost, plan: n.plan })) {
+            assert.equal(await isSecret(output as any), false, `${name} is not secret`);
+        }
+    });
+
+    it("gives a rootless node's dockerHost the rootless user, whose daemon it is (issue 13)", async () => {
+        installMocks(true);
+        const { GpuNode, ContainerRuntime } = lib();
+        const { FakeHostReader } = require("../../helpers/pulumiMocks");
+        const { serverFacts } = require("../../helpers/serverFacts");
+        const n = new GpuNode("n", { connection: { host: "gpu-1", port: 2222 }, runtime: ContainerRuntime.DockerRootless, rootlessUser: "alice" },
+            { hostReader: new FakeHostReader({ facts: serverFacts(), files: {}, priorWrites: {}, containerdDump: undefined }) });
+        assert.equal(await valueOf(n.dockerHost), "ssh://alice@gpu-1:2222");
+    });
+});

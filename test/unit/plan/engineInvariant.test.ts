@@ -1,3 +1,4 @@
+import { serverFacts } from "../../helpers/serverFacts";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -11,7 +12,6 @@ import { PlanStep } from "../../../sdk/plan/planStep";
 import { cdiSpecStep, restartStep } from "../../../sdk/plan/runtimeSteps";
 import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
 import { renderContainerdConfig } from "../../../sdk/render/containerdConfig";
-import { parseHostFacts } from "../../../sdk/host/hostFacts";
 import { probeFixture } from "../host/hostFacts.test";
 
 function run(scriptText: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
@@ -128,7 +128,7 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
 });
 
 describe("plans of converged hosts (issue 12)", () => {
-    const facts = parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
+    const facts = serverFacts();
 
     it("compares the containerd drop-in with the live file, so an applied drop-in previews as unchanged (bug 3)", () => {
         const config = 'version = 2\n';
@@ -136,7 +136,7 @@ describe("plans of converged hosts (issue 12)", () => {
         const applied = renderContainerdConfig(first.topLevel.text, { currentDropIn: first.dropIn.text });
         assert.equal(applied.dropIn.changed, false);
         const snapshot = (dropIn: string | undefined): HostSnapshot => ({
-            facts: { ...facts, runtimes: { ...facts.runtimes } }, containerdDump: undefined, generations: {}, editedByNvidiaCtk: [],
+            facts, containerdDump: undefined, generations: {}, editedByNvidiaCtk: [],
             files: { "/etc/containerd/config.toml": first.topLevel.text, "/etc/containerd/conf.d/99-nvidia.toml": dropIn, "/etc/nvidia-container-runtime/config.toml": undefined },
             priorWrites: { "/etc/containerd/config.toml": config, "/etc/containerd/conf.d/99-nvidia.toml": undefined },
         });
