@@ -71,6 +71,8 @@ fi`,
 fi`,
             SYSTEMD_REQUIRED,
             sh`before=$(systemctl show -p MainPID --value "$service" 2>/dev/null || echo 0)`,
+            // A unit restarted a few times in a row (quick re-applies) hits systemd's start limit and refuses.
+            sh`systemctl reset-failed "$service" >/dev/null 2>&1 || true`,
             sh`if ! out=$(${control.restart} 2>&1); then
     logs=$(${control.logs})
     rollback
