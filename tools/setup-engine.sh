@@ -1,0 +1,54 @@
+#!/bin/sh
+# Builds the Pulumi engine this project runs for real, from the Go module proxy only, into .tmp/:
+#   .tmp/bin/pulumi                   the Pulumi CLI, github.com/pulumi/pulumi/pkg/v3 (tools/pulumi-cli/go.mod)
+#   .tmp/bin/pulumi-language-nodejs   the Node.js language host (tools/pulumi-language-nodejs/go.mod)
+#   .tmp/bin/pulumi-resource-command  the command provider stand-in (tools/command-provider)
+# and registers the provider as `command` 1.2.1 in .tmp/pulumi-home. Idempotent: a binary whose
+# go.mod/go.sum (and sources) did not change is not rebuilt. It writes the environment to source:
+#   . .tmp/engine.env    (PATH, PULUMI_HOME, no plugin downloads, no update checks)
+# Versions are pinned in each go.mod; the README says which modules the proxy does not serve.
+set -eu
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin="$root/.tmp/bin"
+stamps="$root/.tmp/engine-stamps"
+mkdir -p "$bin" "$stamps"
+export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOTOOLCHAIN=local
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+command -v go >/dev/null || { echo "setup-engine: Go is needed (go 1.25 or newer)" >&2; exit 1; }
+
+# build NAME DIR PACKAGE [LDFLAGS]: go build in DIR unless DIR's files are unchanged since the last build.
+build() {
+    name=$1; dir=$2; package=$3; ldflags=${4:-}
+    sum=$(cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d ' ' -f 1)
+    if [ -x "$bin/$name" ] && [ "$(cat "$stamps/$name" 2>/dev/null)" = "$sum" ]; then
+        echo "setup-engine: $name up to date"; return 0
+    fi
+    echo "setup-engine: building $name"
+    (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/$name.new" "$package") && mv -f "$bin/$name.new" "$bin/$name"
+    printf '%s\n' "$sum" > "$stamps/$name"
+}
+
+cli_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/pkg/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-cli/go.mod")
+build pulumi "$root/tools/pulumi-cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$cli_version"
+host_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-nodejs/go.mod")
+build pulumi-language-nodejs "$root/tools/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version"
+build pulumi-resource-command "$root/tools/command-provider" .
+
+cat > "$root/.tmp/engine.env" <<ENV
+# Written by tools/setup-engine.sh: the project's own Pulumi engine, which never downloads anything.
+export PATH="$bin:\$PATH"
+export PULUMI_HOME="$root/.tmp/pulumi-home"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
+ENV
+. "$root/.tmp/engine.env"
+want=$(sha256sum "$bin/pulumi-resource-command" | cut -d ' ' -f 1)
+installed="$PULUMI_HOME/plugins/resource-command-v1.2.1/pulumi-resource-command"
+if [ ! -x "$installed" ] || [ "$(sha256sum "$installed" | cut -d ' ' -f 1)" != "$want" ]; then
+    rm -rf "$PULUMI_HOME/plugins/resource-command-v1.2.1" "$PULUMI_HOME/plugins/resource-command-v1.2.1.lock"
+    pulumi plugin install resource command 1.2.1 --file "$bin/pulumi-resource-command" >/dev/null
+fi
+echo "setup-engine: $(pulumi version) with $(pulumi plugin ls 2>/dev/null | awk '$1 == "command" { print "command " $3 }')"
