@@ -79,7 +79,13 @@ export function dockerContainerStep(spec: DockerContainerSpec): PlanStep {
             sh`current=$(docker inspect --format '{{index .Config.Labels "nvidia-gpu.pulumi.com/spec"}} {{.State.Running}}' "$name" 2>/dev/null || true)`,
             sh`if [ "$current" = "$want true" ]; then echo "unchanged: container $name"; exit 0; fi`,
             sh`docker rm -f "$name" >/dev/null 2>&1 || true`,
-            sh`docker run ${runArgs} --label ${`${LABEL}=${fingerprint}`} ${spec.image} ${spec.args ?? []} >/dev/null`,
+            // A failed `docker run --detach` can leave a Created container; a failed create is not in Pulumi's
+            // state, so no destroy would ever remove it: remove it here.
+            sh`if ! out=$(docker run ${runArgs} --label ${`${LABEL}=${fingerprint}`} ${spec.image} ${spec.args ?? []} 2>&1 >/dev/null); then
+    docker rm -f "$name" >/dev/null 2>&1 || true
+    echo "error: docker run of container $name failed, and the container was removed: $out" >&2
+    exit 1
+fi`,
             sh`echo "started container $name"`,
         ),
         undoScript: script(sh`docker rm -f ${name} >/dev/null 2>&1 || true`, sh`echo "removed container "${name}`),

@@ -74,11 +74,12 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
 
     const steps: PlanStep[] = [];
     if (installDriver) steps.push(...driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }));
-    steps.push(...toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }));
+    const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot);
+    steps.push(...toolkitSteps);
 
     const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName });
     steps.push(...runtimePart.steps);
-    return { plan: { steps }, findings, files: runtimePart.files };
+    return { plan: { steps }, findings, files: [...toolkitSteps.flatMap((s) => s.files ?? []), ...runtimePart.files] };
 }
 
 /** The runtime part of a spec: what DockerRuntime, ContainerdRuntime, CrioRuntime and CdiSpec configure. */

@@ -3,7 +3,9 @@ import { renderResult } from "../render/renderResult";
 import { PREAMBLE } from "../shell/preamble";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
+import { HostSnapshot } from "../host/snapshot";
 import { fileStep } from "./fileStep";
+import { guardedFileStep } from "./guardedFileStep";
 import { PlanStep } from "./planStep";
 
 /** The four packages NVIDIA's install guide pins to one version; they require each other's exact version. */
@@ -36,8 +38,15 @@ export interface ToolkitSpec {
     keyFingerprint?: string;
 }
 
-/** The Container Toolkit plan, step by step as NVIDIA's install guide does it, pinned and idempotent. */
-export function toolkitPlan(spec: ToolkitSpec): PlanStep[] {
+/** Where each package manager keeps the repository definition. */
+export const REPO_FILES = { apt: APT_LIST, dnf: DNF_REPO, zypper: ZYPPER_REPO } as const;
+
+/**
+ * The Container Toolkit plan, step by step as NVIDIA's install guide does it, pinned and idempotent.
+ * With a host snapshot, the repository definition is diffed against the live file and its write guarded
+ * (see guardedFileStep.ts); without one (`gpu-node script`), it is written unguarded.
+ */
+export function toolkitPlan(spec: ToolkitSpec, snapshot?: HostSnapshot): PlanStep[] {
     const version = validate(spec.version, "packageVersion", "toolkit.version");
     const pm = validateChoice(spec.packageManager === "yum" ? "dnf" : spec.packageManager, ["apt", "dnf", "zypper"] as const, "packageManager");
     const repoUrl = validate((spec.repoUrl ?? NVIDIA_REPO_URL).replace(/\/+$/, ""), "url", "toolkit.repoUrl");
@@ -48,7 +57,7 @@ export function toolkitPlan(spec: ToolkitSpec): PlanStep[] {
     return [
         prerequisitesStep(pm),
         keyStep(pm, keyUrl, fingerprint),
-        repoStep(pm, repoUrl, experimental),
+        repoStep(pm, repoUrl, experimental, snapshot),
         packagesStep(pm, version, repoUrl),
     ];
 }
@@ -103,10 +112,12 @@ fi`,
     };
 }
 
-function repoStep(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: boolean): PlanStep {
+function repoStep(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: boolean, snapshot: HostSnapshot | undefined): PlanStep {
     const text = repoDefinition(pm, repoUrl, experimental);
-    const path = pm === "apt" ? APT_LIST : pm === "dnf" ? DNF_REPO : ZYPPER_REPO;
-    const step = fileStep("toolkit-repo", `NVIDIA's ${experimental ? "stable and experimental" : "stable"} repository in ${path}`, renderResult(path, undefined, text, [`repository ${repoUrl}${experimental ? " (+ experimental)" : ""}`]));
+    const path = REPO_FILES[pm];
+    const description = `NVIDIA's ${experimental ? "stable and experimental" : "stable"} repository in ${path}`;
+    const result = renderResult(path, snapshot?.files[path], text, [`repository ${repoUrl}${experimental ? " (+ experimental)" : ""}`]);
+    const step = snapshot === undefined ? fileStep("toolkit-repo", description, result) : guardedFileStep("toolkit-repo", description, result, snapshot);
     if (pm !== "apt") return step;
     // Older guides' lists name the same repo with another Signed-By, which makes apt refuse both.
     const legacy = script(...LEGACY_APT_LISTS.map((list) => sh`if [ -e ${list} ]; then mkdir -p /var/lib/pulumi-nvidia-gpu/backup/legacy && mv -f ${list} /var/lib/pulumi-nvidia-gpu/backup/legacy/; echo "moved aside "${list}; fi`));
@@ -176,7 +187,8 @@ fi`,
         ),
     };
     const removeAll: Record<typeof pm, ShellFragment> = {
-        apt: sh`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 remove -y -q ${TOOLKIT_PACKAGES}`,
+        // purge, not remove: remove leaves the packages' config files and systemd unit links behind.
+        apt: sh`DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 purge -y -q ${TOOLKIT_PACKAGES}`,
         dnf: sh`dnf -y remove ${TOOLKIT_PACKAGES}`,
         zypper: sh`zypper --non-interactive remove -y ${TOOLKIT_PACKAGES}`,
     };

@@ -29,7 +29,7 @@ describe("components (pulumi mocks)", () => {
         assert.equal(recorded[0].type, "nvidia-gpu:index:ContainerToolkit");
         const packages = recorded.find((r) => r.name === "ctk-toolkit-packages")!;
         assert.match(packages.inputs.stdin, /nvidia-container-toolkit=1\.19\.0-1/);
-        assert.match(packages.inputs.delete, /apt-get .*remove -y -q nvidia-container-toolkit/);
+        assert.match(packages.inputs.delete, /apt-get .*purge -y -q nvidia-container-toolkit/);
     });
 
     it("NvidiaDriver installs nothing on WSL2 and pins the branch elsewhere", async () => {

@@ -92,7 +92,8 @@ describe("GpuNode (pulumi mocks)", () => {
         const node = new GpuNode("gpu-3", { connection: { host: "gpu-3" }, setAsDefault: true }, { hostReader: reader });
         await valueOf(node.steps);
         await settle();
-        assert.deepEqual(reader.asked[0].map((f) => f.path), ["/etc/nvidia-container-runtime/config.toml", "/etc/docker/daemon.json"]);
+        assert.deepEqual(reader.asked[0].map((f) => f.path), ["/etc/nvidia-container-runtime/config.toml", "/etc/apt/sources.list.d/nvidia-container-toolkit.list",
+            "/etc/yum.repos.d/nvidia-container-toolkit.repo", "/etc/zypp/repos.d/nvidia-container-toolkit.repo", "/etc/docker/daemon.json"]);
         const write = recorded.find((r) => r.name === "gpu-3-docker-daemon-json")!;
         const merged = renderDockerConfig(EXISTING, { setAsDefault: true }).text;
         assert.ok(write.inputs.stdin.includes(merged.trimEnd().split("\n").join("\n")), "the script carries the merged file verbatim");

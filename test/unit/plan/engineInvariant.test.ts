@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { serverFacts } from "../../helpers/serverFacts";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
@@ -157,5 +158,18 @@ describe("plans of converged hosts (issue 12)", () => {
         assert.ok(later.files.some((f) => f.path === "/etc/nvidia-container-runtime/config.toml"), "the toolkit config is in the plan's files, so previews show it");
         const drifted = nodePlan({ ...base, files: { "/etc/nvidia-container-runtime/config.toml": "[nvidia-container-cli]\n", ...rootless }, editedByNvidiaCtk: ["/etc/nvidia-container-runtime/config.toml"] }, spec);
         assert.notEqual(drifted.plan.steps.find((s) => s.name === "toolkit-config")!.script, onHost.script, "drift is repaired by a rendered write");
+    });
+
+    it("previews the repository definition against the live file and guards its write (bug 5)", () => {
+        const handEdited = "deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://mirror.example/stable/deb/$(ARCH) /\n";
+        const snapshot: HostSnapshot = {
+            facts, containerdDump: undefined, priorWrites: {}, generations: {}, editedByNvidiaCtk: [],
+            files: { "/etc/apt/sources.list.d/nvidia-container-toolkit.list": handEdited, "/etc/docker/daemon.json": "{}\n", "/etc/nvidia-container-runtime/config.toml": undefined },
+        };
+        const planned = nodePlan(snapshot, { runtime: "docker", toolkit: { version: "1.20.0-1" } });
+        const repo = planned.files.find((f) => f.path === "/etc/apt/sources.list.d/nvidia-container-toolkit.list")!;
+        assert.equal(repo.previous, handEdited, "the preview diffs against the live file");
+        const step = planned.plan.steps.find((s) => s.name === "toolkit-repo")!;
+        assert.match(step.script, new RegExp(`expected=${createHash("sha256").update(handEdited).digest("hex")}`), "the write is refused if the file changes after the preview");
     });
 });
