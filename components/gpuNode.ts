@@ -8,6 +8,7 @@ import { CRIO_CONFIG } from "../sdk/render/crioConfig";
 import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { REPO_FILES } from "../sdk/plan/toolkitPlan";
+import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
 import { ContainerRuntime, DriverSource, KernelModules } from "./enums";
 import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
@@ -209,6 +210,7 @@ export function parseCdiDevices(stdout: string): string[] {
 export function watchedFiles(spec: NodeSpec): WatchedFile[] {
     // The repository definitions of every package manager: which one the host uses is known only once it is read.
     const files: WatchedFile[] = [{ path: TOOLKIT_CONFIG }, ...Object.values(REPO_FILES).map((path) => ({ path }))];
+    if (spec.driver !== undefined) files.push({ path: UNATTENDED_UPGRADES_BLOCK });
     if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
     if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });
     if (spec.runtime === "crio") files.push({ path: CRIO_CONFIG }, { path: "/etc/crio/crio.conf.d/99-nvidia.toml" });

@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { driverPlan } from "../sdk/plan/driverPlan";
+import { UNATTENDED_UPGRADES_BLOCK, driverPlan } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs } from "./connection";
 import { DriverArgs, parseDriverState } from "./gpuNode";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
@@ -24,12 +24,13 @@ export class NvidiaDriver extends pulumi.ComponentResource {
     constructor(name: string, args: NvidiaDriverArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:NvidiaDriver", name, {}, opts);
         const spec = pulumi.output({ branch: args.branch, version: args.version, kernelModules: args.kernelModules, source: args.source, server: args.server, cudaRepoUrl: args.cudaRepoUrl, packages: args.packages, reboot: args.reboot });
-        const planned = planOnHost(name, args.connection, spec, () => [], (snapshot, s) => {
+        const planned = planOnHost(name, args.connection, spec, () => [{ path: UNATTENDED_UPGRADES_BLOCK }], (snapshot, s) => {
             if (snapshot.facts.wsl2) {
                 pulumi.log.info(`${name}: WSL2 host: no driver is installed, because the driver lives on the Windows host`, this);
                 return { steps: [], files: [] };
             }
-            return { steps: driverPlan({ ...s, distro: snapshot.facts.os, arch: snapshot.facts.arch }), files: [] };
+            const steps = driverPlan({ ...s, distro: snapshot.facts.os, arch: snapshot.facts.arch }, snapshot);
+            return { steps, files: steps.flatMap((step) => step.files ?? []) };
         }, this, opts);
         const state = planned.apply((p) => p.commands.find((c) => c.step.name === "driver-verify")?.command.stdout.apply(parseDriverState) ?? pulumi.output(undefined));
         this.loadedVersion = state.apply((s) => s?.loaded);

@@ -3,7 +3,9 @@ import { renderResult } from "../render/renderResult";
 import { PREAMBLE } from "../shell/preamble";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
+import { HostSnapshot } from "../host/snapshot";
 import { fileStep } from "./fileStep";
+import { guardedFileStep } from "./guardedFileStep";
 import { PlanStep } from "./planStep";
 
 export const DRIVER_SOURCES = ["distro", "cuda-repo"] as const;
@@ -49,7 +51,7 @@ type Family = "ubuntu" | "debian" | "rhel" | "suse";
  * unattended upgrades kept off the driver, and a check that prints whether a reboot is needed.
  * The plan is empty on WSL2 (the driver lives on Windows) — callers decide that from host facts.
  */
-export function driverPlan(spec: DriverSpec): PlanStep[] {
+export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[] {
     if ((spec.branch === undefined) === (spec.version === undefined)) {
         throw new GpuConfigError("driver", "needs exactly one of `branch` or `version`", "set driver.branch (e.g. 580) or driver.version (e.g. 580.95.05), not both");
     }
@@ -75,8 +77,10 @@ export function driverPlan(spec: DriverSpec): PlanStep[] {
     if (source === "cuda-repo") steps.push(cudaRepoStep(ctx));
     steps.push(packagesStep(ctx));
     if (family === "ubuntu" || family === "debian") {
-        steps.push(fileStep("driver-no-unattended-upgrades", "keep unattended-upgrades away from nvidia-*, libnvidia-* and cuda-* packages",
-            renderResult(UNATTENDED_UPGRADES_BLOCK, undefined, UNATTENDED_UPGRADES_TEXT, ["unattended-upgrades: nvidia-*, libnvidia-*, cuda-* blacklisted"])));
+        // Diffed against the live file and guarded when the host was read; unguarded for `gpu-node script`.
+        const description = "keep unattended-upgrades away from nvidia-*, libnvidia-* and cuda-* packages";
+        const result = renderResult(UNATTENDED_UPGRADES_BLOCK, snapshot?.files[UNATTENDED_UPGRADES_BLOCK], UNATTENDED_UPGRADES_TEXT, ["unattended-upgrades: nvidia-*, libnvidia-*, cuda-* blacklisted"]);
+        steps.push(snapshot === undefined ? fileStep("driver-no-unattended-upgrades", description, result) : guardedFileStep("driver-no-unattended-upgrades", description, result, snapshot));
     }
     if (spec.reboot) steps.push(rebootStep(ctx));
     steps.push(verifyStep(ctx));

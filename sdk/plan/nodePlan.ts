@@ -73,13 +73,14 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     }
 
     const steps: PlanStep[] = [];
-    if (installDriver) steps.push(...driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }));
+    const driverSteps = installDriver ? driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }, snapshot) : [];
+    steps.push(...driverSteps);
     const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot);
     steps.push(...toolkitSteps);
 
     const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName });
     steps.push(...runtimePart.steps);
-    return { plan: { steps }, findings, files: [...toolkitSteps.flatMap((s) => s.files ?? []), ...runtimePart.files] };
+    return { plan: { steps }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
 }
 
 /** The runtime part of a spec: what DockerRuntime, ContainerdRuntime, CrioRuntime and CdiSpec configure. */
