@@ -36,7 +36,7 @@ export interface ContainerdConfigOptions {
 }
 
 export interface ContainerdRenderResult {
-    /** Config version of the drop-in (2 for containerd 1.x configs, 3 for 2.x). */
+    /** Config version of the drop-in: always the root file's (2 for containerd 1.x configs, 3 or 4 for 2.x); a missing root takes the dump's. */
     version: number;
     /** The CRI runtime plugin the runtime was added to. */
     criPlugin: string;
@@ -46,7 +46,8 @@ export interface ContainerdRenderResult {
     dropIn: RenderResult;
 }
 
-const CRI_PLUGIN_BY_VERSION: Record<number, string> = { 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime" };
+/** Config version 4 (containerd 2.3) moved server settings into plugins; the CRI runtime plugin kept its name and layout. */
+const CRI_PLUGIN_BY_VERSION: Record<number, string> = { 2: "io.containerd.grpc.v1.cri", 3: "io.containerd.cri.v1.runtime", 4: "io.containerd.cri.v1.runtime" };
 const CRI_PLUGIN_NAMES = ["cri", "io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"];
 const RUNC_V2 = "io.containerd.runc.v2";
 
@@ -60,26 +61,36 @@ export function renderContainerdConfig(current: string | undefined, options: Con
     const fileVersion = configVersion(file, configPath);
     refuseDisabledCri(file, configPath);
 
-    const source = options.effectiveConfig === undefined ? file : parseToml(options.effectiveConfig, "containerd config dump");
-    const version = options.effectiveConfig === undefined ? fileVersion : configVersion(source, "containerd config dump");
+    const effective = options.effectiveConfig === undefined ? undefined : parseToml(options.effectiveConfig, "containerd config dump");
+    const effectiveVersion = effective === undefined ? undefined : configVersion(effective, "containerd config dump");
+    // The drop-in takes the root file's version, never the running containerd's: containerd 2.3 dumps version 4 over
+    // a version-2 root, and a drop-in above its root stops containerd or hides the root's settings (NVIDIA/aicr#1688).
+    // Only a missing or empty root takes the dump's version, and the root written for it says the same (§11 #7).
+    const version = Object.keys(file).length === 0 && effectiveVersion !== undefined ? effectiveVersion : fileVersion;
     const criPlugin = CRI_PLUGIN_BY_VERSION[version];
+    const effectivePlugin = effectiveVersion === undefined ? undefined : CRI_PLUGIN_BY_VERSION[effectiveVersion];
     const summary: string[] = [];
 
     // The whole CRI section is copied: containerd < 2.1 replaces plugin sections on import (containerd/containerd#5837).
-    const cri = copyTable(tableAt(source, ["plugins", criPlugin]));
+    // It comes from the dump when the dump spells it at the drop-in's plugin, else from the file (a v2 root on 2.x).
+    const sectionFromDump = effective !== undefined && effectivePlugin === criPlugin;
+    const cri = copyTable(tableAt(sectionFromDump ? effective : file, ["plugins", criPlugin]));
     const containerd = ensureTable(cri, "containerd");
     const runtimes = ensureTable(containerd, "runtimes");
 
-    const defaultName = typeof containerd.default_runtime_name === "string" ? containerd.default_runtime_name : undefined;
+    // Runtime options are inherited from the effective config when there is one, built-in defaults included (§11 #9).
+    const inheritFrom = effective === undefined ? containerd : tableAt(effective, ["plugins", effectivePlugin as string, "containerd"]);
+    const inheritable = tableAt(inheritFrom, ["runtimes"]);
+    const defaultName = typeof inheritFrom.default_runtime_name === "string" ? inheritFrom.default_runtime_name : undefined;
     const candidates = [defaultName && !defaultName.startsWith("nvidia") ? defaultName : undefined, "runc", "crun"];
-    const inheritedFrom = candidates.find((c): c is string => c !== undefined && isTable(runtimes[c]));
-    const entry: TomlTable = inheritedFrom ? copyTable(runtimes[inheritedFrom] as TomlTable) : fallbackRuntime(version);
+    const inheritedFrom = candidates.find((c): c is string => c !== undefined && isTable(inheritable[c]));
+    const entry: TomlTable = inheritedFrom ? copyTable(inheritable[inheritedFrom] as TomlTable) : fallbackRuntime(version);
     if (typeof entry.runtime_type !== "string" || entry.runtime_type === "") entry.runtime_type = RUNC_V2; // #1956
     ensureTable(entry, "options").BinaryName = runtimePath;
     runtimes[name] = entry;
     summary.push(`runtimes.${name}: ${inheritedFrom ? `options copied from ${inheritedFrom}` : "built-in runc defaults"}, BinaryName ${runtimePath}`);
 
-    if (!isTable(runtimes.runc) && options.effectiveConfig === undefined) {
+    if (!isTable(runtimes.runc) && !sectionFromDump) {
         // Keep containerd's built-in runc: < 2.1 would drop it when this drop-in replaces the CRI section (§11 #20).
         runtimes.runc = { runtime_type: RUNC_V2 };
         summary.push("runtimes.runc: kept as containerd's built-in default");
@@ -99,7 +110,7 @@ export function renderContainerdConfig(current: string | undefined, options: Con
 
     const dropInText = emitGoToml({ version, plugins: { [criPlugin]: cri } });
     const pattern = `${path.posix.dirname(dropInPath)}/*.toml`;
-    const topText = ensureImport(current ?? "", pattern, fileVersion, configPath);
+    const topText = ensureImport(current ?? "", pattern, version, configPath);
     const topSummary = topText === current ? [] : [`imports: + ${pattern}`];
     return {
         version,
@@ -120,12 +131,12 @@ export function configVersion(config: TomlTable, label: string): number {
         throw new GpuConfigError(`${label}: version`, "the file has settings but no `version` key, so containerd reads it as config version 1, which cannot import drop-ins",
             "add `version = 2` as the first line (containerd 1.x; rename `plugins.cri` to `plugins.\"io.containerd.grpc.v1.cri\"` if present) or run `containerd config migrate` (2.x), then run again");
     }
-    if (version === 2 || version === 3) return version;
+    if (version === 2 || version === 3 || version === 4) return version;
     if (version === 1) {
         throw new GpuConfigError(`${label}: version`, "config version 1 cannot import drop-in files",
             "migrate the file to `version = 2` (containerd 1.x) or run `containerd config migrate` (2.x), then run again");
     }
-    throw new GpuConfigError(`${label}: version`, `unsupported config version ${String(version)}`, "use version 2 (containerd 1.x) or 3 (containerd 2.x)");
+    throw new GpuConfigError(`${label}: version`, `unsupported config version ${String(version)}`, "use version 2 (containerd 1.x), 3 (containerd 2.0–2.2) or 4 (containerd 2.3 and later)");
 }
 
 /** A CRI-disabled containerd (Docker's containerd.io default) would ignore the runtime (#1430). */

@@ -115,7 +115,7 @@ describe("renderContainerdConfig", () => {
 
     it("refuses config version 1 and unknown versions", () => {
         assert.throws(() => renderContainerdConfig("version = 1\n"), /config version 1 cannot import drop-in files/);
-        assert.throws(() => renderContainerdConfig("version = 4\n"), /unsupported config version 4/);
+        assert.throws(() => renderContainerdConfig("version = 5\n"), /unsupported config version 5/);
     });
 
     it("reports invalid TOML with its line, producing nothing", () => {
