@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
+import { validateNoNulDeep } from "../sdk/validate";
 
 /**
  * How to reach a GPU host over SSH. The same settings drive `@pulumi/command` and this library's own
@@ -63,8 +64,9 @@ export function commandConnection(args: NodeConnectionArgs): types.input.remote.
     };
 }
 
+/** The connection with every value known; a NUL in any field is refused by name (the value is not echoed: it may be a key). */
 export function resolveConnection(args: NodeConnectionArgs): pulumi.Output<ResolvedConnection> {
-    return pulumi.output(args).apply((c) => ({
+    return pulumi.output(args).apply((c) => validateNoNulDeep({ ...c }, "connection")).apply((c) => ({
         host: c.host,
         port: c.port ?? 22,
         user: c.user ?? "root",

@@ -1,4 +1,5 @@
 import { HostSnapshot, WatchedFile, parseSnapshot, snapshotScript } from "../sdk/host/snapshot";
+import { GpuConfigError } from "../sdk/errors";
 import { quote } from "../sdk/shell/shellScript";
 import { ResolvedConnection } from "./connection";
 import { sshExec } from "./sshExec";
@@ -13,6 +14,7 @@ export class SshHostReader implements HostReader {
     constructor(private readonly timeoutMs = 30000) {}
 
     async snapshot(connection: ResolvedConnection, files: WatchedFile[]): Promise<HostSnapshot> {
+        files.forEach(checkWatchedPath);
         const output = await runReadOnly(connection, snapshotScript(files), this.timeoutMs);
         return parseSnapshot(output, connection.host);
     }
@@ -23,4 +25,20 @@ export async function runReadOnly(connection: ResolvedConnection, script: string
     const r = await sshExec(connection, `sh -c ${quote(script)}`, { readyTimeoutMs: timeoutMs, timeoutMs: timeoutMs * 2 });
     if (r.code !== 0) throw new Error(`reading ${connection.host} failed (exit ${r.code}): ${r.stderr.trim().split("\n").pop() ?? ""}`);
     return r.stdout;
+}
+
+/**
+ * The last guard before a path goes into the read-only script: absolute, plain segments, no control
+ * characters. Components check each field by name first (sdk/validate.ts); this names the path.
+ */
+export function checkWatchedPath(file: WatchedFile): void {
+    const p = file.path;
+    const problem = typeof p !== "string" ? "is not a string"
+        : /[\u0000-\u001f\u007f]/.test(p) ? "holds a control character"
+        : !p.startsWith("/") ? "is not absolute"
+        : p.split("/").slice(1).some((s) => s === "" || s === "." || s === "..") ? "has an empty, '.' or '..' segment"
+        : undefined;
+    if (problem !== undefined) {
+        throw new GpuConfigError(`host file ${JSON.stringify(p)}`, `${problem}, so the host was not read`, "check the path arguments (rootlessHome, output) given to the component");
+    }
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { RuntimeSpec, runtimePlan } from "../sdk/plan/nodePlan";
-import { cdiSpecStep } from "../sdk/plan/runtimeSteps";
+import { DEFAULT_CDI_SPEC, cdiSpecStep } from "../sdk/plan/runtimeSteps";
+import { rootlessDaemonJsonPath, validate, validateCdiSpecOutput, validateNoNul, validateNoNulDeep } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
 import { parseCdiDevices, watchedFiles } from "./gpuNode";
 import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
@@ -32,6 +33,17 @@ function runtimeOutputs(planned: pulumi.Output<HostPlan>) {
     };
 }
 
+/**
+ * The runtime spec with every user-given string checked, naming its field, before the host is read:
+ * a NUL, a bad runtime name or a relative `rootlessHome` never reaches the read-only snapshot script.
+ */
+export function checkedRuntimeSpec(spec: RuntimeSpec): RuntimeSpec {
+    validateNoNulDeep({ ...spec }, "");
+    if (spec.runtimeName !== undefined) validate(validateNoNul(spec.runtimeName, "runtimeName"), "name", "runtimeName");
+    if (spec.runtime === "docker-rootless" || spec.rootlessHome !== undefined) rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
+    return spec;
+}
+
 function planRuntime(name: string, args: RuntimeArgs, spec: pulumi.Output<RuntimeSpec>, parent: pulumi.Resource, opts?: GpuComponentOptions) {
     return planOnHost(name, args.connection, spec, (s) => watchedFiles({ ...s, toolkit: { version: "" } }), (snapshot, s) => runtimePlan(snapshot, s), parent, opts);
 }
@@ -45,7 +57,7 @@ export class DockerRuntime extends pulumi.ComponentResource {
     constructor(name: string, args: DockerRuntimeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:DockerRuntime", name, {}, opts);
         const spec = pulumi.output({ rootlessUser: args.rootlessUser, rootlessHome: args.rootlessHome, runtimeName: args.runtimeName, setAsDefault: args.setAsDefault, enableCdi: args.enableCdi })
-            .apply((a) => ({ ...a, runtime: a.rootlessUser ? "docker-rootless" : "docker" }) as RuntimeSpec);
+            .apply((a) => checkedRuntimeSpec({ ...a, runtime: a.rootlessUser ? "docker-rootless" : "docker" } as RuntimeSpec));
         ({ steps: this.steps, files: this.files } = runtimeOutputs(planRuntime(name, args, spec, this, opts)));
         this.registerOutputs({ steps: this.steps, files: this.files });
     }
@@ -58,7 +70,7 @@ export class ContainerdRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: RuntimeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:ContainerdRuntime", name, {}, opts);
-        const spec = pulumi.output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault, enableCdi: args.enableCdi }).apply((a) => ({ ...a, runtime: "containerd" }) as RuntimeSpec);
+        const spec = pulumi.output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault, enableCdi: args.enableCdi }).apply((a) => checkedRuntimeSpec({ ...a, runtime: "containerd" } as RuntimeSpec));
         ({ steps: this.steps, files: this.files } = runtimeOutputs(planRuntime(name, args, spec, this, opts)));
         this.registerOutputs({ steps: this.steps, files: this.files });
     }
@@ -71,7 +83,7 @@ export class CrioRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: RuntimeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:CrioRuntime", name, {}, opts);
-        const spec = pulumi.output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault }).apply((a) => ({ ...a, runtime: "crio" }) as RuntimeSpec);
+        const spec = pulumi.output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault }).apply((a) => checkedRuntimeSpec({ ...a, runtime: "crio" } as RuntimeSpec));
         ({ steps: this.steps, files: this.files } = runtimeOutputs(planRuntime(name, args, spec, this, opts)));
         this.registerOutputs({ steps: this.steps, files: this.files });
     }
@@ -80,7 +92,10 @@ export class CrioRuntime extends pulumi.ComponentResource {
 export interface CdiSpecArgs {
     /** How to reach the host over SSH. */
     connection: NodeConnectionArgs;
-    /** Where the spec is written. Default `/var/run/cdi/nvidia.yaml`. */
+    /**
+     * Where the spec is written. Default `/var/run/cdi/nvidia.yaml`. Must be a `.yaml` or `.json` file directly
+     * in `/etc/cdi` or `/var/run/cdi` (the folders CDI reads); destroy deletes it.
+     */
     output?: pulumi.Input<string>;
 }
 
@@ -91,7 +106,8 @@ export class CdiSpec extends pulumi.ComponentResource {
 
     constructor(name: string, args: CdiSpecArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:CdiSpec", name, {}, opts);
-        const spec = pulumi.output({ output: args.output });
+        // Checked before the host is read: create replaces this file and destroy deletes it.
+        const spec = pulumi.output({ output: args.output }).apply((a) => ({ output: validateCdiSpecOutput(a.output ?? DEFAULT_CDI_SPEC, "output") }));
         const planned = planOnHost(name, args.connection, spec, () => [], (_snapshot, s) => ({ steps: [cdiSpecStep(s.output)], files: [] }), this, opts);
         this.devices = planned.apply((p) => p.commands[0].command.stdout.apply(parseCdiDevices));
         this.registerOutputs({ devices: this.devices });

@@ -47,3 +47,85 @@ export function validateChoice<T extends string>(value: string, allowed: readonl
     }
     return value as T;
 }
+
+/**
+ * Refuses a NUL anywhere in a user-given string: no file, argument or environment value can hold one,
+ * and a shell or the kernel would cut the value at it. The value itself is not echoed, since it may
+ * be a secret (a private key, a password).
+ */
+export function validateNoNul(value: string, field: string): string {
+    if (typeof value === "string" && value.includes("\0")) {
+        throw new GpuConfigError(field, `holds a NUL character at position ${value.indexOf("\0")}`, "remove it; no host file, argument or environment value can contain NUL");
+    }
+    return value;
+}
+
+/**
+ * validateNoNul for every string inside `value` (objects, arrays), naming each by its path under
+ * `field`: `args[2]`, `env.FOO`, `connection.host`. Keys are checked too. Returns `value`.
+ */
+export function validateNoNulDeep<T>(value: T, field: string): T {
+    const at = (key: string | number) => (typeof key === "number" ? `${field}[${key}]` : field === "" ? key : `${field}.${key}`);
+    if (typeof value === "string") validateNoNul(value, field === "" ? "value" : field);
+    else if (Array.isArray(value)) value.forEach((item, i) => validateNoNulDeep(item, at(i)));
+    else if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+        for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+            validateNoNul(key, `${at(key.replace(/\0/g, "\\0"))} (a name)`);
+            validateNoNulDeep(item, at(key));
+        }
+    }
+    return value;
+}
+
+/** The folders CDI reads specs from (tags.cncf.io/container-device-interface: not recursive). */
+export const CDI_SPEC_DIRS = ["/etc/cdi", "/var/run/cdi"] as const;
+
+/**
+ * Where a CDI spec may be written: a `.yaml` or `.json` file directly in /etc/cdi or /var/run/cdi,
+ * named with letters, digits and `. _ + @ -`, not starting with `-` or `.`. Anything else would
+ * replace (and on destroy delete) an unrelated file, or reach dirname/mktemp/rm as an option.
+ */
+export function validateCdiSpecOutput(value: string, field = "output"): string {
+    if (typeof value !== "string") throw new GpuConfigError(field, "is not a string", "use a path such as /etc/cdi/nvidia.yaml");
+    validateNoNul(value, field);
+    const fix = `use a file directly in ${CDI_SPEC_DIRS.join(" or ")} ending in .yaml or .json, such as /etc/cdi/nvidia.yaml`;
+    const at = value.lastIndexOf("/");
+    const dir = value.slice(0, at);
+    const base = value.slice(at + 1);
+    if (value.split("/").some((segment) => segment === ".." || segment === ".")) {
+        throw new GpuConfigError(field, `${JSON.stringify(value)} has a '.' or '..' segment`, fix);
+    }
+    if (!(CDI_SPEC_DIRS as readonly string[]).includes(dir)) {
+        throw new GpuConfigError(field, `${JSON.stringify(value)} is not in a folder CDI reads`, fix);
+    }
+    if (!/^[A-Za-z0-9_+@][A-Za-z0-9._+@-]{0,250}\.(?:yaml|json)$/.test(base)) {
+        throw new GpuConfigError(field, `${JSON.stringify(value)} is not a .yaml or .json file name of letters, digits and . _ + @ - (not starting with '-' or '.')`, fix);
+    }
+    return value;
+}
+
+/**
+ * A home folder given for a user (`rootlessHome`): absolute, no NUL, no empty, `.` or `..` segments,
+ * and only the characters of an `absolutePath`. Checked before the host is read, so the raw value never
+ * reaches the read-only snapshot script.
+ */
+export function validateHomeFolder(value: string, field = "rootlessHome"): string {
+    if (typeof value !== "string") throw new GpuConfigError(field, "is not a string", "use an absolute path such as /home/alice");
+    validateNoNul(value, field);
+    if (!value.startsWith("/")) throw new GpuConfigError(field, `${JSON.stringify(value)} is not absolute`, "use an absolute path such as /home/alice");
+    const segments = value.split("/").slice(1);
+    if (value !== "/" && segments.some((s) => s === "" || s === "." || s === "..")) {
+        throw new GpuConfigError(field, `${JSON.stringify(value)} has an empty, '.' or '..' segment`, "write the folder plainly, such as /home/alice (no //, /./, /../ or trailing /)");
+    }
+    return validate(value, "absolutePath", field);
+}
+
+/**
+ * The rootless daemon.json of `rootlessUser` (home `rootlessHome`, default `/home/<user>`), with both
+ * fields validated: the one path the watched files and the plan must agree on.
+ */
+export function rootlessDaemonJsonPath(rootlessUser: string | undefined, rootlessHome: string | undefined): string {
+    const user = validate(validateNoNul(rootlessUser ?? "", "rootlessUser"), "name", "rootlessUser");
+    const home = validateHomeFolder(rootlessHome ?? `/home/${user}`, "rootlessHome");
+    return `${home === "/" ? "" : home}/.config/docker/daemon.json`;
+}
