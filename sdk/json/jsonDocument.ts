@@ -187,10 +187,18 @@ export function jsonNodeOf(value: unknown): JsonNode {
     if (value !== null && typeof value === "object") {
         return {
             kind: "object",
-            entries: Object.entries(value).map(([key, v]) => ({ key, rawKey: JSON.stringify(key), value: jsonNodeOf(v) })),
+            entries: Object.entries(value).map(([key, v]) => ({ key, rawKey: jsonString(key), value: jsonNodeOf(v) })),
         };
     }
-    return { kind: "scalar", raw: JSON.stringify(value) };
+    return { kind: "scalar", raw: typeof value === "string" ? jsonString(value) : JSON.stringify(value) };
+}
+
+/**
+ * A JSON string with every control character escaped: JSON.stringify escapes U+0000–U+001F but leaves
+ * DEL (U+007F) and the C1 controls (U+0080–U+009F) raw, which then reach terminals and diffs as is.
+ */
+export function jsonString(value: string): string {
+    return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** The plain value of a node (numbers through JSON.parse, so only for comparisons and summaries). */
@@ -209,5 +217,5 @@ export function setMember(node: JsonObject, key: string, value: JsonNode): void 
     delete node.source;
     const existing = node.entries.find((e) => e.key === key);
     if (existing) existing.value = value;
-    else node.entries.push({ key, rawKey: JSON.stringify(key), value });
+    else node.entries.push({ key, rawKey: jsonString(key), value });
 }

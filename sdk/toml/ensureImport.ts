@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { GpuConfigError } from "../errors";
+import { tomlBasicString } from "./goTomlEmitter";
 import { parseToml, plain } from "./parseToml";
 import { lineEnding, scanToml } from "./tomlText";
 
@@ -25,7 +26,7 @@ export function ensureImport(text: string, pattern: string, versionIfMissing: nu
         edited = text.slice(0, existing.valueStart) + appendToArrayText(raw, pattern) + text.slice(existing.valueEnd);
     } else {
         const versionItem = topLevel.find((item) => item.kind === "keyValue" && item.path.join(".") === "version");
-        const importLine = `imports = [${JSON.stringify(pattern)}]${eol}`;
+        const importLine = `imports = [${tomlBasicString(pattern)}]${eol}`;
         if (versionItem) {
             edited = text.slice(0, versionItem.end) + terminated(text, versionItem.end, eol) + importLine + text.slice(versionItem.end);
         } else {
@@ -50,7 +51,7 @@ export function ensureImport(text: string, pattern: string, versionIfMissing: nu
 
 /** `"a"` → `["a", "p"]`; `[]` → `["p"]`; `["a"]` → `["a", "p"]`, keeping the array's own layout. */
 function appendToArrayText(raw: string, pattern: string): string {
-    const quoted = JSON.stringify(pattern);
+    const quoted = tomlBasicString(pattern);
     if (!raw.startsWith("[")) return `[${raw}, ${quoted}]`;
     const inner = raw.slice(1, -1);
     if (inner.trim() === "") return `[${quoted}]`;

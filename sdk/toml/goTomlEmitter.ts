@@ -1,3 +1,5 @@
+import { GpuConfigError } from "../errors";
+
 /**
  * Emits TOML in the layout of go-toml v1 `Tree.Marshal`, which nvidia-ctk, containerd and CRI-O
  * tooling use (nvidia-ctk-behaviour §3.5). Keys are sorted, so the same data always gives the
@@ -50,13 +52,27 @@ function isArrayOfTables(value: unknown): value is TomlTable[] {
 }
 
 export function quoteKey(key: string): string {
-    return /^[A-Za-z0-9_-]+$/.test(key) ? key : JSON.stringify(key);
+    return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlBasicString(key);
 }
 
+/**
+ * A TOML basic string. JSON.stringify escapes `"`, `\\` and U+0000–U+001F with escapes TOML shares, but
+ * leaves DEL (U+007F) raw, which TOML 1.0 forbids in strings: DEL and the C1 controls (U+0080–U+009F) are
+ * escaped too. A lone UTF-16 surrogate has no TOML form (`\\uD800` is not a Unicode scalar value): refused.
+ */
+export function tomlBasicString(value: string): string {
+    if (LONE_SURROGATE.test(value)) {
+        throw new GpuConfigError("TOML value", `${JSON.stringify(value)} holds an unpaired UTF-16 surrogate, which TOML cannot hold`, "remove it from the value");
+    }
+    return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export function formatValue(value: unknown): string {
-    if (typeof value === "string") return JSON.stringify(value);
+    if (typeof value === "string") return tomlBasicString(value);
     if (typeof value === "boolean" || typeof value === "bigint") return String(value);
-    if (typeof value === "number") return String(value);
+    if (typeof value === "number") return Number.isNaN(value) ? "nan" : value === Infinity ? "inf" : value === -Infinity ? "-inf" : String(value);
     if (value instanceof Date) return value.toISOString().replace(".000Z", "Z");
     if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
     if (isTable(value)) {
