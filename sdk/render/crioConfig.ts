@@ -1,3 +1,4 @@
+import { hasCredentials } from "../secrets/credentials";
 import { parseToml } from "../toml/parseToml";
 import { TomlTable, emitGoToml, isTable } from "../toml/goTomlEmitter";
 import { tableAt } from "../toml/tables";
@@ -31,7 +32,7 @@ export interface CrioConfigOptions {
  * output); CRI-O itself is never edited. The runtime copies the default runtime's options, then
  * runc's, then crun's, except the keys that name that runtime's own state.
  */
-export function renderCrioConfig(current: string | undefined, options: CrioConfigOptions = {}): RenderResult & { inheritedFrom?: string } {
+export function renderCrioConfig(current: string | undefined, options: CrioConfigOptions = {}): RenderResult & { inheritedFrom?: string; holdsCredentials?: boolean } {
     const configPath = validate(options.configPath ?? CRIO_CONFIG, "absolutePath", "configPath");
     const dropInPath = validate(options.dropInPath ?? CRIO_DROP_IN, "absolutePath", "dropInPath");
     const name = validateRuntimeName(options.runtimeName ?? "nvidia", "runtimeName");
@@ -58,5 +59,7 @@ export function renderCrioConfig(current: string | undefined, options: CrioConfi
     const summary = [`runtimes.${name}: ${inheritedFrom ? `options copied from ${inheritedFrom}` : "no runtime to copy from"}, runtime_path ${runtimePath}`];
     if (options.setAsDefault) summary.push(`default_runtime: ${name}`);
     const result = renderResult(dropInPath, undefined, emitGoToml({ crio: { runtime } }), summary);
-    return inheritedFrom ? { ...result, inheritedFrom } : result;
+    // A copied entry may carry credentials (a proxy URL with user:pass in monitor_env): the plan writes such a drop-in 0600.
+    const holdsCredentials = hasCredentials(entry) ? { holdsCredentials: true } : {};
+    return inheritedFrom ? { ...result, inheritedFrom, ...holdsCredentials } : { ...result, ...holdsCredentials };
 }

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { GpuConfigError } from "../errors";
 import { parseToml, plain } from "../toml/parseToml";
+import { maskCredentials } from "../secrets/credentials";
 import { formatValue, quoteKey } from "../toml/goTomlEmitter";
 import { lineEnding, samePath, scanToml } from "../toml/tomlText";
 import { RenderResult, renderResult } from "./renderResult";
@@ -85,7 +86,8 @@ export function renderToolkitConfig(current: string | undefined, settings: Toolk
         const before = getAt(expected, setting.key);
         const edited = setKeyText(text, setting, path);
         if (edited !== text) {
-            summary.push(`${setting.key}: ${before === undefined ? "(default)" : formatValue(before)} → ${formatValue(setting.value)}`);
+            // Summaries are printed in previews and reports: a proxy URL in `environment` may hold user:pass.
+            summary.push(maskCredentials(`${setting.key}: ${before === undefined ? "(default)" : formatValue(before)} → ${formatValue(setting.value)}`));
         }
         text = edited;
         setAt(expected, setting.key, setting.value);

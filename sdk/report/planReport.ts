@@ -1,3 +1,4 @@
+import { maskCredentials } from "../secrets/credentials";
 import { unifiedDiff } from "../unifiedDiff";
 
 /** One node's plan in data (the shape of GpuNode.plan). */
@@ -29,7 +30,10 @@ interface FileChange {
 }
 
 /** Per node, what differs from the baseline (or, without one, from the hosts' recorded files). */
-export function changesOf(report: PlanReport, baseline?: PlanReport): Map<string, { files: FileChange[]; other: string[] }> {
+export function changesOf(unmasked: PlanReport, unmaskedBaseline?: PlanReport): Map<string, { files: FileChange[]; other: string[] }> {
+    // Compared masked: a baseline is a masked JSON report, and a diff must not show a credential.
+    const report = maskReport(unmasked);
+    const baseline = unmaskedBaseline === undefined ? undefined : maskReport(unmaskedBaseline);
     const changes = new Map<string, { files: FileChange[]; other: string[] }>();
     for (const node of report.nodes) {
         const entry = { files: [] as FileChange[], other: [] as string[] };
@@ -63,7 +67,9 @@ export function changesOf(report: PlanReport, baseline?: PlanReport): Map<string
 }
 
 /** The report as text or a Markdown PR comment (JSON is the report itself). */
-export function formatReport(report: PlanReport, format: ReportFormat, baseline?: PlanReport): string {
+export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaskedBaseline?: PlanReport): string {
+    const report = maskReport(unmasked);
+    const baseline = unmaskedBaseline === undefined ? undefined : maskReport(unmaskedBaseline);
     if (format === "json") return `${JSON.stringify(report, null, 2)}\n`;
     const md = format === "markdown";
     const changes = changesOf(report, baseline);
@@ -102,4 +108,18 @@ export function formatReport(report: PlanReport, format: ReportFormat, baseline?
         out.push("");
     }
     return `${out.join("\n")}\n`;
+}
+
+/**
+ * The report with every credential in it (file texts, summaries, messages) replaced by `********`,
+ * keys kept: reports are printed, posted as PR comments and kept as baselines.
+ */
+export function maskReport<T>(report: T): T {
+    const mask = (value: unknown): unknown => {
+        if (typeof value === "string") return maskCredentials(value);
+        if (Array.isArray(value)) return value.map(mask);
+        if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mask(v)]));
+        return value;
+    };
+    return mask(report) as T;
 }
