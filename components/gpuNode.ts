@@ -7,6 +7,8 @@ import { CONTAINERD_CONFIG } from "../sdk/render/containerdConfig";
 import { CRIO_CONFIG } from "../sdk/render/crioConfig";
 import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
+import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
+import { maskCredentials } from "../sdk/secrets/credentials";
 import { REPO_FILES } from "../sdk/plan/toolkitPlan";
 import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
@@ -184,7 +186,8 @@ export function summarisePlan(plan: Pick<HostPlan, "steps" | "files" | "findings
     return {
         steps: plan.steps.map((s) => ({ name: s.name, description: s.description, rebootRequired: s.rebootRequired ?? false })),
         packages: plan.steps.flatMap((s) => s.changes.filter((c) => c.startsWith("package ")).map((c) => c.slice("package ".length))),
-        files: plan.files.map((f) => ({ path: f.path, previous: f.previous, text: f.text, changed: f.changed, summary: f.summary })),
+        // GpuNode.plan is a plain output: registry passwords and proxy credentials are masked (issue 14).
+        files: plan.files.map((f) => ({ path: f.path, previous: f.previous === undefined ? undefined : maskCredentials(f.previous), text: maskCredentials(f.text), changed: f.changed, summary: f.summary.map(maskCredentials) })),
         restarts: plan.steps.filter((s) => s.name.endsWith("-restart")).map((s) => s.name.replace(/-restart$/, "")),
         findings: plan.findings ?? [],
     };
@@ -214,9 +217,7 @@ export function watchedFiles(spec: NodeSpec): WatchedFile[] {
     if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
     if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });
     if (spec.runtime === "crio") files.push({ path: CRIO_CONFIG }, { path: "/etc/crio/crio.conf.d/99-nvidia.toml" });
-    if (spec.runtime === "docker-rootless") {
-        files.push({ path: `${spec.rootlessHome ?? `/home/${spec.rootlessUser}`}/.config/docker/daemon.json`, userOwned: true });
-    }
+    if (spec.runtime === "docker-rootless") files.push({ path: rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome), userOwned: true });
     return files;
 }
 
@@ -230,6 +231,11 @@ function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
         runtimeName: args.runtimeName,
         setAsDefault: args.setAsDefault,
         enableCdi: args.enableCdi,
+    }).apply((a) => {
+        // Refused by field name before anything is sent to the host (issue 14).
+        validateNoNulDeep(a, "");
+        if (a.runtime === "docker-rootless" || a.rootlessHome !== undefined) rootlessDaemonJsonPath(a.rootlessUser, a.rootlessHome);
+        return a;
     }).apply((a) => ({
         runtime: a.runtime,
         driver: a.driver,

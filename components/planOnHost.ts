@@ -6,6 +6,7 @@ import { SudoMode } from "../sdk/plan/invocation";
 import { PlanStep } from "../sdk/plan/planStep";
 import { RenderResult } from "../sdk/render/renderResult";
 import { unifiedDiff } from "../sdk/unifiedDiff";
+import { maskCredentials } from "../sdk/secrets/credentials";
 import { NodeConnectionArgs, ResolvedConnection, resolveConnection } from "./connection";
 import { HostReader, SshHostReader } from "./hostReader";
 import { StepCommand, createStepCommands } from "./stepCommands";
@@ -68,8 +69,9 @@ export function planOnHost<Spec>(
         const built = build(snapshot, s as Spec);
         const { steps, files: rendered } = built;
         for (const file of rendered) {
-            const diff = unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined);
-            pulumi.log.info(diff === "" ? `${name}: ${file.path} is up to date` : `${name}: ${file.path} will change (${file.summary.join("; ")}):\n${diff}`, parent);
+            // Masked after diffing, so a changed password still shows as a changed line, without its value.
+            const diff = maskCredentials(unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined));
+            pulumi.log.info(diff === "" ? `${name}: ${file.path} is up to date` : `${name}: ${file.path} will change (${file.summary.map(maskCredentials).join("; ")}):\n${diff}`, parent);
         }
         // The first command waits for what the component was told to wait for: resources created inside
         // an apply are not found by the SDK's expansion of a component's dependsOn.

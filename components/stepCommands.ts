@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
 import { SudoMode, invocationFor } from "../sdk/plan/invocation";
 import { PlanStep } from "../sdk/plan/planStep";
+import { maskCredentials } from "../sdk/secrets/credentials";
 import { NodeConnectionArgs, commandConnection } from "./connection";
 
 /** One plan step as created: its command, and the step it waits for. */
@@ -38,8 +39,11 @@ export function createStepCommands(
             connection: commandConnection(connection),
             create: create.command,
             delete: undo?.command,
-            // With a sudo password the whole stdin is secret; otherwise the script stays readable in previews.
-            stdin: needsPassword ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${create.stdin ?? ""}`) : create.stdin,
+            // Secret when it holds the sudo password, or a file with credentials (registry auth, proxy user:pass):
+            // then it is encrypted in state and hidden in `pulumi preview --diff`. Otherwise readable.
+            stdin: needsPassword
+                ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${create.stdin ?? ""}`)
+                : holdsCredentials(step) ? pulumi.secret(create.stdin ?? "") : create.stdin,
             logging: "stdoutAndStderr",
             // Earlier stdout in the environment can itself exceed the kernel's limits (pulumi-command#285).
             addPreviousOutputInEnv: false,
@@ -53,4 +57,9 @@ export function createStepCommands(
         previous = command;
     }
     return created;
+}
+
+/** A step that writes a file holding credentials: its script carries them, so it must be a secret. */
+function holdsCredentials(step: PlanStep): boolean {
+    return (step.files ?? []).some((f) => maskCredentials(f.text) !== f.text);
 }

@@ -2,7 +2,7 @@ import { GpuConfigError } from "../errors";
 import { driverCapabilities } from "../cuda/driverCapabilities";
 import { parseCudaImage } from "../cuda/imagePolicy";
 import { script, sh } from "../shell/shellScript";
-import { validate, validateChoice } from "../validate";
+import { validate, validateChoice, validateNoNulDeep } from "../validate";
 import { sha256 } from "./fileStep";
 import { PlanStep } from "./planStep";
 
@@ -50,7 +50,11 @@ export function gpuArguments(mode: GpuMode, devices: string[], capabilities: str
  * same spec (a label holds its checksum); otherwise it is replaced. Its undo removes the container.
  */
 export function dockerContainerStep(spec: DockerContainerSpec): PlanStep {
+    // A NUL anywhere is refused naming its field (`args[1]`, `env.FOO`), never its value.
+    validateNoNulDeep({ name: spec.name, image: spec.image, args: spec.args ?? [], env: spec.env ?? {}, devices: spec.devices ?? [],
+        driverCapabilities: spec.driverCapabilities ?? [], preset: spec.preset, runtimeName: spec.runtimeName }, "");
     const name = validate(spec.name, "name", "name");
+    validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
     parseCudaImage(spec.image, "image"); // pinned, and a known CUDA tag where it is a CUDA image
     const mode = validateChoice(spec.mode ?? "gpus", GPU_MODES, "mode");
     const restart = validateChoice(spec.restart ?? "unless-stopped", RESTART_POLICIES, "restart");

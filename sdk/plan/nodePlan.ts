@@ -6,7 +6,7 @@ import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
 import { TOOLKIT_CONFIG, ToolkitSetting, renderToolkitConfig } from "../render/toolkitConfig";
-import { validate, validateChoice } from "../validate";
+import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
 import { DriverSpec, driverPlan } from "./driverPlan";
 import { guardedFileStep, revisionOf } from "./guardedFileStep";
 import { NodePlan, PlanStep } from "./planStep";
@@ -115,9 +115,9 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
             break;
         }
         case "docker-rootless": {
-            const user = validate(spec.rootlessUser ?? "", "name", "rootlessUser");
-            const home = validate(spec.rootlessHome ?? `/home/${user}`, "absolutePath", "rootlessHome");
-            const path = `${home}/.config/docker/daemon.json`;
+            // One check of rootlessUser and rootlessHome (absolute, no `..`), shared with the files the preview reads.
+            const path = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
+            const user = spec.rootlessUser!;
             const result = renderDockerConfig(live[path], { ...common, path });
             steps.push({ ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
                 { ...rootlessRestartStep(user, result, revisionOf([result], snapshot)), runAs: user });

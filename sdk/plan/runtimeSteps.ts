@@ -3,6 +3,7 @@ import { TOOLKIT_CONFIG, ToolkitSetting } from "../render/toolkitConfig";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { backupPath, rollbackFragment, sha256 } from "./fileStep";
 import { PlanStep } from "./planStep";
+import { validateCdiSpecOutput } from "../validate";
 
 /** How each runtime is validated, restarted and waited for. */
 interface ServiceControl {
@@ -196,7 +197,9 @@ const CDI_MARKER = "/var/lib/pulumi-nvidia-gpu/cdi-spec-written";
  * runtime refuse both: "conflicting device"). Temp files are removed on every path, including the
  * early "unchanged" one, and those an earlier version of this step leaked are cleaned up.
  */
-export function cdiSpecStep(output = DEFAULT_CDI_SPEC): PlanStep {
+export function cdiSpecStep(requested = DEFAULT_CDI_SPEC): PlanStep {
+    // Only a spec file in a CDI folder: `/etc/passwd` or `-x` never reach mktemp, mv or rm (issue 14).
+    const output = validateCdiSpecOutput(requested, "output");
     return {
         name: "cdi-spec",
         description: `CDI spec ${output} for Podman, Docker CDI and CDI mode`,

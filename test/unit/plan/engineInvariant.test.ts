@@ -109,7 +109,9 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
         const output = path.join(dir, "cdi", "nvidia.yaml");
         fs.mkdirSync(path.dirname(output));
         fs.writeFileSync(`${output}.AbC123.yaml`, "leaked by an older version");
-        const step = cdiSpecStep(output);
+        // The step only writes into CDI folders: run it against a temp folder by changing its one output line.
+        const real = cdiSpecStep();
+        const step = { script: real.script.replace(/^output=.*$/m, `output=${output}`), undoScript: real.undoScript!.replace(/^output=.*$/m, `output=${output}`) };
         const env = { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` };
         const marker = "/var/lib/pulumi-nvidia-gpu/cdi-spec-written";
         const hadMarker = fs.existsSync(marker) ? fs.readFileSync(marker) : undefined;
