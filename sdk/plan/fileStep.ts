@@ -3,8 +3,10 @@ import { RenderResult } from "../render/renderResult";
 import { ShellFragment, heredoc, lines, script, sh } from "../shell/shellScript";
 import { PlanStep } from "./planStep";
 
+/** Where this library keeps its state on a host: backups, restart stamps, the lock. */
+export const STATE_ROOT = "/var/lib/pulumi-nvidia-gpu";
 /** Where the original of every touched file is kept, for byte-exact restore on delete. */
-export const BACKUP_ROOT = "/var/lib/pulumi-nvidia-gpu/backup";
+export const BACKUP_ROOT = `${STATE_ROOT}/backup`;
 
 export function sha256(text: string): string {
     return createHash("sha256").update(text, "utf8").digest("hex");
@@ -49,6 +51,9 @@ export function fileStep(name: string, description: string, result: RenderResult
         sh`backup=${backup}`,
         sh`new_sum=${sha256(content)}`,
         sh`expected=${options.guard ?? "any"}`,
+        // One host-wide lock around read-check-write: of two applies planned from the same snapshot, the
+        // second waits, then finds the file changed and refuses, instead of silently losing the first's write.
+        lockFragment(options.owner !== undefined),
         sh`if [ -e "$target" ]; then current=$(sha256sum "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
         options.generation === undefined
             ? sh`record_generation() { :; }`
@@ -59,9 +64,7 @@ export function fileStep(name: string, description: string, result: RenderResult
     exit 3
 fi`,
         sh`mkdir -p "$(dirname "$target")" "$(dirname "$backup")"`,
-        sh`if [ ! -e "$backup.orig" ] && [ ! -e "$backup.absent" ]; then
-    if [ -e "$target" ]; then cp -p "$target" "$backup.orig"; else : > "$backup.absent"; fi
-fi`,
+        BACKUP_ONCE,
         sh`rm -f "$backup.prev" "$backup.prev-absent"`,
         // .prev keeps what the file was before this write: rollback uses it, and the next preview reads it
         // to recompute this write's checksum guard, so an applied plan previews as unchanged.
@@ -77,6 +80,7 @@ fi`,
     exit 4
 fi`
             : sh`:`,
+        sh`sync -- "$tmp" 2>/dev/null || sync`,
         sh`mv -f "$tmp" "$target"`,
         sh`trap - EXIT`,
         sh`record_generation`,
@@ -94,21 +98,73 @@ fi`
     };
 }
 
-/** Restores the original file byte for byte from its backup, or removes a file we created. */
+/**
+ * Restores the original file byte for byte from its backup, or removes a file we created. A backup whose
+ * recorded checksum does not match (or that has none: an interrupted copy) is never restored: the step
+ * says so and keeps the current file.
+ */
 export function restoreScript(target: string, backup: string, after?: ShellFragment): string {
+    const userOwned = !backup.startsWith(`${BACKUP_ROOT}/`);
     return script(
         sh`target=${target}`,
         sh`backup=${backup}`,
+        lockFragment(userOwned),
         sh`if [ -e "$backup.orig" ]; then
+    recorded=$(cat "$backup.orig.sha256" 2>/dev/null || true)
+    actual=$(sha256sum < "$backup.orig" | cut -d ' ' -f 1)
+    if [ "$recorded" != "$actual" ]; then
+        echo "error: the backup $backup.orig does not match its recorded checksum (\${recorded:-none recorded}, now $actual): it was not restored, and $target was kept as it is. Restore the file by hand, then remove $backup.orig." >&2
+        exit 12
+    fi
     tmp=$(mktemp "$target.nvidia-gpu.XXXXXX")
-    cp -p "$backup.orig" "$tmp" && mv -f "$tmp" "$target"
+    cp -p "$backup.orig" "$tmp" && sync -- "$tmp" 2>/dev/null; mv -f "$tmp" "$target"
     echo "restored $target"
 elif [ -e "$backup.absent" ]; then
     rm -f "$target"
     echo "removed $target"
 fi`,
-        sh`rm -f "$backup.orig" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed" "$backup.gen" "$backup.by-nvidia-ctk"`,
+        sh`rm -f "$backup.orig" "$backup.orig.sha256" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed" "$backup.gen" "$backup.by-nvidia-ctk"`,
         after ?? sh`:`,
+    );
+}
+
+/**
+ * The first-time backup of the original: copied to a temp file, flushed, checked against the file, renamed
+ * into place, and its checksum recorded last. A backup without a matching checksum (a copy cut short by a
+ * full disk or a dropped session) is redone from the file, which is still the original: nothing is written
+ * before the backup is complete.
+ */
+const BACKUP_ONCE = sh`if [ ! -e "$backup.absent" ] && { [ ! -e "$backup.orig" ] || [ "$(cat "$backup.orig.sha256" 2>/dev/null)" != "$(sha256sum < "$backup.orig" | cut -d ' ' -f 1)" ]; }; then
+    if [ -e "$target" ]; then
+        rm -f "$backup.orig" "$backup.orig.sha256"
+        btmp=$(mktemp "$backup.orig.XXXXXX")
+        if ! cp -p "$target" "$btmp"; then
+            rm -f "$btmp"; echo "error: could not back up $target to $backup.orig (is $(dirname "$backup") full?); nothing was written" >&2; exit 13
+        fi
+        sync -- "$btmp" 2>/dev/null || sync
+        bsum=$(sha256sum < "$btmp" | cut -d ' ' -f 1)
+        if [ "$bsum" != "$current" ]; then
+            rm -f "$btmp"; echo "error: the backup of $target is incomplete (is $(dirname "$backup") full?); nothing was written" >&2; exit 13
+        fi
+        mv -f "$btmp" "$backup.orig"
+        if ! { printf '%s\n' "$bsum" > "$backup.orig.sha256.tmp" && mv -f "$backup.orig.sha256.tmp" "$backup.orig.sha256"; }; then
+            rm -f "$backup.orig" "$backup.orig.sha256.tmp"; echo "error: could not record the backup's checksum; nothing was written" >&2; exit 13
+        fi
+    else
+        : > "$backup.absent"
+    fi
+fi`;
+
+/** Takes the host-wide lock (flock) for the rest of the script: root's under /var/lib/pulumi-nvidia-gpu, a user's beside the backups. */
+function lockFragment(userOwned: boolean): ShellFragment {
+    const lock = userOwned ? sh`lock="$(dirname "$backup")/.lock"` : sh`lock=${`${STATE_ROOT}/lock`}`;
+    return lines(
+        lock,
+        sh`mkdir -p "$(dirname "$lock")"`,
+        sh`if command -v flock >/dev/null 2>&1; then
+    exec 9>>"$lock"
+    flock -w 600 9 || { echo "error: another apply holds $lock for over 10 minutes" >&2; exit 14; }
+fi`,
     );
 }
 
