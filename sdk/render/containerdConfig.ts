@@ -103,7 +103,12 @@ export function renderContainerdConfig(current: string | undefined, options: Con
         delete containerd.default_runtime_name;
         summary.push(`default_runtime_name: no longer ${name}`);
     }
-    if (options.enableCdi) {
+    const effectiveCri = effective === undefined ? undefined : tableAt(effective, ["plugins", effectivePlugin as string]);
+    if (options.enableCdi && effectiveCri !== undefined && (effectiveVersion as number) >= 3 && !("enable_cdi" in effectiveCri)) {
+        // containerd 2.4 removed enable_cdi (CDI is always on): its dump has no such key, and writing it logs `Ignoring unknown key`.
+        delete cri.enable_cdi;
+        summary.push("enable_cdi: not written, CDI is always on in this containerd");
+    } else if (options.enableCdi) {
         cri.enable_cdi = true;
         summary.push("enable_cdi: true");
     }

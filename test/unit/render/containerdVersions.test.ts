@@ -129,3 +129,26 @@ describe("containerd drop-in version: always the root file's (NVIDIA/aicr#1688)"
         assert.throws(() => dropInOf("version = 2\n", "version = 5\n"), /containerd config dump: version: unsupported config version 5/);
     });
 });
+
+describe("containerd 2.4: CDI is always on", () => {
+    const dump24 = (cdiKey: boolean) => `version = 4
+[plugins.'io.containerd.cri.v1.runtime']
+${cdiKey ? "enable_cdi = false\n" : ""}cdi_spec_dirs = ['/etc/cdi', '/var/run/cdi']
+[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+runtime_type = 'io.containerd.runc.v2'
+`;
+
+    it("leaves enable_cdi out when the effective config of a 2.x containerd has no such key (2.4 would log `Ignoring unknown key`)", () => {
+        const result = renderContainerdConfig("version = 4\n", { effectiveConfig: dump24(false), enableCdi: true });
+        const cri = (TOML.parse(result.dropIn.text) as any).plugins["io.containerd.cri.v1.runtime"];
+        assert.equal(cri.enable_cdi, undefined);
+        assert.ok(result.dropIn.summary.some((s) => /CDI is always on/.test(s)), result.dropIn.summary.join("; "));
+    });
+
+    it("still writes enable_cdi where the containerd has the key (2.0–2.3), or without a dump", () => {
+        const withKey = renderContainerdConfig("version = 4\n", { effectiveConfig: dump24(true), enableCdi: true });
+        assert.equal((TOML.parse(withKey.dropIn.text) as any).plugins["io.containerd.cri.v1.runtime"].enable_cdi, true);
+        const noDump = renderContainerdConfig("version = 3\n", { enableCdi: true });
+        assert.equal((TOML.parse(noDump.dropIn.text) as any).plugins["io.containerd.cri.v1.runtime"].enable_cdi, true);
+    });
+});
