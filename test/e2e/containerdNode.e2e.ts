@@ -3,26 +3,10 @@ import { ChildProcess } from "node:child_process";
 import * as TOML from "@iarna/toml";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { KUBEADM_CONFIG, SUDO_PASSWORD } from "./fleet/hostConfigs";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18081;
-const SUDO_PASSWORD = "ops-sudo-pw";
-/** A kubeadm-like containerd config: version 2, runc with SystemdCgroup, a comment of its owner. */
-const KUBEADM_CONFIG = `# managed by the platform team: do not remove this comment
-version = 2
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "registry.k8s.io/pause:3.10"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = true
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/opt/cni/bin"
-    conf_dir = "/etc/cni/net.d"
-`;
 
 describe("e2e: a containerd node over SSH as a sudo user (kubeadm-like v2 config)", function () {
     this.timeout(900000);

@@ -1,22 +1,11 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
+import { KUBEADM_CONFIG, SUDO_PASSWORD } from "../e2e/fleet/hostConfigs";
 import { Stack, names, stateDir, userProject } from "./engine";
 import { USER_PROGRAM } from "./programs";
 
 const REPO_PORT = 18096;
-const SUDO_PASSWORD = "ops-sudo-pw";
-const KUBEADM_CONFIG = `# managed by the platform team: do not remove this comment
-version = 2
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = "registry.k8s.io/pause:3.10"
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = true
-`;
 const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
 const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
 
