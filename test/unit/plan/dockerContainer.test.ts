@@ -10,9 +10,10 @@ function fakeDocker(dir: string): string {
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin, { recursive: true });
     fs.writeFileSync(path.join(bin, "docker"), `#!/bin/sh
+echo "$1" >> "${dir}/calls"
 case "$1" in
   inspect) [ -f "${dir}/state" ] && cat "${dir}/state" && exit 0; exit 1 ;;
-  run) printf '%s\\n' "$@" > "${dir}/run-args"; exit 0 ;;
+  run) printf '%s\\n' "$@" > "${dir}/run-args"; [ -f "${dir}/run-fails" ] && { echo "docker: Error response from daemon: unknown or invalid runtime name: nvidia" >&2; exit 125; }; exit 0 ;;
   rm) : > "${dir}/removed"; exit 0 ;;
 esac
 `, { mode: 0o755 });
@@ -52,5 +53,15 @@ describe("docker container step (run with a recording docker)", () => {
         assert.throws(() => dockerContainerStep({ name: "x", image: "nvidia/cuda:latest" }), /NVIDIA removed "latest"/);
         assert.throws(() => dockerContainerStep({ name: "x", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", devices: ["0; reboot"] }), /devices\[0\]/);
         assert.throws(() => dockerContainerStep({ name: "x", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", env: { "A B": "x" } }), /env\.A B: is not a variable name/);
+    });
+
+    it("removes the Created container a failed docker run leaves, since a failed create is not in state for destroy (issue 12 bug 11)", () => {
+        const step = dockerContainerStep({ name: "smi", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", mode: "runtime" });
+        fs.writeFileSync(path.join(dir, "run-fails"), "");
+        const r = run(step.script);
+        assert.notEqual(r.status, 0);
+        assert.match(r.stderr, /docker run of container smi failed, and the container was removed: .*unknown or invalid runtime name/);
+        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
+        assert.deepEqual(calls.slice(-2), ["run", "rm"], "the container is removed after the failed run");
     });
 });
