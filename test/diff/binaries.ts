@@ -75,6 +75,11 @@ export function containerdDefault(bin: string): string {
     return spawnSync(bin, ["config", "default"], { encoding: "utf8" }).stdout;
 }
 
+/** containerd ≥ 2.2's default imports the host's /etc/containerd/conf.d: point it into the case's own folder instead. */
+export function hermetic(config: string): string {
+    return config.replace("'/etc/containerd/conf.d/*.toml'", "'host-conf.d/*.toml'");
+}
+
 /** The CRI runtime section in a dump: 1.x keeps it under the grpc CRI plugin, 2.x under the runtime plugin. */
 export function criRuntimeOfDump(dump: any): any {
     return dump?.plugins?.["io.containerd.cri.v1.runtime"] ?? dump?.plugins?.["io.containerd.grpc.v1.cri"];

@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import { CONTAINERDS, containerdDefault } from "./binaries";
+import { CONTAINERDS, containerdDefault, hermetic } from "./binaries";
 import { fixtureCases, registerCases } from "./cases";
 import { containerdText, containerdV2, containerdV3, runtimeFlags, sample } from "./generators";
 import { DiffCase } from "./knownBugs";
@@ -14,7 +14,7 @@ const FLAG_SETS = [
 /** Each containerd's own `containerd config default` (v2 for 1.x, v3 for 2.1/2.2, v4 for 2.3/2.4), with each flag set. */
 function defaultConfigCases(): DiffCase[] {
     return CONTAINERDS.filter((b) => fs.existsSync(b.bin)).flatMap((b) => {
-        const text = containerdDefault(b.bin);
+        const text = hermetic(containerdDefault(b.bin));
         return FLAG_SETS.map((flags): DiffCase => ({ target: "containerd", name: `containerd ${b.label} config default`, input: text, flags }));
     });
 }

@@ -7,7 +7,7 @@ import * as TOML from "@iarna/toml";
 import { renderContainerdConfig } from "../../sdk/render/containerdConfig";
 import { NVIDIA_CTK_FIXTURES } from "../helpers/paths";
 import {
-    CONTAINERDS, CONTAINERD_2_3_4, ContainerdBinary, SETUP_HINT, containerdDefault, containerdDump, criRuntimeOfDump, missingBinaries, nvidiaCtk,
+    CONTAINERDS, CONTAINERD_2_3_4, ContainerdBinary, SETUP_HINT, containerdDefault, hermetic, containerdDump, criRuntimeOfDump, missingBinaries, nvidiaCtk,
 } from "./binaries";
 
 /**
@@ -46,7 +46,7 @@ function roots(): Root[] {
         { name: "AKS-like v2", text: AKS_LIKE_V2 },
         { name: "kubeadm v2 (fixture)", text: fixture("containerd-b-kubeadm-v2-default/input.config.toml") },
         { name: "v3 with CDI (fixture)", text: fixture("containerd-c-v3-cdi/input.config.toml") },
-        ...CONTAINERDS.filter((b) => fs.existsSync(b.bin)).map((b) => ({ name: `containerd ${b.label} config default`, text: containerdDefault(b.bin) })),
+        ...CONTAINERDS.filter((b) => fs.existsSync(b.bin)).map((b) => ({ name: `containerd ${b.label} config default`, text: hermetic(containerdDefault(b.bin)) })),
     ];
 }
 
