@@ -1,0 +1,300 @@
+import { strict as assert } from "node:assert";
+import { ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { backupPath } from "../../sdk/plan/fileStep";
+import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
+import { RunResult, Stack, stateDir, userProject } from "../pulumi/engine";
+import { USER_PROGRAM } from "../pulumi/programs";
+import { record } from "./report";
+
+/**
+ * The fault matrix's harness: node kinds as the lifecycle suites start them (test/pulumi/runtimes.pulumi.ts),
+ * the real engine driven synchronously and asynchronously (so a fault can be injected while `pulumi up` runs a
+ * step), and the three checks every fault ends with: originals intact, re-apply converges with a clean
+ * `preview --expect-no-changes`, `destroy` restores the originals byte for byte.
+ */
+
+export const SUDO_PASSWORD = "ops-sudo-pw";
+const KUBEADM_CONFIG = `# managed by the platform team: do not remove this comment
+version = 2
+[plugins."io.containerd.grpc.v1.cri"]
+  sandbox_image = "registry.k8s.io/pause:3.10"
+  [plugins."io.containerd.grpc.v1.cri".containerd]
+    default_runtime_name = "runc"
+    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+      runtime_type = "io.containerd.runc.v2"
+      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
+        SystemdCgroup = true
+`;
+const DOCKER_DAEMON_JSON = '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
+const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
+export const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
+const RPM_REPO_ORIGINAL = "[local]\nname=local\nbaseurl=file:///nonexistent\nenabled=0\n";
+
+const heredoc = (file: string, text: string) => `cat > ${file} <<'FAULT_EOF'\n${text}FAULT_EOF\n`;
+
+export type KindId = "docker" | "containerd" | "rootless" | "dnf";
+
+/** One node kind of the matrix. */
+export interface Kind {
+    id: KindId;
+    title: string;
+    image: string;
+    port: number;
+    repoPort: number;
+    setup: (name: string) => void;
+    config: Record<string, string>;
+    secrets?: Record<string, string>;
+    /** The runtime config the plan edits (undefined: the node has no runtime config, CDI only). */
+    runtimeConfig?: { path: string; original: string; owner?: string };
+    /** The daemon behind it: its unit, how to read its main PID and state, and the binary to wrap. */
+    daemon?: { binary: string; pid: (name: string) => string; active: (name: string) => string; journal: (name: string) => string };
+    /**
+     * Every file whose bytes are checked: the ones the plan writes and a few it must not touch. Not the toolkit's
+     * own /etc/nvidia-container-runtime/config.toml: the stand-in package's postinst creates it and purge keeps it.
+     */
+    files: string[];
+    pm: "apt" | "dnf";
+    /** The name of the SSH session process sshd runs for the engine's user. */
+    sshSession: string;
+}
+
+export const KINDS: Record<KindId, Kind> = {
+    docker: {
+        id: "docker", title: "Docker (apt, root)", image: "gpu-e2e-docker", port: 2271, repoPort: 18100,
+        setup: (name) => nodeExec(name, `${heredoc("/etc/docker/daemon.json", DOCKER_DAEMON_JSON)}systemctl restart docker && until docker info >/dev/null 2>&1; do sleep 1; done`),
+        config: {},
+        runtimeConfig: { path: "/etc/docker/daemon.json", original: DOCKER_DAEMON_JSON },
+        daemon: {
+            binary: "/usr/sbin/dockerd",
+            pid: (name) => nodeExec(name, "systemctl show -p MainPID --value docker").trim(),
+            active: (name) => nodeExec(name, "systemctl is-active docker || true").trim(),
+            journal: (name) => nodeExec(name, "journalctl -u docker --no-pager -n 200 2>/dev/null || true"),
+        },
+        files: ["/etc/docker/daemon.json", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+            "/etc/containerd/config.toml", "/etc/apt/sources.list"],
+        pm: "apt", sshSession: "sshd: root@notty",
+    },
+    containerd: {
+        id: "containerd", title: "containerd (sudo user ops)", image: "gpu-e2e-docker", port: 2272, repoPort: 18101,
+        setup: (name) => nodeExec(name, `systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ${heredoc("/etc/containerd/config.toml", KUBEADM_CONFIG)}systemctl restart containerd`),
+        config: { user: "ops", runtime: "containerd" },
+        secrets: { sudoPassword: SUDO_PASSWORD },
+        runtimeConfig: { path: "/etc/containerd/config.toml", original: KUBEADM_CONFIG },
+        daemon: {
+            binary: "/usr/bin/containerd",
+            pid: (name) => nodeExec(name, "systemctl show -p MainPID --value containerd").trim(),
+            active: (name) => nodeExec(name, "systemctl is-active containerd || true").trim(),
+            journal: (name) => nodeExec(name, "journalctl -u containerd --no-pager -n 200 2>/dev/null || true"),
+        },
+        files: ["/etc/containerd/config.toml", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+            "/etc/docker/daemon.json"],
+        pm: "apt", sshSession: "sshd: ops@notty",
+    },
+    rootless: {
+        id: "rootless", title: "rootless Docker (alice)", image: "gpu-e2e-rootless", port: 2273, repoPort: 18102,
+        setup: (name) => {
+            nodeExec(name, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done");
+            nodeExec(name, `mkdir -p /home/alice/.config/docker && ${heredoc("/home/alice/.config/docker/daemon.json", USER_DAEMON_JSON)}chown -R alice:alice /home/alice/.config`);
+            nodeExec(name, `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`);
+            nodeExec(name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
+        },
+        config: { runtime: "docker-rootless", rootlessUser: "alice" },
+        runtimeConfig: { path: "/home/alice/.config/docker/daemon.json", original: USER_DAEMON_JSON, owner: "alice" },
+        daemon: {
+            binary: "/usr/sbin/dockerd",
+            pid: (name) => nodeExec(name, `${AS_ALICE} systemctl --user show -p MainPID --value docker`).trim(),
+            active: (name) => nodeExec(name, `${AS_ALICE} systemctl --user is-active docker || true`).trim(),
+            journal: (name) => nodeExec(name, `${AS_ALICE} journalctl --user -u docker --no-pager -n 200 2>/dev/null || true`),
+        },
+        files: ["/home/alice/.config/docker/daemon.json", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+            "/etc/docker/daemon.json"],
+        pm: "apt", sshSession: "sshd: root@notty",
+    },
+    dnf: {
+        id: "dnf", title: "dnf (RHEL os-release, CDI)", image: "gpu-e2e-rpm", port: 2274, repoPort: 18103,
+        setup: (name) => nodeExec(name, `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; ${heredoc("/etc/yum.repos.d/nvidia-container-toolkit.repo", RPM_REPO_ORIGINAL)}`),
+        config: { runtime: "cdi" },
+        files: ["/etc/yum.repos.d/nvidia-container-toolkit.repo", "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit", "/etc/os-release"],
+        pm: "dnf", sshSession: "sshd: root@notty",
+    },
+};
+
+/** sha256 of each file on the node, or "absent". */
+export function hashes(name: string, files: string[]): Record<string, string> {
+    const out = nodeExec(name, files.map((f) => `if [ -e '${f}' ]; then printf '%s %s\\n' "$(sha256sum < '${f}' | cut -d ' ' -f 1)" '${f}'; else printf 'absent %s\\n' '${f}'; fi`).join("\n"));
+    const result: Record<string, string> = {};
+    for (const line of out.trim().split("\n")) {
+        const i = line.indexOf(" ");
+        result[line.slice(i + 1)] = line.slice(0, i);
+    }
+    return result;
+}
+
+/** The engine as a child process, for faults injected while it runs. */
+export function engineAsync(stack: Stack, args: string[]): { child: ChildProcess; done: Promise<RunResult> } {
+    const argv = [...args, "--stack", stack.name, "--non-interactive"];
+    const child = spawn("pulumi", argv, { cwd: stack.dir, env: stack.env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout!.on("data", (d) => (stdout += d));
+    child.stderr!.on("data", (d) => (stderr += d));
+    const done = new Promise<RunResult>((resolve) => child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
+    return { child, done };
+}
+
+export const UP = ["up", "--yes", "--skip-preview", "--diff"];
+
+/** A node of one kind with its repository server and stack; the state each fault starts from and returns to. */
+export class Fixture {
+    node!: FleetNode;
+    stack!: Stack;
+    server: ChildProcess | undefined;
+    originals: Record<string, string> = {};
+    converged: Record<string, string> = {};
+    private extraStacks: Stack[] = [];
+
+    constructor(readonly kind: Kind) {}
+
+    get name(): string {
+        return `gpu-fault-${this.kind.id}`;
+    }
+
+    exec(command: string): string {
+        return nodeExec(this.name, command);
+    }
+
+    async start(): Promise<void> {
+        await this.startServer();
+        this.node = startNode(this.name, this.kind.image, this.kind.port);
+        this.kind.setup(this.name);
+        if (this.kind.runtimeConfig) assert.equal(this.exec(`cat ${this.kind.runtimeConfig.path}`), this.kind.runtimeConfig.original);
+        this.originals = hashes(this.name, this.kind.files);
+        this.stack = this.newStack("main");
+    }
+
+    newStack(suffix: string, config: Record<string, string> = {}): Stack {
+        const project = `fault-${this.kind.id}-${suffix}`;
+        const stack = new Stack(userProject(project, USER_PROGRAM), "fault", stateDir(project));
+        stack.init({
+            host: "127.0.0.1", port: String(this.kind.port), hostKey: this.node.connection.hostKey!, toolkitVersion: "1.20.0-1",
+            repoUrl: `http://127.0.0.1:${this.kind.repoPort}`, keyFingerprint: fingerprint(), ...this.kind.config, ...config,
+        }, { privateKey: sshKey().privateKey, ...this.kind.secrets });
+        if (suffix !== "main") this.extraStacks.push(stack);
+        return stack;
+    }
+
+    async startServer(): Promise<void> {
+        if (this.server && this.server.exitCode === null && !this.server.killed) return;
+        this.server = await startRepoServer(REPO_DIR, this.kind.repoPort);
+    }
+
+    async stopServer(): Promise<void> {
+        const s = this.server;
+        this.server = undefined;
+        if (!s || s.exitCode !== null) return;
+        await new Promise<void>((resolve) => {
+            s.once("exit", () => resolve());
+            s.kill();
+        });
+    }
+
+    stop(): void {
+        this.server?.kill();
+        for (const s of [this.stack, ...this.extraStacks]) {
+            if (!s) continue;
+            try {
+                s.run(["destroy", "--yes", "--skip-preview"], true);
+            } catch {
+                // best effort
+            }
+            s.remove();
+        }
+        stopNode(this.name);
+    }
+
+    /** (1) Every checked file is either its original or its converged bytes, every backup is the original, no temp file is left. */
+    assertIntact(context: string): void {
+        const now = hashes(this.name, this.kind.files);
+        for (const f of this.kind.files) {
+            const allowed = [this.originals[f], this.converged[f]].filter(Boolean);
+            assert.ok(allowed.includes(now[f]), `${context}: ${f} is neither its original (${this.originals[f]}) nor its converged bytes (${this.converged[f]}): ${now[f]}`);
+        }
+        for (const f of this.kind.files) {
+            if (this.originals[f] === "absent") continue;
+            const backup = `${backupPath(f, this.kind.runtimeConfig?.owner !== undefined && f === this.kind.runtimeConfig.path)}.orig`;
+            const sum = hashes(this.name, [backup])[backup];
+            if (sum !== "absent") assert.equal(sum, this.originals[f], `${context}: the backup ${backup} is not the original of ${f}`);
+        }
+        const dirs = [...new Set(this.kind.files.map((f) => path.dirname(f)))];
+        const leftovers = this.exec(`find ${dirs.join(" ")} -maxdepth 1 -name '*.nvidia-gpu.*' 2>/dev/null || true`).trim();
+        assert.equal(leftovers, "", `${context}: temp files left behind`);
+    }
+
+    /** (2) `pulumi up` converges and `preview --expect-no-changes` passes. */
+    converge(stack: Stack = this.stack): void {
+        const up = stack.run(UP, true);
+        assert.equal(up.code, 0, `the re-apply did not converge:\n${tail(up.stdout)}\n${tail(up.stderr)}`);
+        const clean = stack.expectNoChanges();
+        assert.equal(clean.code, 0, `preview --expect-no-changes after the re-apply:\n${tail(clean.stdout)}\n${tail(clean.stderr)}`);
+        if (Object.keys(this.converged).length > 0) {
+            assert.deepEqual(hashes(this.name, this.kind.files), this.converged, "the re-apply gave the converged bytes");
+        }
+    }
+
+    /** (3) `pulumi destroy` restores every original byte for byte. */
+    destroyRestores(stack: Stack = this.stack): void {
+        const r = stack.run(["destroy", "--yes", "--skip-preview"], true);
+        assert.equal(r.code, 0, `destroy failed:\n${tail(r.stdout)}\n${tail(r.stderr)}`);
+        assert.deepEqual(hashes(this.name, this.kind.files), this.originals, "destroy restored every original byte for byte");
+        if (this.kind.daemon) this.waitActive();
+    }
+
+    waitActive(): void {
+        for (let i = 0; i < 60; i++) {
+            if (this.kind.daemon!.active(this.name) === "active") return;
+            this.exec("sleep 1");
+        }
+        assert.fail(`${this.name}: the daemon is not active: ${this.kind.daemon!.active(this.name)}`);
+    }
+
+    /** The last ~40 lines of an engine run's output. */
+    static text(r: RunResult): string {
+        return `${r.stdout}\n${r.stderr}`;
+    }
+}
+
+export function tail(text: string, n = 40): string {
+    return text.split("\n").slice(-n).join("\n");
+}
+
+export function sleep(ms: number): Promise<void> {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+/** One cell of the matrix: an `it` whose outcome is recorded. `run` returns a string for "not applicable". */
+export function cell(fault: string, kind: KindId, run: () => Promise<string | void> | string | void): void {
+    it(`${fault} [${kind}]`, async function () {
+        const start = Date.now();
+        let result: string | void;
+        try {
+            result = await run();
+        } catch (e) {
+            const message = e instanceof Error ? e.message : String(e);
+            record(fault, kind, { status: "failed", detail: message.split("\n").slice(0, 3).join(" "), seconds: (Date.now() - start) / 1000 });
+            throw e;
+        }
+        if (typeof result === "string") {
+            const notRun = result.startsWith("not run: ");
+            record(fault, kind, { status: notRun ? "not run" : "n/a", detail: notRun ? result.slice(9) : result });
+            this.skip();
+        }
+        record(fault, kind, { status: "passed", detail: "", seconds: (Date.now() - start) / 1000 });
+    });
+}
+
+export function writeFile(file: string, text: string): void {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+}
