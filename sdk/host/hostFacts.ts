@@ -1,4 +1,5 @@
 import { GpuConfigError } from "../errors";
+import { DataCentreFacts, parseDataCentreFacts } from "./dataCentreFacts";
 
 /** One GPU as `nvidia-smi --query-gpu` reports it. */
 export interface GpuInfo {
@@ -46,6 +47,11 @@ export interface HostFacts {
     podmanVersion: string | undefined;
     cdiSpecs: string[];
     graphics: GraphicsFacts;
+    /**
+     * NVSwitch, NVLink fabric, persistence, MIG and their services (issue 17). Always set by parseHostFacts; a probe
+     * that predates these queries gives `probed: false`. Optional so that hand-built facts need not carry it.
+     */
+    dataCentre?: DataCentreFacts;
 }
 
 export interface DockerFacts {
@@ -85,6 +91,11 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
     const lines = (key: string) => (raw[key] ?? "").split("\n").map((l) => l.trim()).filter((l) => l !== "");
     const driverProc = str("driverProc") ?? "";
     const libraries = lines("driverLibraries");
+    const pciDevices = lines("pciDevices").map((line) => {
+        const [address, deviceId, pciClass] = line.split(/\s+/);
+        return { address, deviceId, pciClass };
+    });
+    const gpus = lines("nvidiaSmi").map(parseGpuLine).filter((g): g is GpuInfo => g !== undefined);
 
     return {
         os: {
@@ -106,16 +117,13 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
         systemd: str("pid1") === "systemd" || ["running", "degraded", "starting"].includes(str("systemdState") ?? ""),
         cgroupVersion: str("cgroupFs") === "cgroup2fs" ? 2 : str("cgroupFs") === "tmpfs" ? 1 : undefined,
         secureBoot: secureBootOf(str("secureBoot")),
-        pciDevices: lines("pciDevices").map((line) => {
-            const [address, deviceId, pciClass] = line.split(/\s+/);
-            return { address, deviceId, pciClass };
-        }),
+        pciDevices,
         driver: {
             loadedVersion: /Kernel Module(?:\s+for\s+\S+)?\s+(\d+\.\d+(?:\.\d+)?)/.exec(driverProc)?.[1],
             kernelModule: driverProc === "" ? undefined : /Open Kernel Module/.test(driverProc) ? "open" : "proprietary",
             libraryVersion: libraries.map((l) => /lib(?:nvidia-ml|cuda)\.so\.(\d+\.\d+(?:\.\d+)?)$/.exec(l)?.[1]).find(Boolean),
         },
-        gpus: lines("nvidiaSmi").map(parseGpuLine).filter((g): g is GpuInfo => g !== undefined),
+        gpus,
         toolkitPackages: installedPackages(lines("toolkitPackages")),
         driverPackages: installedPackages(lines("driverPackages")),
         docker: dockerOf(raw),
@@ -133,6 +141,7 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
             encode: libraries.some((l) => l.includes("libnvidia-encode.so")),
             cuvid: libraries.some((l) => l.includes("libnvcuvid.so")),
         },
+        dataCentre: parseDataCentreFacts(raw, pciDevices, gpus, installedPackages),
     };
 }
 
@@ -174,7 +183,7 @@ function secureBootOf(value: string | undefined): HostFacts["secureBoot"] {
 }
 
 /** `name version status` lines; dpkg's status must be `ii` (installed), rpm's lines say `ii` too. */
-function installedPackages(lines: string[]): Record<string, string> {
+export function installedPackages(lines: string[]): Record<string, string> {
     const packages: Record<string, string> = {};
     for (const line of lines) {
         const [name, version, status] = line.split(/\s+/);

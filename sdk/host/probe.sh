@@ -111,6 +111,36 @@ if [ -n "$smi" ]; then
 else
     field_null nvidiaSmi
 fi
+# Data-centre facts (issue 17), read-only queries only: NVSwitch device nodes, persistence, MIG and fabric
+# state per GPU, NVLink topology, MIG profiles and instances. nvidia-smi knows fabric.* only from R550 on.
+nvswitches=""
+for dev in /dev/nvidia-nvswitch[0-9]*; do
+    if [ -e "$dev" ]; then nvswitches="$nvswitches$dev
+"; fi
+done
+field nvswitchDevices "$nvswitches"
+# fabric_of_q: the Fabric State and Status of every GPU in `nvidia-smi -q`, as `bus-id|state|status` lines.
+fabric_of_q() {
+    "$smi" -q | awk '/^GPU [0-9A-Fa-f]+:/ { gpu = $2; fabric = 0 }
+        /^    [A-Za-z]/ { fabric = ($0 ~ /^    Fabric[[:space:]]*$/) }
+        fabric && /^        State[[:space:]]*:/ { state = $0; sub(/^[^:]*:[[:space:]]*/, "", state) }
+        fabric && /^        Status[[:space:]]*:/ { status = $0; sub(/^[^:]*:[[:space:]]*/, "", status); print gpu "|" state "|" status }'
+}
+if [ -n "$smi" ]; then
+    modes="index,persistence_mode,mig.mode.current,mig.mode.pending,virtualization_mode"
+    if out=$("$smi" --query-gpu="$modes,fabric.state,fabric.status" --format=csv,noheader 2>/dev/null); then
+        field gpuModes "$out"
+    else
+        fact gpuModes "$smi" --query-gpu="$modes" --format=csv,noheader
+        fact gpuFabric fabric_of_q
+    fi
+    fact nvlinkTopology "$smi" topo -m
+    fact migProfiles "$smi" mig -lgip
+    fact migGpuInstances "$smi" mig -lgi
+    fact migComputeInstances "$smi" mig -lci
+else
+    field_null gpuModes
+fi
 libdirs="/usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib /usr/local/nvidia/lib64 /usr/lib/wsl/lib"
 libs=""
 for dir in $libdirs; do
@@ -139,6 +169,38 @@ else
     field_null toolkitPackages
     field_null driverPackages
 fi
+# Fabric Manager, the NVLink subnet manager (NVLink 5, HGX B200/B300) and NSCQ, by their apt and rpm names
+if has dpkg-query; then
+    # shellcheck disable=SC2016
+    fact_any fabricPackages dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' 'nvidia-fabricmanager*' 'cuda-drivers-fabricmanager*' nvlsm 'libnvidia-nscq*'
+elif has rpm; then
+    fact_any fabricPackages rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' nvidia-fabricmanager nvidia-fabric-manager nvlsm libnvidia-nscq
+else
+    field_null fabricPackages
+fi
+if has nv-fabricmanager; then fact fabricManagerVersion nv-fabricmanager --version; else field_null fabricManagerVersion; fi
+# The services' states, `name active enabled` per line (systemctl prints the state even when it exits non-zero)
+if has systemctl; then
+    services=""
+    for unit in nvidia-fabricmanager nvidia-persistenced nvlsm; do
+        active=$(systemctl is-active "$unit" 2>/dev/null)
+        enabled=$(systemctl is-enabled "$unit" 2>/dev/null)
+        services="$services$unit ${active:-unknown} ${enabled:-not-found}
+"
+    done
+    field gpuServices "$services"
+else
+    field_null gpuServices
+fi
+# InfiniBand devices and modules: NVLink 5 fabrics are managed over them (Fabric Manager needs ib_umad)
+ib=""
+for dev in /sys/class/infiniband/*; do
+    if [ -e "$dev" ]; then ib="$ib$(basename "$dev")
+"; fi
+done
+field infinibandDevices "$ib"
+present ibModules /sys/module/ib_umad /sys/module/mlx5_ib
+if has systemd-detect-virt; then fact_any virtualization systemd-detect-virt; else field_null virtualization; fi
 if has nvidia-ctk; then fact nvidiaCtkVersion nvidia-ctk --version; else field_null nvidiaCtkVersion; fi
 
 # Container runtimes
