@@ -17,7 +17,8 @@ export { unifiedDiff } from "./sdk/unifiedDiff";
 
 // Host facts, preflight and plans
 export { HostFacts, GpuInfo, parseHostFacts } from "./sdk/host/hostFacts";
-export { preflight, Finding, MINIMUM_DOCKER, MINIMUM_DRIVER } from "./sdk/host/preflight";
+export { preflight, Finding, Severity, MINIMUM_DOCKER, MINIMUM_DRIVER } from "./sdk/host/preflight";
+export { NodePlanData, PlanStepData, PlanFileData } from "./sdk/report/planReport";
 export { snapshotScript, parseSnapshot, HostSnapshot } from "./sdk/host/snapshot";
 export { PlanStep, NodePlan } from "./sdk/plan/planStep";
 export { toolkitPlan, ToolkitSpec, TOOLKIT_PACKAGES } from "./sdk/plan/toolkitPlan";
@@ -29,7 +30,7 @@ export { ContainerRuntime, KernelModules, DriverSource } from "./components/enum
 export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
 export { GpuComponentOptions, setDefaultHostReader } from "./components/planOnHost";
-export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu } from "./components/gpuNode";
+export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu, DockerTarget, commandsOf, connectionOf } from "./components/gpuNode";
 export { NvidiaDriver, NvidiaDriverArgs } from "./components/nvidiaDriver";
 export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerToolkit";
 export {
@@ -42,7 +43,7 @@ export {
     CdiSpecArgs,
 } from "./components/runtimeComponents";
 export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";
-export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs } from "./components/kubernetesGpuSupport";
+export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs, GpuOperatorArgs } from "./components/kubernetesGpuSupport";
 export { GpuWorkload, GpuWorkloadArgs } from "./components/gpuWorkload";
 export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./components/dockerGpuContainer";
 

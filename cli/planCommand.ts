@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import { Command, Option } from "commander";
-import { SshHostReader } from "../components/hostReader";
 import { GpuConfigError } from "../sdk/errors";
 import { PlanReport, ReportFormat, changesOf, formatReport } from "../sdk/report/planReport";
 import { CommandIo, ExitCode, switchOption } from "./cliCommon";
-import { planStack } from "./offlinePlan";
+import type { SshHostReader } from "../components/hostReader";
+import type { planStack } from "./offlinePlan";
 
 interface PlanOptions {
     stack: string;
@@ -30,7 +30,11 @@ export function planCommand(io: CommandIo): Command {
         .addOption(new Option("--root <dir>", "the folder of Pulumi.yaml and the stack files (default: the current folder)"))
         .action(async (options: PlanOptions) => {
             const baseline = options.baseline === undefined ? undefined : readBaseline(options.baseline);
-            const report = await planStack(options.root ?? process.cwd(), options.stack, options.live ? new SshHostReader() : undefined);
+            // Loaded here, not at the top: @pulumi/pulumi and ssh2 take most of a cold start, and
+            // `gpu-node --help` or `render` need neither.
+            const { planStack: plan } = require("./offlinePlan") as { planStack: typeof planStack };
+            const { SshHostReader: Reader } = require("../components/hostReader") as { SshHostReader: typeof SshHostReader };
+            const report = await plan(options.root ?? process.cwd(), options.stack, options.live ? new Reader() : undefined);
             const text = formatReport(report, options.format, baseline);
             if (options.out === undefined) io.out.write(text);
             else writeReport(options.out, text);

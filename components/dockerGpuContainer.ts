@@ -6,9 +6,10 @@ import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
 import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
 import { NodeConnectionArgs } from "./connection";
-import { GpuNode, commandsOf } from "./gpuNode";
+import { commandsOf, nodeOfTarget } from "./gpuNode";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
 
+/** How a container is given its GPUs. */
 export enum GpuSelection {
     /** `docker run --gpus …` (Docker ≥ 19.03). */
     Gpus = "gpus",
@@ -19,12 +20,18 @@ export enum GpuSelection {
 }
 
 export interface DockerGpuContainerArgs {
-    /** The node to run on: its connection and driver are used, and the container waits for it. Mutually exclusive with `connection`. */
-    node?: GpuNode;
-    /** How to reach a Docker GPU host not managed by a GpuNode. Mutually exclusive with `node`. */
-    connection?: NodeConnectionArgs;
-    /** Driver of that host, for the image check. Default: the node's driver. */
-    driverVersion?: pulumi.Input<string>;
+    /**
+     * How to reach the Docker GPU host. For a `GpuNode` of the same TypeScript program, spread
+     * `node.dockerTarget()` into the args instead: it gives this, the node's driver, and the wait for the node.
+     */
+    connection: NodeConnectionArgs;
+    /**
+     * The host's driver version (e.g. `580.95.05`, or a GpuNode's `driverVersion` output), for the image check.
+     * Default: none, only the tag is checked, unless `driverBranch` is set.
+     */
+    driverVersion?: pulumi.Input<string | undefined>;
+    /** The host's driver branch (e.g. `580`, a GpuNode's `driverBranch` output), used when the exact version is not known yet. */
+    driverBranch?: pulumi.Input<string | undefined>;
     /** Pinned image; CUDA images are checked against the driver. */
     image: pulumi.Input<string>;
     /** Container name. Default: the resource name. */
@@ -35,6 +42,7 @@ export interface DockerGpuContainerArgs {
     devices?: pulumi.Input<pulumi.Input<string>[]>;
     /** `no`, `always`, `unless-stopped` (default) or `on-failure`. */
     restart?: pulumi.Input<string>;
+    /** Environment variables of the container (`docker run -e`). */
     env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Command arguments after the image. */
     args?: pulumi.Input<pulumi.Input<string>[]>;
@@ -53,12 +61,14 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerGpuContainerArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:DockerGpuContainer", name, {}, opts);
-        if ((args.node === undefined) === (args.connection === undefined)) {
-            throw new GpuConfigError("DockerGpuContainer", "needs exactly one of `node` or `connection`", "pass the GpuNode it runs on, or a connection");
+        if (args.connection === undefined) {
+            throw new GpuConfigError("connection", "is missing", "pass the host's connection, or spread a GpuNode's dockerTarget() into the args");
         }
-        const connection = args.node?.connection ?? args.connection!;
-        const driver = args.driverVersion ?? args.node?.driverVersion;
-        const branch = args.driverVersion === undefined ? args.node?.driverBranch : undefined;
+        const connection = args.connection;
+        // A connection from node.dockerTarget(): the container waits for that node's last step (bug 7).
+        const node = nodeOfTarget(connection);
+        const driver = args.driverVersion;
+        const branch = pulumi.all([args.driverVersion, args.driverBranch]).apply(([version, b]) => (version === undefined ? b : undefined));
         const spec = pulumi.output({
             image: args.image, containerName: args.containerName ?? name, mode: args.gpuSelection, devices: args.devices, restart: args.restart, env: args.env,
             extra: args.args, capabilities: args.driverCapabilities, preset: args.preset, driverVersion: driver, driverBranch: branch, compatibilityMode: args.compatibilityMode,
@@ -77,8 +87,15 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
             const findings = workloadPreflight(snapshot.facts, capabilities);
             for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
             return { steps: [s.step], files: [], findings };
-        }, this, { ...opts, dependsOn: args.node ? commandsOf(args.node) : opts?.dependsOn });
+        }, this, { ...opts, dependsOn: node ? waitFor(commandsOf(node), opts?.dependsOn) : opts?.dependsOn });
         this.compatibility = spec.apply((s) => s.verdict.reason);
         this.registerOutputs({ compatibility: this.compatibility });
     }
+}
+
+/** The node's commands and whatever else the caller's `dependsOn` names, as one list. */
+function waitFor(commands: pulumi.Output<pulumi.Resource[]>, dependsOn: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+    if (dependsOn === undefined) return commands;
+    return pulumi.all([commands, pulumi.output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>)])
+        .apply(([c, d]) => [...c, ...(Array.isArray(d) ? d : [d])] as pulumi.Resource[]);
 }

@@ -12,11 +12,15 @@ export enum ContainerRuntime {
     Cdi = "cdi",
 }
 
+/** Which kernel modules of the NVIDIA driver to install. */
 export enum KernelModules {
+    /** NVIDIA's open kernel modules: required on Blackwell, recommended from Turing on. */
     Open = "open",
+    /** The proprietary kernel modules, for GPUs before Turing. */
     Proprietary = "proprietary",
 }
 
+/** Where the driver's packages come from. */
 export enum DriverSource {
     /** The distribution's packages (Ubuntu's signed precompiled modules, Debian non-free). */
     Distro = "distro",

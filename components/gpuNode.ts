@@ -13,7 +13,7 @@ import { REPO_FILES } from "../sdk/plan/toolkitPlan";
 import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
 import { ContainerRuntime, DriverSource, KernelModules } from "./enums";
-import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
+import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
 
 /** The NVIDIA driver to install. Exactly one of `branch` or `version`. */
 export interface DriverArgs {
@@ -52,6 +52,7 @@ export interface ToolkitArgs {
     keyFingerprint?: pulumi.Input<string>;
 }
 
+/** The settings of a GPU node: how to reach it, and what to set up on it. */
 export interface GpuNodeArgs {
     /** How to reach the host over SSH. */
     connection: NodeConnectionArgs;
@@ -75,9 +76,13 @@ export interface GpuNodeArgs {
 
 /** One GPU of the node. */
 export interface NodeGpu {
+    /** The GPU's index, as `nvidia-smi` numbers it. */
     index: number;
+    /** The GPU's product name, e.g. `NVIDIA H100 80GB HBM3`. */
     name: string;
+    /** The GPU's UUID (`GPU-…`). */
     uuid: string;
+    /** The GPU's memory in MiB. */
     memoryMiB: number;
 }
 
@@ -113,14 +118,13 @@ export class GpuNode extends pulumi.ComponentResource {
     public readonly steps: pulumi.Output<string[]>;
     /** `ssh://user@host[:port]`, for `DOCKER_HOST` on a remote Docker client. */
     public readonly dockerHost: pulumi.Output<string>;
-    /** The connection this node was created with, for workloads that run on it (DockerGpuContainer). */
-    public readonly connection: NodeConnectionArgs;
     /** The plan in words: steps, packages, files with their old and new text, restarts. `gpu-node plan` prints it. */
     public readonly plan: pulumi.Output<NodePlanSummary>;
 
     constructor(name: string, args: GpuNodeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:GpuNode", name, {}, opts);
-        this.connection = args.connection;
+        // Not a property: Pulumi's schema turns every property into an output, and the key would land in state.
+        nodeConnections.set(this, args.connection);
         const spec = nodeSpecOf(args);
         const planned = planOnHost(name, args.connection, spec, watchedFiles, (snapshot, s) => {
             const node = nodePlan(snapshot, s);
@@ -144,7 +148,6 @@ export class GpuNode extends pulumi.ComponentResource {
         // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root.
         this.dockerHost = pulumi.unsecret(pulumi.all([resolveConnection(args.connection), spec]).apply(([c, s]) =>
             `ssh://${s.runtime === "docker-rootless" && s.rootlessUser ? s.rootlessUser : c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`));
-        nodeCommands.set(this, planned.apply((p) => p.commands.map((c) => c.command as pulumi.Resource)));
         this.registerOutputs({
             driverVersion: this.driverVersion,
             driverBranch: this.driverBranch,
@@ -158,17 +161,49 @@ export class GpuNode extends pulumi.ComponentResource {
             dockerHost: this.dockerHost,
         });
     }
+
+    /**
+     * Where a `DockerGpuContainer` on this node runs: spread it into the container's args
+     * (`{ ...node.dockerTarget(), image }`). The container then checks its image against this node's driver
+     * and waits for the node's last step. (A method, not a property: it carries the connection's credentials.)
+     */
+    dockerTarget(): DockerTarget {
+        const connection = { ...connectionOf(this) };
+        targetNodes.set(connection, this);
+        return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch };
+    }
 }
 
-/** Each node's step commands, for resources that must wait for the node (not an output: a resource list has no schema type). */
-const nodeCommands = new WeakMap<GpuNode, pulumi.Output<pulumi.Resource[]>>();
+/** A GpuNode as a DockerGpuContainer's host: its connection and its driver, as `GpuNode.dockerTarget()` gives them. */
+export interface DockerTarget {
+    connection: NodeConnectionArgs;
+    driverVersion: pulumi.Input<string | undefined>;
+    driverBranch: pulumi.Input<string | undefined>;
+}
+
+/** Each node's connection: kept out of the component's properties, so credentials never become outputs. */
+const nodeConnections = new WeakMap<GpuNode, NodeConnectionArgs>();
+/** Connections handed out by `dockerTarget()`, and the node each belongs to. */
+const targetNodes = new WeakMap<NodeConnectionArgs, GpuNode>();
+
+/** The connection a node was created with, for TypeScript code that runs more on the same host. */
+export function connectionOf(node: GpuNode): NodeConnectionArgs {
+    const connection = nodeConnections.get(node);
+    if (connection === undefined) throw new Error("connectionOf: not a GpuNode of this library");
+    return connection;
+}
+
+/** The node whose `dockerTarget()` gave this connection, if any. */
+export function nodeOfTarget(connection: NodeConnectionArgs): GpuNode | undefined {
+    return targetNodes.get(connection);
+}
 
 /**
  * The node's commands, for `dependsOn`: they are created once the host is read, inside an apply, so
  * `dependsOn: [node]` alone would expand to no commands and a workload could start before the node is ready.
  */
-export function commandsOf(node: GpuNode): pulumi.Output<pulumi.Resource[]> {
-    return nodeCommands.get(node) ?? pulumi.output([]);
+export function commandsOf(node: pulumi.Resource): pulumi.Output<pulumi.Resource[]> {
+    return componentCommandsOf(node);
 }
 
 /** The driver a node runs once applied, as far as it is known before anything runs. */

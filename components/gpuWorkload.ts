@@ -16,8 +16,11 @@ export interface GpuWorkloadArgs {
     gpus?: pulumi.Input<number>;
     /** Namespace. Default `default`. */
     namespace?: pulumi.Input<string>;
+    /** The container's entrypoint, instead of the image's. */
     command?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Arguments to the entrypoint, instead of the image's. */
     args?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Environment variables of the container. */
     env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Deployment replicas. Default 1. */
     replicas?: pulumi.Input<number>;

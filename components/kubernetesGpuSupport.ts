@@ -30,16 +30,20 @@ export interface KubernetesGpuSupportArgs {
     /** Image of the validation Job. Default `nvcr.io/nvidia/cuda:13.0.2-base-ubuntu24.04`. */
     validationImage?: pulumi.Input<string>;
     /** Also install the GPU Operator (Helm), for clusters that outgrow SSH provisioning. */
-    gpuOperator?: {
-        /** Chart version, pinned. */
-        version: pulumi.Input<string>;
-        /** Let the operator install drivers and the toolkit. Default false: this library's components own them. */
-        manageDriverAndToolkit?: pulumi.Input<boolean>;
-    };
+    gpuOperator?: GpuOperatorArgs;
+}
+
+/** NVIDIA's GPU Operator, installed with Helm beside the device plugin. */
+export interface GpuOperatorArgs {
+    /** Chart version, pinned. */
+    version: pulumi.Input<string>;
+    /** Let the operator install drivers and the toolkit. Default false: this library's components own them. */
+    manageDriverAndToolkit?: pulumi.Input<boolean>;
 }
 
 /** The cluster side of GPU support: RuntimeClass `nvidia`, the NVIDIA device plugin, optional sharing, validation and GPU Operator. */
 export class KubernetesGpuSupport extends pulumi.ComponentResource {
+    /** The RuntimeClass pods name to run with the NVIDIA runtime (`nvidia`). */
     public readonly runtimeClassName: pulumi.Output<string>;
 
     constructor(name: string, args: KubernetesGpuSupportArgs = {}, opts?: pulumi.ComponentResourceOptions) {

@@ -64,7 +64,7 @@ export function planOnHost<Spec>(
     const reader = options?.hostReader ?? defaultHostReader;
     const resolved = resolveConnection(connection);
     reportUnknownHost(name, connection.host, parent);
-    return pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
+    const planned = pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
         const snapshot = await reader.snapshot(conn, watched(s as Spec));
         const built = build(snapshot, s as Spec);
         const { steps, files: rendered } = built;
@@ -78,6 +78,19 @@ export function planOnHost<Spec>(
         const commands = options?.planOnly ? [] : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent, dependsOnList(options?.dependsOn));
         return { ...built, snapshot, commands };
     });
+    componentCommands.set(parent, planned.apply((p) => p.commands.map((c) => c.command as pulumi.Resource)));
+    return planned;
+}
+
+/** Each component's step commands (not an output: a resource list has no schema type). */
+const componentCommands = new WeakMap<pulumi.Resource, pulumi.Output<pulumi.Resource[]>>();
+
+/**
+ * A component's step commands, for `dependsOn`: they are created once the host is read, inside an apply, so
+ * `dependsOn: [component]` alone would expand to no commands and a workload could start before the host is ready.
+ */
+export function commandsOf(component: pulumi.Resource): pulumi.Output<pulumi.Resource[]> {
+    return componentCommands.get(component) ?? pulumi.output([]);
 }
 
 /** root needs no sudo; otherwise a given sudo password means sudo asks for it. */

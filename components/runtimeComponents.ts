@@ -50,6 +50,7 @@ function planRuntime(name: string, args: RuntimeArgs, spec: pulumi.Output<Runtim
 
 /** Docker's daemon.json (rootful, or a user's rootless daemon) with the nvidia runtime, restarted only on change. */
 export class DockerRuntime extends pulumi.ComponentResource {
+    /** The plan's step names, in order. */
     public readonly steps: pulumi.Output<string[]>;
     /** The config files this component writes. */
     public readonly files: pulumi.Output<string[]>;
@@ -65,7 +66,9 @@ export class DockerRuntime extends pulumi.ComponentResource {
 
 /** containerd: the drop-in in /etc/containerd/conf.d and one `imports` line in config.toml (comments kept). */
 export class ContainerdRuntime extends pulumi.ComponentResource {
+    /** The plan's step names, in order. */
     public readonly steps: pulumi.Output<string[]>;
+    /** The config files this component writes. */
     public readonly files: pulumi.Output<string[]>;
 
     constructor(name: string, args: RuntimeArgs, opts?: GpuComponentOptions) {
@@ -78,7 +81,9 @@ export class ContainerdRuntime extends pulumi.ComponentResource {
 
 /** CRI-O: the drop-in in /etc/crio/crio.conf.d (the folder CRI-O reads). */
 export class CrioRuntime extends pulumi.ComponentResource {
+    /** The plan's step names, in order. */
     public readonly steps: pulumi.Output<string[]>;
+    /** The config files this component writes. */
     public readonly files: pulumi.Output<string[]>;
 
     constructor(name: string, args: RuntimeArgs, opts?: GpuComponentOptions) {

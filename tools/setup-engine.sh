@@ -3,6 +3,8 @@
 #   .tmp/bin/pulumi                   the Pulumi CLI, github.com/pulumi/pulumi/pkg/v3 (tools/pulumi-cli/go.mod)
 #   .tmp/bin/pulumi-language-nodejs   the Node.js language host (tools/pulumi-language-nodejs/go.mod)
 #   .tmp/bin/pulumi-resource-command  the command provider stand-in (tools/command-provider)
+#   .tmp/bin/pulumi-language-yaml     the YAML language host, github.com/pulumi/pulumi-yaml (tools/pulumi-language-yaml/go.mod)
+#   .tmp/bin/pulumi-language-python   the Python language host and its exec shim (tools/pulumi-language-python/go.mod)
 # and registers the provider as `command` 1.2.1 in .tmp/pulumi-home. Idempotent: a binary whose
 # go.mod/go.sum (and sources) did not change is not rebuilt. It writes the environment to source:
 #   . .tmp/engine.env    (PATH, PULUMI_HOME, no plugin downloads, no update checks)
@@ -35,6 +37,16 @@ host_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' "
 build pulumi-language-nodejs "$root/tools/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version"
 build pulumi-resource-command "$root/tools/command-provider" .
+# The YAML and Python language hosts, for the consumers of the multi-language package (test/consumers).
+yaml_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi-yaml \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-yaml/go.mod")
+build pulumi-language-yaml "$root/tools/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
+    "-X github.com/pulumi/pulumi-yaml/pkg/version.Version=$yaml_version"
+python_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-python/go.mod")
+build pulumi-language-python "$root/tools/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$python_version"
+# The host runs programs through this shim script, which ships in the same module.
+python_sdk=$(cd "$root/tools/pulumi-language-python" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
+install -m 0755 "$python_sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
 
 cat > "$root/.tmp/engine.env" <<ENV
 # Written by tools/setup-engine.sh: the project's own Pulumi engine, which never downloads anything.

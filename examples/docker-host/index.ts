@@ -18,7 +18,7 @@ const node = new GpuNode("gpu-1", {
 
 // Checked at preview against the node's driver: CUDA 12.4.1 needs driver 550.54.15 or newer.
 const smi = new DockerGpuContainer("nvidia-smi", {
-    node,
+    ...node.dockerTarget(),
     image: "nvidia/cuda:12.4.1-base-ubuntu22.04",
     args: ["sleep", "infinity"],
     devices: ["0"],

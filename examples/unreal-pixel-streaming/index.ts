@@ -12,7 +12,7 @@ const node = new GpuNode("render-1", {
 });
 
 const game = new DockerGpuContainer("pixel-streaming", {
-    node,
+    ...node.dockerTarget(),
     // Pin the engine image by tag (or digest); `latest` is refused.
     image: config.get("image") ?? "ghcr.io/epicgames/unreal-engine:runtime-pixel-streaming-5.4",
     preset: "unreal-runtime",

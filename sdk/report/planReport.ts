@@ -1,13 +1,43 @@
 import { maskCredentials } from "../secrets/credentials";
 import { unifiedDiff } from "../unifiedDiff";
+import { Finding } from "../host/preflight";
+
+/** One step of a node's plan. */
+export interface PlanStepData {
+    /** The step's name, e.g. `toolkit-install`; also the name of its command. */
+    name: string;
+    /** What the step does, in words. */
+    description: string;
+    /** The step needs a reboot before its change takes effect. */
+    rebootRequired: boolean;
+}
+
+/** One host file a node's plan writes: its text before and after (credentials masked). */
+export interface PlanFileData {
+    /** The file's absolute path on the host. */
+    path: string;
+    /** The live file's text; absent when the file does not exist yet. */
+    previous: string | undefined;
+    /** The text the plan writes. */
+    text: string;
+    /** The text differs from the live file. */
+    changed: boolean;
+    /** What changes, one line per change. */
+    summary: string[];
+}
 
 /** One node's plan in data (the shape of GpuNode.plan). */
 export interface NodePlanData {
-    steps: Array<{ name: string; description: string; rebootRequired: boolean }>;
+    /** The steps, in the order they run. */
+    steps: PlanStepData[];
+    /** Packages the plan installs or pins, as its steps name them. */
     packages: string[];
-    files: Array<{ path: string; previous: string | undefined; text: string; changed: boolean; summary: string[] }>;
+    /** Host files written, with their old and new text. */
+    files: PlanFileData[];
+    /** Services restarted because their configuration changed. */
     restarts: string[];
-    findings: Array<{ id: string; severity: string; message: string; fix: string }>;
+    /** Preflight warnings and notes. */
+    findings: Finding[];
 }
 
 /** What `gpu-node plan` found for a stack; its JSON form is the baseline of the next plan. */

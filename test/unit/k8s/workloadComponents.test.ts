@@ -87,21 +87,21 @@ describe("a DockerGpuContainer on a node with a pinned driver, at preview (issue
     it("refuses a CUDA 13 image for a node pinned to driver 535.216.01, naming both versions, with the verify step's stdout unknown", async () => {
         installMocks(true);
         const { DockerGpuContainer } = lib();
-        const c = new DockerGpuContainer("app", { node: node({ version: "535.216.01" }), image: "nvidia/cuda:13.0.2-base-ubuntu24.04" });
+        const c = new DockerGpuContainer("app", { ...node({ version: "535.216.01" }).dockerTarget(), image: "nvidia/cuda:13.0.2-base-ubuntu24.04" });
         assert.match(await failure(c.compatibility), /needs NVIDIA driver ≥ 580\.\d+\.\d+ for CUDA 13\.0\.2, but the node has 535\.216\.01/);
     });
 
     it("refuses it for a node pinned to branch 535, naming the branch", async () => {
         installMocks(true);
         const { DockerGpuContainer } = lib();
-        const c = new DockerGpuContainer("app", { node: node({ branch: "535" }), image: "nvidia/cuda:13.0.2-base-ubuntu24.04" });
+        const c = new DockerGpuContainer("app", { ...node({ branch: "535" }).dockerTarget(), image: "nvidia/cuda:13.0.2-base-ubuntu24.04" });
         assert.match(await failure(c.compatibility), /needs NVIDIA driver ≥ 580\.\d+\.\d+ \(CUDA 13\.0\.2\); the node is pinned to driver branch 535/);
     });
 
     it("accepts a CUDA 12.2 image on branch 535", async () => {
         installMocks(true);
         const { DockerGpuContainer } = lib();
-        const c = new DockerGpuContainer("app", { node: node({ branch: "535" }), image: "nvidia/cuda:12.2.2-base-ubuntu22.04" });
+        const c = new DockerGpuContainer("app", { ...node({ branch: "535" }).dockerTarget(), image: "nvidia/cuda:12.2.2-base-ubuntu22.04" });
         assert.match(await valueOf(c.compatibility), /runs on driver branch 535/);
     });
 });
