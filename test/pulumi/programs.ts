@@ -24,7 +24,7 @@ const node = new GpuNode("gpu", {
 });
 const image = cfg.get("containerImage");
 if (image) {
-    new DockerGpuContainer("app", { node, image, gpuSelection: GpuSelection.Runtime, args: ["/bin/busybox", "sleep", "3600"] });
+    new DockerGpuContainer("app", { ...node.dockerTarget(), image, gpuSelection: GpuSelection.Runtime, args: ["/bin/busybox", "sleep", "3600"] });
 }
 export const steps = node.steps;
 export const gpus = node.gpus;
