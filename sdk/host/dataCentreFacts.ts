@@ -11,8 +11,6 @@ export interface GpuModes {
     /** `Enabled` or `Disabled`; `undefined` on GPUs without MIG. */
     migCurrent: string | undefined;
     migPending: string | undefined;
-    /** `None` (bare metal), `Pass-Through` (a VM guest), `VGPU`, … */
-    virtualizationMode: string | undefined;
     /** NVLink fabric registration: `Completed`, `In Progress`, `Not Started`, `Not Supported`. */
     fabricState: string | undefined;
     /** `Success` or the failure nvidia-smi names; N/A until the state is Completed. */
@@ -120,7 +118,7 @@ export function parseDataCentreFacts(raw: Raw, pciDevices: Array<{ address: stri
     };
 }
 
-/** `0, Enabled, Disabled, Disabled, Pass-Through, Completed, Success` (the last two only where nvidia-smi knows fabric.*). */
+/** `0, Enabled, Disabled, Disabled, Completed, Success` (the last two only where nvidia-smi knows fabric.*). */
 function parseGpuModes(line: string): GpuModes | undefined {
     const f = line.split(",").map((s) => s.trim());
     if (!/^\d+$/.test(f[0] ?? "")) return undefined;
@@ -129,9 +127,8 @@ function parseGpuModes(line: string): GpuModes | undefined {
         persistenceMode: known(f[1]),
         migCurrent: known(f[2]),
         migPending: known(f[3]),
-        virtualizationMode: known(f[4]),
-        fabricState: known(f[5]),
-        fabricStatus: known(f[6]),
+        fabricState: known(f[4]),
+        fabricStatus: known(f[5]),
     };
 }
 

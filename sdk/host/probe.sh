@@ -127,7 +127,7 @@ fabric_of_q() {
         fabric && /^        Status[[:space:]]*:/ { status = $0; sub(/^[^:]*:[[:space:]]*/, "", status); print gpu "|" state "|" status }'
 }
 if [ -n "$smi" ]; then
-    modes="index,persistence_mode,mig.mode.current,mig.mode.pending,virtualization_mode"
+    modes="index,persistence_mode,mig.mode.current,mig.mode.pending"
     if out=$("$smi" --query-gpu="$modes,fabric.state,fabric.status" --format=csv,noheader 2>/dev/null); then
         field gpuModes "$out"
     else

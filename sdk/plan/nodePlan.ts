@@ -1,4 +1,5 @@
 import { GpuConfigError } from "../errors";
+import { DataCentreIntent, dataCentrePreflight } from "../host/dataCentrePreflight";
 import { Finding, preflight } from "../host/preflight";
 import { HostSnapshot } from "../host/snapshot";
 import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
@@ -7,10 +8,12 @@ import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJs
 import { RenderResult } from "../render/renderResult";
 import { TOOLKIT_CONFIG, ToolkitSetting, renderToolkitConfig } from "../render/toolkitConfig";
 import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
+import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
 import { guardedFileStep, revisionOf } from "./guardedFileStep";
 import { NodePlan, PlanStep } from "./planStep";
 import { cdiSpecStep, restartStep, rootlessRestartStep, toolkitConfigOnHostStep, verifyRuntimesStep } from "./runtimeSteps";
+import { MigLayoutSpec } from "./migLayout";
 import { ToolkitSpec, toolkitPlan } from "./toolkitPlan";
 
 /** The container runtimes a node can be set up for. `cdi` only writes the CDI spec (Podman, CDI-native runtimes). */
@@ -30,6 +33,12 @@ export interface NodeSpec {
     toolkit: Omit<ToolkitSpec, "packageManager">;
     /** The driver to install; `undefined` keeps whatever driver the host has. */
     driver?: Omit<DriverSpec, "distro" | "arch">;
+    /** Fabric Manager on NVSwitch hosts: `auto` (default, decided from the NVSwitch devices and the fabric state), `install` or `skip`. */
+    fabricManager?: DataCentreIntent["fabricManager"];
+    /** Enable nvidia-persistenced on data-centre GPUs. Default true. */
+    persistenced?: boolean;
+    /** The MIG layout to apply; `undefined` leaves MIG as it is. */
+    migLayout?: MigLayoutSpec;
 }
 
 export interface PlannedNode {
@@ -57,6 +66,8 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
         // A restart (systemctl) is needed only when the runtime's configuration changes.
         restarts: runtime !== "cdi" && runtimePlan(snapshot, { ...spec, runtime, runtimeName }).files.some((f) => f.changed) ? [runtime] : [],
     });
+    const dataCentreIntent = { fabricManager: spec.fabricManager, persistenced: spec.persistenced, driver: installDriver ? spec.driver : undefined };
+    findings.push(...dataCentrePreflight(facts, dataCentreIntent));
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {
         throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
@@ -75,6 +86,10 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const steps: PlanStep[] = [];
     const driverSteps = installDriver ? driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }, snapshot) : [];
     steps.push(...driverSteps);
+    // Fabric Manager, nvidia-persistenced and MIG after the driver, before the toolkit and runtime steps (issue 17).
+    const dataCentre = dataCentrePlan(snapshot, { ...dataCentreIntent, migLayout: spec.migLayout });
+    steps.push(...dataCentre.steps);
+    findings.push(...dataCentre.notes);
     const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot);
     steps.push(...toolkitSteps);
 
