@@ -173,7 +173,7 @@ for s in $services; do
     if systemctl is-active --quiet "$s" 2>/dev/null; then systemctl stop "$s"; stopped="$stopped $s"; fi
 done
 for idx in $todo; do
-    apps=$(nvidia-smi -i "$idx" --query-compute-apps=pid,process_name --format=csv,noheader)
+    apps=$(nvidia-smi -i "$idx" --query-compute-apps=pid,process_name --format=csv,noheader) || { log "error: could not list GPU $idx's processes"; exit 51; }
     [ -z "$apps" ] || { log "error: GPU $idx still runs $(printf '%s' "$apps" | tr '\\n' ';'); stop these workloads (or drain the node) and run again"; exit 51; }
 done
 while read -r idx uuid mode ids names; do

@@ -1,4 +1,7 @@
 import { serverFacts } from "./serverFacts";
+import { parseHostFacts } from "../../sdk/host/hostFacts";
+import { dataCentrePlan } from "../../sdk/plan/dataCentrePlan";
+import { probeFixture } from "../unit/host/hostFacts.test";
 import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
 import { driverPlan } from "../../sdk/plan/driverPlan";
 import { nodePlan } from "../../sdk/plan/nodePlan";
@@ -23,6 +26,14 @@ export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {
         const live = { "/etc/docker/daemon.json": '{"bridge": "none"}\n', "/etc/containerd/config.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined };
         const snapshot = { facts, files: live, priorWrites: {}, containerdDump: undefined };
         add(`node-${runtime}`, nodePlan(snapshot, { runtime, rootlessUser: "alice", toolkit: { version: "1.20.0-1" }, driver: { branch: "580" }, enableCdi: true }).plan.steps);
+    }
+    // Data-centre steps (issue 17): Fabric Manager (with nvlsm on HGX B200), nvidia-persistenced and a MIG layout, per package manager.
+    for (const [fixture, driver] of [["handmade-hgx-h100-fm.json", undefined], ["handmade-hgx-h100-no-fm.json", { branch: "550" }], ["handmade-hgx-b200-nvl5.json", { version: "580.95.05", source: "cuda-repo" }]] as const) {
+        for (const pm of ["apt", "dnf", "zypper"] as const) {
+            const dcFacts = { ...parseHostFacts(probeFixture(fixture)), packageManager: pm };
+            const migLayout = { devices: [{ gpus: ["0"], profiles: { "3g.40gb": 2 } }, { enabled: false }] };
+            add(`datacentre-${fixture.replace(/\.json$/, "")}-${pm}`, dataCentrePlan({ facts: dcFacts, files: {}, priorWrites: {}, containerdDump: undefined }, { driver, migLayout: fixture.includes("h100-fm") ? migLayout : undefined }).steps);
+        }
     }
     for (const mode of ["gpus", "runtime", "cdi"] as const) {
         add(`container-${mode}`, [dockerContainerStep({ name: "smi", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", mode, devices: ["0", "1"], env: { A: "b c" }, args: ["nvidia-smi"] })]);
