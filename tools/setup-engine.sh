@@ -5,6 +5,7 @@
 #   .tmp/bin/pulumi-resource-command  the command provider stand-in (tools/command-provider)
 #   .tmp/bin/pulumi-language-yaml     the YAML language host, github.com/pulumi/pulumi-yaml (tools/pulumi-language-yaml/go.mod)
 #   .tmp/bin/pulumi-language-python   the Python language host and its exec shim (tools/pulumi-language-python/go.mod)
+#   .tmp/bin/pulumi-gen-python        Python SDKs from a schema, pkg/v3's generator (tools/pulumi-language-python/gen-sdk)
 # and registers the provider as `command` 1.2.1 in .tmp/pulumi-home. Idempotent: a binary whose
 # go.mod/go.sum (and sources) did not change is not rebuilt. It writes the environment to source:
 #   . .tmp/engine.env    (PATH, PULUMI_HOME, no plugin downloads, no update checks)
@@ -44,6 +45,8 @@ build pulumi-language-yaml "$root/tools/pulumi-language-yaml" github.com/pulumi/
 python_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-python/go.mod")
 build pulumi-language-python "$root/tools/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$python_version"
+# Python SDKs from a schema: the CLI's `package gen-sdk` asks the language host, and v3.68.0's has no GeneratePackage.
+build pulumi-gen-python "$root/tools/pulumi-language-python/gen-sdk" .
 # The host runs programs through this shim script, which ships in the same module.
 python_sdk=$(cd "$root/tools/pulumi-language-python" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$python_sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"

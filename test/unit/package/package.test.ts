@@ -96,7 +96,7 @@ describe("the package (issue 15)", () => {
             const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
             const forbidden = files.filter((f) => /^(test|bench|examples|tools|\.tmp|\.ci|sdk|components|cli|program)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts")) || /fixtures|\.mocharc|tsconfig/.test(f));
             assert.deepEqual(forbidden, []);
-            for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/provider.js", "dist/cli/main.js", "dist/sdk/host/probe.sh", "schema.json", "PulumiPlugin.yaml", "pulumi-resource-nvidia-gpu", "bin/gpu-node", "LICENSE", "README.md", "CHANGELOG.md", "package.json"]) {
+            for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/provider.js", "dist/cli/main.js", "dist/sdk/host/probe.sh", "dist/sdk/cuda/cuda-driver-table.json", "schema.json", "PulumiPlugin.yaml", "pulumi-resource-nvidia-gpu", "bin/gpu-node", "LICENSE", "README.md", "CHANGELOG.md", "package.json"]) {
                 assert.ok(files.includes(needed), `${needed} is not in the package`);
             }
         });
