@@ -26,11 +26,11 @@ export { driverPlan, DriverSpec } from "./sdk/plan/driverPlan";
 export { nodePlan, NodeSpec, RUNTIMES } from "./sdk/plan/nodePlan";
 
 // Pulumi components
-export { ContainerRuntime, KernelModules, DriverSource } from "./components/enums";
+export { ContainerRuntime, KernelModules, DriverSource, FabricManager } from "./components/enums";
 export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
 export { GpuComponentOptions, setDefaultHostReader } from "./components/planOnHost";
-export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu, DockerTarget, commandsOf, connectionOf } from "./components/gpuNode";
+export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu, DockerTarget, MigLayoutArgs, MigDeviceLayoutArgs, commandsOf, connectionOf } from "./components/gpuNode";
 export { NvidiaDriver, NvidiaDriverArgs } from "./components/nvidiaDriver";
 export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerToolkit";
 export {
@@ -51,3 +51,9 @@ export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./comp
 export { parseCudaImage, checkImageAgainstDriver, parseRequireCuda, CompatibilityMode, CudaImage, CompatibilityVerdict } from "./sdk/cuda/imagePolicy";
 export { driverCapabilities, DRIVER_CAPABILITIES, WORKLOAD_PRESETS } from "./sdk/cuda/driverCapabilities";
 export { SharingStrategy, WorkloadKind, DEVICE_PLUGIN_IMAGE, GPU_NODE_LABEL } from "./sdk/k8s/manifests";
+
+// Data-centre nodes: Fabric Manager, nvidia-persistenced, MIG layouts
+export { DataCentreFacts, GpuModes, MigProfile, MigGpuInstance, MigComputeInstance } from "./sdk/host/dataCentreFacts";
+export { fabricNeed, FabricNeed, FabricManagerMode } from "./sdk/host/dataCentrePreflight";
+export { dataCentrePlan, DataCentreSpec } from "./sdk/plan/dataCentrePlan";
+export { MigLayoutSpec, MigDeviceLayout, resolveMigLayout, diffMigLayout, migLayoutPreview } from "./sdk/plan/migLayout";

@@ -27,3 +27,16 @@ export enum DriverSource {
     /** NVIDIA's CUDA repository. */
     CudaRepo = "cuda-repo",
 }
+
+/** Whether a node manages NVIDIA Fabric Manager (NVSwitch HGX and DGX hosts). */
+export enum FabricManager {
+    /**
+     * Decide from the host: NVSwitch devices (or an HGX B200/B300 NVLink 5 fabric) → install; a fabric already
+     * Completed without a local NVSwitch (a VM guest whose host runs Fabric Manager) → none.
+     */
+    Auto = "auto",
+    /** Install and verify it even where the probe sees no NVSwitch. */
+    Install = "install",
+    /** Never install or touch it. */
+    Skip = "skip",
+}

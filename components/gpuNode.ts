@@ -12,7 +12,7 @@ import { maskCredentials } from "../sdk/secrets/credentials";
 import { REPO_FILES } from "../sdk/plan/toolkitPlan";
 import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
-import { ContainerRuntime, DriverSource, KernelModules } from "./enums";
+import { ContainerRuntime, DriverSource, FabricManager, KernelModules } from "./enums";
 import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
 
 /** The NVIDIA driver to install. Exactly one of `branch` or `version`. */
@@ -72,6 +72,38 @@ export interface GpuNodeArgs {
     setAsDefault?: pulumi.Input<boolean>;
     /** Enable CDI in the runtime (Docker `features.cdi`, containerd `enable_cdi`) and write the CDI spec. Default false. */
     enableCdi?: pulumi.Input<boolean>;
+    /**
+     * NVIDIA Fabric Manager: installed at exactly the driver's version and held, started, and the NVLink fabric
+     * checked Completed before the runtime is set up; the NVLink subnet manager (nvlsm) too on HGX B200/B300.
+     * Default `auto` (decided from the host's NVSwitch devices and fabric state). Needs systemd and a known
+     * driver version (`driver.version`, or a host with a driver).
+     */
+    fabricManager?: pulumi.Input<FabricManager>;
+    /** Enable and start nvidia-persistenced on data-centre GPUs and check that persistence mode is Enabled. Default true; false leaves it alone. */
+    persistenced?: pulumi.Input<boolean>;
+    /**
+     * The MIG layout to apply after the driver; omit it to leave MIG as it is. GPU instances do not survive a
+     * reboot (only the mode does), so the next `up` creates them again.
+     */
+    migLayout?: MigLayoutArgs;
+}
+
+/** A node's MIG layout, in the style of mig-parted's configs. */
+export interface MigLayoutArgs {
+    /** One entry per group of GPUs. */
+    devices: pulumi.Input<pulumi.Input<MigDeviceLayoutArgs>[]>;
+    /** systemd units that hold the GPUs, stopped while MIG changes and started again after. Default: DCGM and its exporter. */
+    stopServices?: pulumi.Input<pulumi.Input<string>[]>;
+}
+
+/** The MIG layout of some of a node's GPUs. */
+export interface MigDeviceLayoutArgs {
+    /** GPU indexes (`"0"`) or UUIDs. Default: every GPU no other entry names. */
+    gpus?: pulumi.Input<pulumi.Input<string>[]>;
+    /** MIG mode. Default: true when `profiles` is given, else false. */
+    enabled?: pulumi.Input<boolean>;
+    /** GPU instance profiles and how many of each, e.g. `{ "3g.71gb": 2 }`; each gets one full compute instance. Refused when the GPU lacks a profile, naming those it has. */
+    profiles?: pulumi.Input<Record<string, pulumi.Input<number>>>;
 }
 
 /** One GPU of the node. */
@@ -266,6 +298,9 @@ function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
         runtimeName: args.runtimeName,
         setAsDefault: args.setAsDefault,
         enableCdi: args.enableCdi,
+        fabricManager: args.fabricManager,
+        persistenced: args.persistenced,
+        migLayout: args.migLayout,
     }).apply((a) => {
         // Refused by field name before anything is sent to the host (issue 14).
         validateNoNulDeep(a, "");
@@ -280,5 +315,8 @@ function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
         runtimeName: a.runtimeName,
         setAsDefault: a.setAsDefault,
         enableCdi: a.enableCdi,
+        fabricManager: a.fabricManager,
+        persistenced: a.persistenced,
+        migLayout: a.migLayout,
     }) as NodeSpec);
 }
