@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { REPO_FILES, toolkitPlan } from "../sdk/plan/toolkitPlan";
+import { toolkitPlan, toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
 import { GpuConfigError } from "../sdk/errors";
 import { NodeConnectionArgs } from "./connection";
 import { ToolkitArgs, DEFAULT_TOOLKIT_VERSION } from "./gpuNode";
@@ -20,7 +20,7 @@ export class ContainerToolkit extends pulumi.ComponentResource {
     constructor(name: string, args: ContainerToolkitArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:ContainerToolkit", name, {}, opts);
         const spec = pulumi.output({ version: args.version ?? DEFAULT_TOOLKIT_VERSION, experimental: args.experimental, repoUrl: args.repoUrl, keyUrl: args.keyUrl, keyFingerprint: args.keyFingerprint });
-        const planned = planOnHost(name, args.connection, spec, () => Object.values(REPO_FILES).map((path) => ({ path })), (snapshot, s) => {
+        const planned = planOnHost(name, args.connection, spec, toolkitWatchedFiles, (snapshot, s) => {
             const pm = snapshot.facts.packageManager;
             if (pm === undefined) throw new GpuConfigError("packageManager", `no apt-get, dnf or zypper on ${snapshot.facts.os.prettyName}`, "use a supported distribution");
             const steps = toolkitPlan({ ...s, packageManager: pm }, snapshot);

@@ -9,7 +9,7 @@ import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
 import { maskCredentials } from "../sdk/secrets/credentials";
-import { REPO_FILES } from "../sdk/plan/toolkitPlan";
+import { toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
 import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
 import { ContainerRuntime, DriverSource, FabricManager, KernelModules } from "./enums";
@@ -279,7 +279,7 @@ export function parseCdiDevices(stdout: string): string[] {
 /** The files a plan for this spec may edit, read at preview. */
 export function watchedFiles(spec: NodeSpec): WatchedFile[] {
     // The repository definitions of every package manager: which one the host uses is known only once it is read.
-    const files: WatchedFile[] = [{ path: TOOLKIT_CONFIG }, ...Object.values(REPO_FILES).map((path) => ({ path }))];
+    const files: WatchedFile[] = [{ path: TOOLKIT_CONFIG }, ...toolkitWatchedFiles()];
     if (spec.driver !== undefined) files.push({ path: UNATTENDED_UPGRADES_BLOCK });
     if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
     if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });

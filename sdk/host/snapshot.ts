@@ -11,6 +11,18 @@ export type LiveFiles = Record<string, string | undefined>;
 export interface WatchedFile {
     path: string;
     userOwned?: boolean;
+    /** A binary file (a keyring): only its checksums are read, never its bytes. */
+    binary?: boolean;
+}
+
+/** What the snapshot knows of a binary file: checksums only (`absent` where there is no file). */
+export interface BinaryFileState {
+    /** sha256 of the file now. */
+    sum: string;
+    /** sha256 of the `.prev` copy the last write left (what the file was before it), if any. */
+    prior?: string;
+    /** sha256 of what the last write put there. */
+    written?: string;
 }
 
 /** What one read-only SSH session learns about a host: its facts and the files a plan edits. */
@@ -32,16 +44,26 @@ export interface HostSnapshot {
     generations?: Record<string, number>;
     /** Files whose last edit was nvidia-ctk's on the host (the toolkit config, when the package created it in the same run). */
     editedByNvidiaCtk?: string[];
+    /** Binary watched files (keyrings), by path. */
+    binaryFiles?: Record<string, BinaryFileState>;
 }
 
 const FILES_MARKER = "--- pulumi-nvidia-gpu files ---";
 
 /** The probe followed by the files, base64-encoded, in one script: one SSH session per host. */
 export function snapshotScript(files: WatchedFile[]): string {
-    const reads = files.map(({ path: p, userOwned }) => {
+    const reads = files.map(({ path: p, userOwned, binary }) => {
         if (!p.startsWith("/")) throw new GpuConfigError("snapshot path", `${JSON.stringify(p)} is not absolute`, "use an absolute path");
         const backup = backupPath(p, userOwned ?? false);
         const prev = `${backup}.prev`;
+        if (binary) {
+            return lines(
+                sh`if [ -e ${p} ]; then printf 'sum %s %s\\n' ${p} "$(sha256sum < ${p} | cut -d ' ' -f 1)"; else printf 'sum %s absent\\n' ${p}; fi`,
+                sh`if [ -r ${prev} ]; then printf 'priorsum %s %s\\n' ${p} "$(sha256sum < ${prev} | cut -d ' ' -f 1)"; elif [ -e ${prev + "-absent"} ]; then printf 'priorsum %s absent\\n' ${p}; fi`,
+                sh`if [ -r ${backup + ".written"} ]; then printf 'written %s %s\\n' ${p} "$(head -c 64 ${backup + ".written"} | tr -cd 0-9a-f)"; fi`,
+                sh`if [ -r ${backup + ".gen"} ]; then printf 'gen %s %s\\n' ${p} "$(head -c 20 ${backup + ".gen"} | tr -cd 0-9)"; fi`,
+            );
+        }
         return lines(
             sh`if [ -r ${p} ]; then printf 'file %s %s\\n' ${p} "$(base64 -w0 < ${p})"; elif [ -e ${p} ]; then printf 'unreadable %s\\n' ${p}; else printf 'missing %s\\n' ${p}; fi`,
             sh`if [ -r ${prev} ]; then printf 'prior %s %s\\n' ${p} "$(base64 -w0 < ${prev})"; elif [ -e ${prev + "-absent"} ]; then printf 'prior-absent %s\\n' ${p}; fi`,
@@ -71,6 +93,8 @@ export function parseSnapshot(output: string, host = "host"): HostSnapshot {
     let containerdDump: string | undefined;
     const generations: Record<string, number> = {};
     const editedByNvidiaCtk: string[] = [];
+    const binaryFiles: Record<string, BinaryFileState> = {};
+    const binary = (path: string) => (binaryFiles[path] ??= { sum: "absent" });
     for (const line of output.slice(at + FILES_MARKER.length).split("\n")) {
         const [kind, first, second] = line.split(" ");
         if (kind === "file") files[first] = Buffer.from(second ?? "", "base64").toString("utf8");
@@ -82,6 +106,9 @@ export function parseSnapshot(output: string, host = "host"): HostSnapshot {
         } else if (kind === "dump" && first) containerdDump = Buffer.from(first, "base64").toString("utf8");
         else if (kind === "gen" && /^\d+$/.test(second ?? "")) generations[first] = Number(second);
         else if (kind === "ctk-edited") editedByNvidiaCtk.push(first);
+        else if (kind === "sum" && second) binary(first).sum = second;
+        else if (kind === "priorsum" && second) binary(first).prior = second;
+        else if (kind === "written" && second) binary(first).written = second;
     }
-    return { facts, files, priorWrites, containerdDump, generations, editedByNvidiaCtk };
+    return { facts, files, priorWrites, containerdDump, generations, editedByNvidiaCtk, binaryFiles };
 }

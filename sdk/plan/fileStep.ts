@@ -134,7 +134,7 @@ fi`,
  * full disk or a dropped session) is redone from the file, which is still the original: nothing is written
  * before the backup is complete.
  */
-const BACKUP_ONCE = sh`if [ ! -e "$backup.absent" ] && { [ ! -e "$backup.orig" ] || [ "$(cat "$backup.orig.sha256" 2>/dev/null)" != "$(sha256sum < "$backup.orig" | cut -d ' ' -f 1)" ]; }; then
+export const BACKUP_ONCE = sh`if [ ! -e "$backup.absent" ] && { [ ! -e "$backup.orig" ] || [ "$(cat "$backup.orig.sha256" 2>/dev/null)" != "$(sha256sum < "$backup.orig" | cut -d ' ' -f 1)" ]; }; then
     if [ -e "$target" ]; then
         rm -f "$backup.orig" "$backup.orig.sha256"
         btmp=$(mktemp "$backup.orig.XXXXXX")
@@ -156,7 +156,7 @@ const BACKUP_ONCE = sh`if [ ! -e "$backup.absent" ] && { [ ! -e "$backup.orig" ]
 fi`;
 
 /** Takes the host-wide lock (flock) for the rest of the script: root's under /var/lib/pulumi-nvidia-gpu, a user's beside the backups. */
-function lockFragment(userOwned: boolean): ShellFragment {
+export function lockFragment(userOwned: boolean): ShellFragment {
     const lock = userOwned ? sh`lock="$(dirname "$backup")/.lock"` : sh`lock=${`${STATE_ROOT}/lock`}`;
     return lines(
         lock,

@@ -35,6 +35,19 @@ export function revisionOf(results: RenderResult[], snapshot: HostSnapshot): str
     return results.map((r) => `${r.path}@${writeGeneration(r, snapshot)}`).join(" ");
 }
 
+/**
+ * The guard and generation of a binary file whose new bytes are known only on the host (a signing key
+ * downloaded there): the same rule, read from checksums. Converged means the file is what our last write
+ * put there; then the guard is the one that write used (the checksum of its `.prev`).
+ */
+export function binaryGuard(path: string, snapshot: HostSnapshot | undefined): { guard: string | undefined; generation: number | undefined } {
+    const state = snapshot?.binaryFiles?.[path];
+    if (snapshot === undefined || state === undefined) return { guard: undefined, generation: undefined };
+    const recorded = snapshot.generations?.[path] ?? 0;
+    if (state.written !== undefined && state.sum === state.written) return { guard: state.prior ?? ABSENT, generation: recorded };
+    return { guard: state.sum, generation: state.written !== undefined ? recorded + 1 : recorded };
+}
+
 /** A file step whose write is refused if the host's file changed since it was read, and that records its generation. */
 export function guardedFileStep(name: string, description: string, result: RenderResult, snapshot: HostSnapshot, service?: string, owner?: string): PlanStep {
     return fileStep(name, description, result, {

@@ -3,9 +3,9 @@ import { renderResult } from "../render/renderResult";
 import { PREAMBLE } from "../shell/preamble";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
-import { HostSnapshot } from "../host/snapshot";
-import { fileStep } from "./fileStep";
-import { guardedFileStep } from "./guardedFileStep";
+import { HostSnapshot, WatchedFile } from "../host/snapshot";
+import { ABSENT, BACKUP_ONCE, backupPath, fileStep, lockFragment, restoreScript } from "./fileStep";
+import { binaryGuard, guardedFileStep } from "./guardedFileStep";
 import { PlanStep } from "./planStep";
 
 /** The four packages NVIDIA's install guide pins to one version; they require each other's exact version. */
@@ -42,6 +42,14 @@ export interface ToolkitSpec {
 export const REPO_FILES = { apt: APT_LIST, dnf: DNF_REPO, zypper: ZYPPER_REPO } as const;
 
 /**
+ * The host files the toolkit plan writes, for the preview's read: every package manager's repository
+ * definition and keyring (which one the host uses is known only once it is read); keyrings by checksum.
+ */
+export function toolkitWatchedFiles(): WatchedFile[] {
+    return [...Object.values(REPO_FILES).map((path) => ({ path })), { path: APT_KEYRING, binary: true }, { path: RPM_KEY, binary: true }];
+}
+
+/**
  * The Container Toolkit plan, step by step as NVIDIA's install guide does it, pinned and idempotent.
  * With a host snapshot, the repository definition is diffed against the live file and its write guarded
  * (see guardedFileStep.ts); without one (`gpu-node script`), it is written unguarded.
@@ -56,7 +64,7 @@ export function toolkitPlan(spec: ToolkitSpec, snapshot?: HostSnapshot): PlanSte
 
     return [
         prerequisitesStep(pm),
-        keyStep(pm, keyUrl, fingerprint),
+        keyStep(pm, keyUrl, fingerprint, snapshot),
         repoStep(pm, repoUrl, experimental, snapshot),
         packagesStep(pm, version, repoUrl),
     ];
@@ -77,9 +85,16 @@ function prerequisitesStep(pm: "apt" | "dnf" | "zypper"): PlanStep {
     };
 }
 
-/** Downloads the key, refuses it unless its fingerprint is the pinned one, and installs it where the repo definition points. */
-function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: string): PlanStep {
+/**
+ * Downloads the key, refuses it unless its fingerprint is the pinned one, and installs it where the repo
+ * definition points. Like every file this library writes: under the host lock, guarded against a change
+ * since the preview (by checksum: a keyring is binary), with a verified backup of any keyring that was
+ * there, and an undo that restores it byte for byte.
+ */
+function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: string, snapshot: HostSnapshot | undefined): PlanStep {
     const target = pm === "apt" ? APT_KEYRING : RPM_KEY;
+    const backup = backupPath(target, false);
+    const { guard, generation } = binaryGuard(target, snapshot);
     const install = pm === "apt"
         ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"`
         : sh`cp "$work/key.asc" "$work/key.gpg"`;
@@ -90,8 +105,15 @@ function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: stri
         script: script(
             PREAMBLE,
             sh`target=${target}`,
+            sh`backup=${backup}`,
             sh`key_url=${keyUrl}`,
             sh`fingerprint=${fingerprint}`,
+            sh`expected=${guard ?? "any"}`,
+            lockFragment(false),
+            generation === undefined
+                ? sh`record_generation() { :; }`
+                : sh`record_generation() { mkdir -p "$(dirname "$backup")"; printf '%s\n' ${generation} > "$backup.gen"; }`,
+            sh`if [ -e "$target" ]; then current=$(sha256sum < "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
             sh`work=$(mktemp -d); trap 'rm -rf "$work"' EXIT`,
             sh`if ! retry 3 curl -fsSL --connect-timeout 20 -o "$work/key.asc" "$key_url"; then
     log "error: could not download NVIDIA's signing key from $key_url; check the host's network or set toolkit.keyUrl to a mirror"; exit 10
@@ -101,12 +123,22 @@ fi`,
     log "error: the key at $key_url has fingerprint \${found:-none}, not the pinned $fingerprint; it was not installed. If NVIDIA rotated its key, check the new fingerprint on NVIDIA's site and set toolkit.keyFingerprint."; exit 11
 fi`,
             install,
-            sh`if [ -e "$target" ] && cmp -s "$work/key.gpg" "$target"; then echo "unchanged $target"; exit 0; fi`,
-            sh`mkdir -p "$(dirname "$target")"; install -m 0644 "$work/key.gpg" "$target.tmp" && mv -f "$target.tmp" "$target"`,
+            sh`new_sum=$(sha256sum < "$work/key.gpg" | cut -d ' ' -f 1)`,
+            sh`if [ "$current" = "$new_sum" ]; then record_generation; echo "unchanged $target"; exit 0; fi`,
+            sh`if [ "$expected" != any ] && [ "$current" != "$expected" ]; then
+    log "error: $target changed since it was read for the preview (sha256 $current, expected $expected); nothing was written. Run the preview again."; exit 3
+fi`,
+            sh`mkdir -p "$(dirname "$target")" "$(dirname "$backup")"`,
+            BACKUP_ONCE,
+            sh`rm -f "$backup.prev" "$backup.prev-absent"`,
+            sh`if [ -e "$target" ]; then cp -p "$target" "$backup.prev"; else : > "$backup.prev-absent"; fi`,
+            sh`install -m 0644 "$work/key.gpg" "$target.tmp" && sync -- "$target.tmp" 2>/dev/null; mv -f "$target.tmp" "$target"`,
+            sh`printf '%s\n' "$new_sum" > "$backup.written"`,
+            sh`record_generation`,
             trust,
             sh`echo "changed $target"`,
         ),
-        undoScript: script(sh`rm -f ${target}`),
+        undoScript: restoreScript(target, backup, sh`rm -f ${backup + ".written"}`),
         changes: [target],
         root: true,
     };

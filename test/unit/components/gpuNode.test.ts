@@ -93,7 +93,8 @@ describe("GpuNode (pulumi mocks)", () => {
         await valueOf(node.steps);
         await settle();
         assert.deepEqual(reader.asked[0].map((f) => f.path), ["/etc/nvidia-container-runtime/config.toml", "/etc/apt/sources.list.d/nvidia-container-toolkit.list",
-            "/etc/yum.repos.d/nvidia-container-toolkit.repo", "/etc/zypp/repos.d/nvidia-container-toolkit.repo", "/etc/docker/daemon.json"]);
+            "/etc/yum.repos.d/nvidia-container-toolkit.repo", "/etc/zypp/repos.d/nvidia-container-toolkit.repo",
+            "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg", "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit", "/etc/docker/daemon.json"]);
         const write = recorded.find((r) => r.name === "gpu-3-docker-daemon-json")!;
         const merged = renderDockerConfig(EXISTING, { setAsDefault: true }).text;
         assert.ok(write.inputs.stdin.includes(merged.trimEnd().split("\n").join("\n")), "the script carries the merged file verbatim");
