@@ -60,12 +60,13 @@ async function planStackUnchecked(root: string, stack: string, reader?: HostRead
     const parsed = parseNodes(config[`${namespace}nodes`]);
 
     const report: PlanReport = { stack, nodes: [], kubernetes: [] };
-    const unplanned = (name: string, host: unknown, reason: string) => report.nodes.push({ name, host: typeof host === "string" ? host : "", status: "unknown", reason });
+    const unplanned = (name: string, host: unknown, reason: string, status: "unknown" | "error" = "error") =>
+        report.nodes.push({ name, host: typeof host === "string" ? host : "", status, reason });
     const fileCache = new Map<string, string>();
     const candidates: Array<{ name: string; config: NodeConfig; index: number }> = [];
     for (const node of parsed) {
         if (!node.ok) unplanned(node.name, (config[`${namespace}nodes`] as Array<{ host?: unknown }>)[node.index]?.host, node.problems.map(renderProblem).join("; "));
-        else if (!reader && !node.config.facts?.probeFile) unplanned(node.name, node.config.host, "no facts in the stack config (facts.probeFile); the plan is computed at apply");
+        else if (!reader && !node.config.facts?.probeFile) unplanned(node.name, node.config.host, "no facts in the stack config (facts.probeFile); the plan is computed at apply", "unknown");
         else candidates.push({ name: node.name, config: node.config, index: node.index });
     }
 

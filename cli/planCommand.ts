@@ -38,7 +38,8 @@ export function planCommand(io: CommandIo): Command {
             const text = formatReport(report, options.format, baseline);
             if (options.out === undefined) io.out.write(text);
             else writeReport(options.out, text);
-            io.code = changesOf(report, baseline).size > 0 ? ExitCode.Changes : ExitCode.Ok;
+            // A node that cannot be planned is an error (exit 1), reported on its own row after the others are planned.
+            io.code = report.nodes.some((n) => n.status === "error") ? ExitCode.Error : changesOf(report, baseline).size > 0 ? ExitCode.Changes : ExitCode.Ok;
         });
 }
 

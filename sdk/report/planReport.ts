@@ -43,7 +43,8 @@ export interface NodePlanData {
 /** What `gpu-node plan` found for a stack; its JSON form is the baseline of the next plan. */
 export interface PlanReport {
     stack: string;
-    nodes: Array<{ name: string; host: string; status: "planned" | "unknown"; reason?: string; plan?: NodePlanData }>;
+    /** `unknown`: no facts, planned at apply; `error`: a bad node config, an unreachable host, or a plan that failed. */
+    nodes: Array<{ name: string; host: string; status: "planned" | "unknown" | "error"; reason?: string; plan?: NodePlanData }>;
     kubernetes: Array<{ type: string; name: string }>;
 }
 
@@ -68,7 +69,9 @@ export function changesOf(unmasked: PlanReport, unmaskedBaseline?: PlanReport): 
     for (const node of report.nodes) {
         const entry = { files: [] as FileChange[], other: [] as string[] };
         const before = baseline?.nodes.find((n) => n.name === node.name);
-        if (node.status === "unknown") {
+        if (node.status === "error") {
+            entry.other.push(`cannot be planned: ${node.reason ?? "error"}`);
+        } else if (node.status === "unknown") {
             // Unknown in the baseline too: nothing new is known, so nothing changed.
             if (before?.status !== "unknown") entry.other.push("host facts unknown: the plan is computed at apply");
         } else if (baseline !== undefined) {
@@ -106,11 +109,12 @@ export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaske
     const out: string[] = [];
     const planned = report.nodes.filter((n) => n.status === "planned").length;
     out.push(md ? `### gpu-node plan: stack \`${report.stack}\`` : `Stack ${report.stack}`);
-    out.push(`${report.nodes.length} node(s): ${planned} planned, ${report.nodes.length - planned} unknown; ${changes.size} with changes${baseline ? " since the baseline" : ""}.`, "");
+    const errors = report.nodes.filter((n) => n.status === "error").length;
+    out.push(`${report.nodes.length} node(s): ${planned} planned, ${report.nodes.length - planned - errors} unknown${errors ? `, ${errors} in error` : ""}; ${changes.size} with changes${baseline ? " since the baseline" : ""}.`, "");
     for (const node of report.nodes) {
         out.push(md ? `#### ${node.name} (\`${node.host}\`)` : `== ${node.name} (${node.host})`);
-        if (node.status === "unknown" || !node.plan) {
-            out.push(`unknown: ${node.reason ?? "no facts"}`, "");
+        if (node.status !== "planned" || !node.plan) {
+            out.push(`${node.status === "error" ? "error" : "unknown"}: ${node.reason ?? "no facts"}`, "");
             continue;
         }
         const plan = node.plan;

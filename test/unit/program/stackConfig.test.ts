@@ -10,6 +10,7 @@ import { ResolvedConnection } from "../../../components/connection";
 import { parseHostFacts } from "../../../sdk/host/hostFacts";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
 import { formatReport } from "../../../sdk/report/planReport";
+import { runCli } from "../../helpers/runCli";
 import { REPO_ROOT } from "../../helpers/paths";
 import { installMocks } from "../../helpers/pulumiMocks";
 
@@ -39,7 +40,7 @@ describe("stack config: checked against a schema before anything is planned", fu
     it("names unknown keys with the field they were meant to be, instead of planning docker 1.20.0-1", async () => {
         const report = await planStack(dir([good("a", { runtme: "containerd", enableCDI: true, toolkit: { verison: "1.19.0-1" } })]), "t");
         const row = report.nodes[0];
-        assert.equal(row.status, "unknown");
+        assert.equal(row.status, "error");
         assert.equal(row.plan, undefined);
         assert.match(row.reason!, /config nodes\[0\]\.runtme: is not a field — did you mean runtime\?/);
         assert.match(row.reason!, /config nodes\[0\]\.enableCDI: is not a field — did you mean enableCdi\?/);
@@ -56,18 +57,26 @@ describe("stack config: checked against a schema before anything is planned", fu
 
     it("names each bad node and still plans the others", async () => {
         const text = formatReport(await planStack(dir([good("bad", { driver: { branch: "58" } }), good("ok")]), "t"), "text");
-        assert.match(text, /== bad \(bad\.example\)\nunknown: config nodes\[0\]\.driver\.branch: "58" is not valid — use a three-digit driver branch such as 580/);
+        assert.match(text, /== bad \(bad\.example\)\nerror: config nodes\[0\]\.driver\.branch: "58" is not valid — use a three-digit driver branch such as 580/);
         assert.match(text, /== ok \(ok\.example\)\nSteps:/);
+    });
+
+    it("gpu-node plan prints every row and exits 1 when a node cannot be planned (an error, not a change)", async () => {
+        const d = dir([good("bad", { driver: { branch: "58" } }), good("ok")]);
+        const r = await runCli("plan", "--stack", "t", "--root", d);
+        assert.equal(r.code, 1, r.stderr);
+        assert.match(r.stdout, /== ok \(ok\.example\)\nSteps:/);
+        assert.match(r.stdout, /1 in error/);
     });
 
     it("a node whose plan fails at plan time (not in the schema) gets its own row too", async () => {
         const d = dir([good("broken", { facts: { probeFile: DOCKER_FACTS, files: { "/etc/docker/daemon.json": "broken.json" } } }), good("ok")]);
         fs.writeFileSync(path.join(d, "broken.json"), '{"runtimes": {\n');
         const report = await planStack(d, "t");
-        assert.deepEqual(report.nodes.map((n) => n.status), ["unknown", "planned"]);
+        assert.deepEqual(report.nodes.map((n) => n.status), ["error", "planned"]);
         assert.match(report.nodes[0].reason!, /^cannot be planned: .*daemon\.json/);
         const missing = await planStack(dir([good("gone", { facts: { probeFile: "examples/hosts/nope.json" } }), good("ok")]), "t");
-        assert.equal(missing.nodes[0].status, "unknown");
+        assert.equal(missing.nodes[0].status, "error");
         assert.match(missing.nodes[0].reason!, /facts unreadable: ENOENT/);
         assert.equal(missing.nodes[1].status, "planned");
     });
@@ -86,7 +95,7 @@ describe("stack config: checked against a schema before anything is planned", fu
             },
         };
         const report = await planStack(dir([{ name: "down", host: "down.example" }, { name: "up", host: "up.example" }]), "t", reader);
-        assert.deepEqual(report.nodes.map((n) => [n.name, n.status]), [["down", "unknown"], ["up", "planned"]]);
+        assert.deepEqual(report.nodes.map((n) => [n.name, n.status]), [["down", "error"], ["up", "planned"]]);
         assert.match(report.nodes[0].reason!, /unreachable: reading down\.example failed: connect ECONNREFUSED/);
     });
 
