@@ -26,6 +26,8 @@ export interface FileStepOptions {
     validate?: ShellFragment;
     /** Mode for a new file. Default 0644; an existing file keeps its mode and owner. */
     mode?: string;
+    /** Mode the file always gets, new or existing: 0600 for a file that holds credentials. */
+    forceMode?: string;
     /** The file belongs to this user (rootless Docker): created with that owner, and run without root. */
     owner?: string;
     /** Run after the undo restored the original, e.g. a restart of the daemon that reads the file. */
@@ -74,6 +76,7 @@ fi`,
         sh`cat > "$tmp" ${heredoc(content, name)}`,
         content.endsWith("\n") ? sh`:` : sh`truncate -s -1 "$tmp"`,
         sh`if [ -e "$target" ]; then chmod "$(stat -c %a "$target")" "$tmp"; chown "$(stat -c %u:%g "$target")" "$tmp"; else chmod ${options.mode ?? "0644"} "$tmp"; fi`,
+        options.forceMode === undefined ? sh`:` : sh`chmod ${options.forceMode} "$tmp"`,
         options.validate
             ? sh`if ! validation=$(${options.validate} 2>&1); then
     echo "error: the new $target is not valid, so it was not written: $validation" >&2

@@ -1,6 +1,7 @@
 import { HostSnapshot } from "../host/snapshot";
 import { RenderResult } from "../render/renderResult";
 import { sh } from "../shell/shellScript";
+import { maskCredentials } from "../secrets/credentials";
 import { ABSENT, fileStep, sha256 } from "./fileStep";
 import { PlanStep } from "./planStep";
 
@@ -49,8 +50,11 @@ export function binaryGuard(path: string, snapshot: HostSnapshot | undefined): {
 }
 
 /** A file step whose write is refused if the host's file changed since it was read, and that records its generation. */
-export function guardedFileStep(name: string, description: string, result: RenderResult, snapshot: HostSnapshot, service?: string, owner?: string): PlanStep {
+export function guardedFileStep(name: string, description: string, result: RenderResult, snapshot: HostSnapshot, service?: string, owner?: string, dropIn = false): PlanStep {
     return fileStep(name, description, result, {
+        // A drop-in this library owns that copies registry passwords or proxy credentials is never more
+        // readable than root's (issue 14); the owner's own files keep the mode they have.
+        forceMode: dropIn && maskCredentials(result.text) !== result.text ? "0600" : undefined,
         guard: checksumGuard(result, snapshot),
         generation: writeGeneration(result, snapshot),
         owner,

@@ -143,14 +143,14 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
             const result = renderContainerdConfig(live[CONTAINERD_CONFIG], { ...common, effectiveConfig: containerdDump, currentDropIn: live[CONTAINERD_DROP_IN] });
             const revision = revisionOf([result.topLevel, result.dropIn], snapshot);
             steps.push(guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
-                guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, snapshot, "containerd"),
+                guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, snapshot, "containerd", undefined, true),
                 restartStep("containerd", [result.topLevel, result.dropIn], revision));
             files.push(result.topLevel, result.dropIn);
             break;
         }
         case "crio": {
             const result = renderCrioConfig(live[CRIO_CONFIG], common);
-            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio"), restartStep("crio", [result], revisionOf([result], snapshot)));
+            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio", undefined, true), restartStep("crio", [result], revisionOf([result], snapshot)));
             files.push(result);
             break;
         }

@@ -27,3 +27,29 @@ describe("registry credentials in an existing containerd config (issue 14)", () 
         assert.ok(carrying.length > 0, "the file's bytes still reach the host, through secret stdin");
     });
 });
+
+describe("a drop-in that copies registry credentials (issue 14)", () => {
+    it("is written 0600, never more readable than root's, even where an earlier one was 0644", () => {
+        const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+        const fs = require("node:fs") as typeof import("node:fs");
+        const os = require("node:os") as typeof import("node:os");
+        const path = require("node:path") as typeof import("node:path");
+        const { nodePlan } = require("../../../sdk/plan/nodePlan") as typeof import("../../../sdk/plan/nodePlan");
+        const { backupPath } = require("../../../sdk/plan/fileStep") as typeof import("../../../sdk/plan/fileStep");
+        const snapshot = { facts: serverFacts(), files: { "/etc/containerd/config.toml": CONFIG_WITH_AUTH, "/etc/containerd/conf.d/99-nvidia.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined }, priorWrites: {}, containerdDump: undefined };
+        const step = nodePlan(snapshot, { runtime: "containerd", toolkit: { version: "1.20.0-1" } }).plan.steps.find((s) => s.name === "containerd-drop-in")!;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dropin-"));
+        const target = path.join(dir, "99-nvidia.toml");
+        try {
+            fs.writeFileSync(target, "# an older drop-in\n", { mode: 0o644 });
+            const script = step.script.replace(/^target=.*$/m, `target=${target}`).replace(/^backup=.*$/m, `backup=${backupPath(target, false)}`).replace(/^expected=.*$/m, "expected=any");
+            const r = spawnSync("sh", ["-c", script], { encoding: "utf8" });
+            assert.equal(r.status, 0, r.stderr);
+            assert.equal(fs.statSync(target).mode & 0o777, 0o600);
+            assert.ok(fs.readFileSync(target, "utf8").includes("hunter2-registry-password"), "every setting is kept, credentials included");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+            fs.rmSync(path.dirname(backupPath(target, false)), { recursive: true, force: true });
+        }
+    });
+});
