@@ -67,3 +67,13 @@ if [ ! -x "$installed" ] || [ "$(sha256sum "$installed" | cut -d ' ' -f 1)" != "
     pulumi plugin install resource command 1.2.1 --file "$bin/pulumi-resource-command" >/dev/null
 fi
 echo "setup-engine: $(pulumi version) with $(pulumi plugin ls 2>/dev/null | awk '$1 == "command" { print "command " $3 }')"
+
+# The Go language host and Go SDKs from a schema (issue 15), for the Go consumer and examples/go-docker-host:
+#   .tmp/bin/pulumi-language-go   github.com/pulumi/pulumi/sdk/v3's go/pulumi-language-go (tools/pulumi-language-go/go.mod);
+#                                 newer hosts live in their own module, which the proxy does not serve
+#   .tmp/bin/pulumi-gen-go        Go SDKs from a schema, pkg/v3's codegen/go (tools/pulumi-language-go/gen-sdk)
+go_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-go/go.mod")
+build pulumi-language-go "$root/tools/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go \
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$go_version"
+build pulumi-gen-go "$root/tools/pulumi-language-go/gen-sdk" .
+echo "setup-engine: pulumi-language-go $go_version, pulumi-gen-go (pkg/v3 $(sed -n 's#^\tgithub.com/pulumi/pulumi/pkg/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-go/gen-sdk/go.mod"))"
