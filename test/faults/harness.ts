@@ -90,7 +90,7 @@ export const KINDS: Record<KindId, Kind> = {
             active: (name) => nodeExec(name, "systemctl is-active containerd || true").trim(),
             journal: (name) => nodeExec(name, "journalctl -u containerd --no-pager -n 200 2>/dev/null || true"),
         },
-        files: ["/etc/containerd/config.toml", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+        files: ["/etc/containerd/config.toml", "/etc/containerd/conf.d/99-nvidia.toml", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
             "/etc/docker/daemon.json"],
         pm: "apt", sshSession: "sshd: ops@notty",
     },

@@ -23,8 +23,10 @@ const STATE_FILES = "find /var/lib/pulumi-nvidia-gpu /home/alice/.config/docker 
 
 /** Runs a shell command inside a node in the background (docker exec), resolving with its output. */
 function nodeWatch(name: string, command: string): Promise<string> {
+    // Every watcher loop ends at /tmp/fault-stop too: stopWatch() after the engine is done.
+    const loop = `rm -f /tmp/fault-stop; ${command.replace(/; do /, "; do [ -e /tmp/fault-stop ] && { echo stopped-by-test; exit 0; }; ")}`;
     return new Promise((resolve) => {
-        const child = spawn("docker", ["exec", name, "sh", "-c", command], { stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn("docker", ["exec", name, "sh", "-c", loop], { stdio: ["ignore", "pipe", "pipe"] });
         let out = "";
         child.stdout.on("data", (d) => (out += d));
         child.stderr.on("data", (d) => (out += d));
@@ -35,6 +37,13 @@ function nodeWatch(name: string, command: string): Promise<string> {
 /** The lines of an engine run that carry the remote error. */
 function errorLines(r: RunResult): string {
     return text(r).split("\n").filter((l) => /error|Error|No space|I\/O/.test(l) && !/^\s*$/.test(l)).slice(0, 4).join(" / ");
+}
+
+/** Awaits an engine run, then ends its watcher. */
+async function withWatch(f: Fixture, done: Promise<RunResult>, watch: Promise<string>): Promise<[RunResult, string]> {
+    const r = await done;
+    f.exec("touch /tmp/fault-stop");
+    return [r, await watch];
 }
 
 /** Fails `up`, and returns its output. */
@@ -70,7 +79,7 @@ function wrapDaemon(f: Fixture): void {
 cat > ${d.binary} <<'EOF'
 #!/bin/sh
 ${passthrough}
-if grep -q nvidia ${cfg} 2>/dev/null; then echo "fault-injection: $(basename $0) refuses to start: ${cfg} mentions nvidia" >&2; exit 1; fi
+if grep -rqs nvidia ${cfg}${f.kind.id === "containerd" ? " /etc/containerd/conf.d" : ""}; then echo "fault-injection: $(basename $0) refuses to start: ${cfg} mentions nvidia" >&2; exit 1; fi
 exec ${d.binary}.fault-real "$@"
 EOF
 chmod 755 ${d.binary}`);
@@ -229,8 +238,8 @@ const FAULTS: Fault[] = [
         run: async (f) => {
             const pattern = f.kind.pm === "apt" ? "[a]pt-get .*install .*nvidia-container-toolkit=" : "[d]nf -y (install|downgrade) nvidia-container-toolkit-";
             const up = engineAsync(f.stack, UP);
-            const killed = nodeWatch(f.name, `for i in $(seq 1 1800); do if pgrep -f '${pattern}' >/dev/null; then sleep 0.3; ps -eo pid,args | grep '[s]shd: .*@notty' >&2; pkill -f '^sshd: [a-z]+@notty'; echo killed; exit 0; fi; sleep 0.1; done; echo timeout`);
-            const [r, watch] = await Promise.all([up.done, killed]);
+            const killed = nodeWatch(f.name, `for i in $(seq 1 1800); do if pgrep -f '${pattern}' >/dev/null; then ${f.kind.pm === "apt" ? "sleep 0.3;" : ""} ps -eo pid,args | grep '[s]shd: .*@notty' >&2; pkill -f '^sshd: [a-z]+@notty'; echo killed; exit 0; fi; sleep 0.1; done; echo timeout`);
+            const [r, watch] = await withWatch(f, up.done, killed);
             assert.match(watch, /killed/, `the watcher saw the package install: ${watch}`);
             assert.notEqual(r.code, 0, `the up should have failed:\n${tail(text(r))}`);
             f.assertIntact("SSH cut mid-step");
@@ -245,7 +254,7 @@ const FAULTS: Fault[] = [
             const up = engineAsync(f.stack, UP);
             const stopped = nodeWatch(f.name, `for i in $(seq 1 6000); do if [ -e '${marker}' ]; then systemctl stop ssh; echo stopped; ${forGood ? "" : "sleep 8; systemctl start ssh; echo started;"} exit 0; fi; sleep 0.03; done; echo timeout`);
             const start = Date.now();
-            const [r, watch] = await Promise.all([up.done, stopped]);
+            const [r, watch] = await withWatch(f, up.done, stopped);
             f.exec("systemctl start ssh");
             process.stdout.write(`      up exit ${r.code} after ${Math.round((Date.now() - start) / 1000)} s: ${errorLines(r).slice(0, 300)}\n`);
             assert.match(watch, /stopped/, `the watcher saw the write: ${watch}`);
@@ -264,7 +273,13 @@ const FAULTS: Fault[] = [
         run: async (f) => {
             holdPackageLock(f, 30);
             const start = Date.now();
-            const r = f.stack.run(UP, true);
+            let r: RunResult;
+            try {
+                r = f.stack.run(UP, true);
+            } finally {
+                // The next fault must not meet this holder: wait for its install to end.
+                f.exec("while pgrep -f '[s]leep 30' >/dev/null; do sleep 1; done");
+            }
             const seconds = (Date.now() - start) / 1000;
             assert.equal(r.code, 0, `the up should have waited for the lock and succeeded:\n${tail(text(r))}`);
             assert.match(text(r), /waiting for (apt-get|dpkg|rpm) \(\d+\) to finish/, tail(text(r)));
@@ -297,7 +312,7 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
             }
             try {
                 const up = engineAsync(f.stack, UP);
-                const [r, w] = await Promise.all([up.done, watch]);
+                const [r, w] = await withWatch(f, up.done, watch);
                 const log = f.kind.pm === "apt" ? f.exec("cat /root/fault-dpkg.log 2>/dev/null || true") : w;
                 assert.match(log, /killed/, `the package tool was killed mid-transaction: ${log}\n${tail(text(r))}`);
                 const status = f.kind.pm === "apt"
@@ -324,7 +339,9 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
                 assert.ok(r.code === 0 || refused(r), `the ${label} stack failed, but not with the clear guard error:\n${tail(text(r))}`);
             }
             assert.ok(ra.code === 0 || rb.code === 0, "at least one stack landed");
-            const live = f.exec(`cat ${cfg}`);
+            // containerd's nvidia runtime lives in the drop-in /etc/containerd/conf.d/99-nvidia.toml that config.toml imports.
+            const liveConfig = () => f.exec(`cat ${cfg}${cfg.endsWith(".json") ? "" : " /etc/containerd/conf.d/*.toml 2>/dev/null || true"}`);
+            const live = liveConfig();
             const isDefault = cfg.endsWith(".json") ? JSON.parse(live)["default-runtime"] === "nvidia" : /default_runtime_name = "nvidia"/.test(live);
             if (ra.code !== 0) assert.ok(isDefault, "only the second landed: its write is the one on the host");
             if (rb.code !== 0) assert.ok(!isDefault, "only the first landed: its write is the one on the host");
@@ -336,7 +353,8 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
             // The first stack's render merges into what is there: after the second's write (default-runtime added), it
             // wants nothing more, so its re-apply converges on the second's bytes; destroy still restores the original.
             f.converge(f.stack, false);
-            assert.ok(cfg.endsWith(".json") ? JSON.parse(f.exec(`cat ${cfg}`)).runtimes?.nvidia : /runtimes\.nvidia\]/.test(f.exec(`cat ${cfg}`)), "the nvidia runtime is there");
+            const final = liveConfig();
+            assert.ok(cfg.endsWith(".json") ? JSON.parse(final).runtimes?.nvidia : /runtimes\.nvidia\]/.test(final), `the nvidia runtime is there:\n${final}`);
             f.destroyRestores();
         },
     },
