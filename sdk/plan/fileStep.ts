@@ -59,7 +59,13 @@ export function fileStep(name: string, description: string, result: RenderResult
         sh`if [ -e "$target" ]; then current=$(sha256sum "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
         options.generation === undefined
             ? sh`record_generation() { :; }`
-            : sh`record_generation() { mkdir -p "$(dirname "$backup")"; printf '%s\n' ${options.generation} > "$backup.gen"; rm -f "$backup.by-nvidia-ctk"; }`,
+            : sh`record_generation() {
+    mkdir -p "$(dirname "$backup")"
+    if ! { printf '%s\n' ${options.generation} > "$backup.gen.tmp" && mv -f "$backup.gen.tmp" "$backup.gen"; }; then
+        rm -f "$backup.gen.tmp"; echo "error: could not record $backup.gen (is $(dirname "$backup") full?); $target was not written" >&2; exit 13
+    fi
+    rm -f "$backup.by-nvidia-ctk"
+}`,
         sh`if [ "$current" = "$new_sum" ]; then record_generation; echo "unchanged $target"; exit 0; fi`,
         sh`if [ "$expected" != any ] && [ "$current" != "$expected" ]; then
     echo "error: $target changed since it was read for the preview (sha256 $current, expected $expected); nothing was written. Run the preview again to see the new diff." >&2
@@ -70,7 +76,9 @@ fi`,
         sh`rm -f "$backup.prev" "$backup.prev-absent"`,
         // .prev keeps what the file was before this write: rollback uses it, and the next preview reads it
         // to recompute this write's checksum guard, so an applied plan previews as unchanged.
-        sh`if [ -e "$target" ]; then cp -p "$target" "$backup.prev"; else : > "$backup.prev-absent"; fi`,
+        sh`if ! { if [ -e "$target" ]; then cp -p "$target" "$backup.prev"; else : > "$backup.prev-absent"; fi; }; then
+    rm -f "$backup.prev" "$backup.prev-absent"; echo "error: could not save the current $target for rollback (is $(dirname "$backup") full?); nothing was written" >&2; exit 13
+fi`,
         sh`tmp=$(mktemp "$target.nvidia-gpu.XXXXXX")`,
         sh`trap 'rm -f "$tmp"' EXIT`,
         sh`cat > "$tmp" ${heredoc(content, name)}`,
@@ -84,9 +92,10 @@ fi`,
 fi`
             : sh`:`,
         sh`sync -- "$tmp" 2>/dev/null || sync`,
+        // Recorded before the write: a full backup folder stops the step here, with the file untouched.
+        sh`record_generation`,
         sh`mv -f "$tmp" "$target"`,
         sh`trap - EXIT`,
-        sh`record_generation`,
         sh`: > "$backup.changed"`,
         sh`echo "changed $target"`,
     );

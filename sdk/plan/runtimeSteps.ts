@@ -129,19 +129,24 @@ export function rootlessRestartStep(user: string, daemonJson: RenderResult, revi
             sh`export XDG_RUNTIME_DIR="/run/user/$uid" DOCKER_HOST="unix:///run/user/$uid/docker.sock"`,
             sh`rollback() {
     ${rollbackFragment(daemonJson.path, true)}
+    systemctl --user reset-failed docker >/dev/null 2>&1 || true
     systemctl --user restart docker || true
 }`,
+            // Quick re-applies hit systemd's start limit on the user unit too.
+            sh`systemctl --user reset-failed docker >/dev/null 2>&1 || true`,
             sh`before=$(systemctl --user show -p MainPID --value docker 2>/dev/null || echo 0)`,
             sh`if ! out=$(systemctl --user restart docker 2>&1); then
+    logs=$(journalctl --user -u docker -n 30 --no-pager 2>/dev/null || true)
     rollback
-    echo "error: systemctl --user restart docker failed for $(id -un): $out; the previous daemon.json was restored" >&2
+    echo "error: systemctl --user restart docker failed for $(id -un): $out; the previous daemon.json was restored. Its log: $logs" >&2
     exit 6
 fi`,
             sh`n=0; until docker info >/dev/null 2>&1; do
     n=$((n + 1))
     if [ "$n" -ge 60 ]; then
+        logs=$(journalctl --user -u docker -n 30 --no-pager 2>/dev/null || true)
         rollback
-        echo "error: rootless Docker of $(id -un) did not come back; the previous daemon.json was restored: $(journalctl --user -u docker -n 10 --no-pager 2>/dev/null)" >&2
+        echo "error: rootless Docker of $(id -un) did not come back; the previous daemon.json was restored. Its log: $logs" >&2
         exit 6
     fi
     sleep 1

@@ -98,7 +98,8 @@ function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: stri
     const install = pm === "apt"
         ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"`
         : sh`cp "$work/key.asc" "$work/key.gpg"`;
-    const trust = pm === "apt" ? sh`:` : sh`rpm --import ${target}`;
+    // rpm --import takes rpm's database lock: wait for a running rpm or dnf like the package steps do.
+    const trust = pm === "apt" ? sh`:` : sh`wait_for_lock; rpm --import ${target}`;
     return {
         name: "toolkit-key",
         description: `NVIDIA's signing key at ${target}, fingerprint checked against ${fingerprint}`,
