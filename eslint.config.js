@@ -6,7 +6,19 @@ const tseslint = require("typescript-eslint");
 const pulumi = require("@pulumi/eslint-plugin");
 
 module.exports = tseslint.config(
-    { ignores: ["dist/", "node_modules/", ".tmp/", ".device-out/", "test/fixtures/", "bench/results/", "tools/", "examples/**/node_modules/", "test/consumers/projects/"] },
+    {
+        ignores: [
+            "dist/",
+            "node_modules/",
+            ".tmp/",
+            ".device-out/",
+            "test/fixtures/",
+            "bench/results/",
+            "tools/",
+            "examples/**/node_modules/",
+            "test/consumers/projects/",
+        ],
+    },
     js.configs.recommended,
     ...tseslint.configs.recommended,
     {
@@ -36,7 +48,10 @@ module.exports = tseslint.config(
     },
     {
         files: ["**/*.js"],
-        languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" } },
+        languageOptions: {
+            sourceType: "commonjs",
+            globals: { require: "readonly", module: "writable", __dirname: "readonly", process: "readonly", console: "readonly" },
+        },
         rules: { "@typescript-eslint/no-require-imports": "off" },
     },
 );

@@ -4,13 +4,7 @@
 export { GpuConfigError } from "./sdk/errors";
 export { RenderResult } from "./sdk/render/renderResult";
 export { renderDockerConfig, DockerConfigOptions, DOCKER_DAEMON_JSON } from "./sdk/render/dockerDaemonJson";
-export {
-    renderContainerdConfig,
-    ContainerdConfigOptions,
-    ContainerdRenderResult,
-    CONTAINERD_CONFIG,
-    CONTAINERD_DROP_IN,
-} from "./sdk/render/containerdConfig";
+export { renderContainerdConfig, ContainerdConfigOptions, ContainerdRenderResult, CONTAINERD_CONFIG, CONTAINERD_DROP_IN } from "./sdk/render/containerdConfig";
 export { renderCrioConfig, CrioConfigOptions, CRIO_DROP_IN } from "./sdk/render/crioConfig";
 export { renderToolkitConfig, parseToolkitSetting, ToolkitSetting, TOOLKIT_CONFIG } from "./sdk/render/toolkitConfig";
 export { unifiedDiff } from "./sdk/unifiedDiff";
@@ -30,18 +24,21 @@ export { ContainerRuntime, KernelModules, DriverSource, FabricManager } from "./
 export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
 export { GpuComponentOptions, setDefaultHostReader } from "./components/planOnHost";
-export { GpuNode, GpuNodeArgs, DriverArgs, ToolkitArgs, NodeGpu, DockerTarget, MigLayoutArgs, MigDeviceLayoutArgs, commandsOf, connectionOf } from "./components/gpuNode";
+export {
+    GpuNode,
+    GpuNodeArgs,
+    DriverArgs,
+    ToolkitArgs,
+    NodeGpu,
+    DockerTarget,
+    MigLayoutArgs,
+    MigDeviceLayoutArgs,
+    commandsOf,
+    connectionOf,
+} from "./components/gpuNode";
 export { NvidiaDriver, NvidiaDriverArgs } from "./components/nvidiaDriver";
 export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerToolkit";
-export {
-    DockerRuntime,
-    DockerRuntimeArgs,
-    ContainerdRuntime,
-    CrioRuntime,
-    RuntimeArgs,
-    CdiSpec,
-    CdiSpecArgs,
-} from "./components/runtimeComponents";
+export { DockerRuntime, DockerRuntimeArgs, ContainerdRuntime, CrioRuntime, RuntimeArgs, CdiSpec, CdiSpecArgs } from "./components/runtimeComponents";
 export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";
 export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs, GpuOperatorArgs } from "./components/kubernetesGpuSupport";
 export { GpuWorkload, GpuWorkloadArgs } from "./components/gpuWorkload";

@@ -21,7 +21,12 @@ const DAEMON_JSON = '{\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": 
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 function freshNode(name: string, port: number): FleetNode {
-    const node = startNode(name, "gpu-e2e-docker", port, `printf '%s' '${DAEMON_JSON.replace(/\n/g, " ")}' > /etc/docker/daemon.json && systemctl restart docker`);
+    const node = startNode(
+        name,
+        "gpu-e2e-docker",
+        port,
+        `printf '%s' '${DAEMON_JSON.replace(/\n/g, " ")}' > /etc/docker/daemon.json && systemctl restart docker`,
+    );
     nodeExec(name, "until docker info >/dev/null 2>&1; do sleep 1; done");
     return node;
 }
@@ -54,7 +59,10 @@ async function main(): Promise<void> {
     const server = await startRepoServer(REPO_DIR, PORT);
     const spec: NodeSpec = { runtime: "docker", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${PORT}`, keyFingerprint: fingerprint() } };
     const names: string[] = [];
-    const node = (name: string, port: number) => { names.push(name); return freshNode(name, port); };
+    const node = (name: string, port: number) => {
+        names.push(name);
+        return freshNode(name, port);
+    };
     try {
         // 1. one node, ours vs NVIDIA's manual steps, on identical fresh nodes.
         const ours = node("bench-ours", 2231);

@@ -36,7 +36,12 @@ for (let i = 0; i < count; i++) {
 `;
 
 function freshNode(name: string, port: number): FleetNode {
-    const node = startNode(name, "gpu-e2e-docker", port, `printf '%s' '${DAEMON_JSON.replace(/\n/g, " ")}' > /etc/docker/daemon.json && systemctl restart docker`);
+    const node = startNode(
+        name,
+        "gpu-e2e-docker",
+        port,
+        `printf '%s' '${DAEMON_JSON.replace(/\n/g, " ")}' > /etc/docker/daemon.json && systemctl restart docker`,
+    );
     nodeExec(name, "until docker info >/dev/null 2>&1; do sleep 1; done");
     return node;
 }
@@ -76,7 +81,10 @@ until docker info >/dev/null 2>&1; do sleep 1; done
 async function main(): Promise<void> {
     const server = await startRepoServer(REPO_DIR, PORT);
     const started: string[] = [];
-    const node = (name: string, port: number) => { started.push(name); return freshNode(name, port); };
+    const node = (name: string, port: number) => {
+        started.push(name);
+        return freshNode(name, port);
+    };
     try {
         const ours = node("bench-eng-one", 2251);
         const manual = node("bench-eng-manual", 2252);
@@ -134,7 +142,10 @@ async function main(): Promise<void> {
             `| ratio 4 nodes / 1 node | ${parRatio.toFixed(2)} |`,
             `| no-op \`pulumi up\`: wall time | ${noop.seconds.toFixed(2)} s (${((noop.seconds / upOne.seconds) * 100).toFixed(0)} % of the first up) |`,
             `| no-op \`pulumi up\`: SSH sessions, docker restarts | ${noopSessions}, ${noopRestarts} |`,
-            ...previews.map((p) => `| \`pulumi preview\`, ${p.count} GpuNode${p.count === 1 ? "" : "s"} | ${p.seconds.toFixed(2)} s, ${p.sessionsPerNode.toFixed(2)} SSH sessions per node |`),
+            ...previews.map(
+                (p) =>
+                    `| \`pulumi preview\`, ${p.count} GpuNode${p.count === 1 ? "" : "s"} | ${p.seconds.toFixed(2)} s, ${p.sessionsPerNode.toFixed(2)} SSH sessions per node |`,
+            ),
             `| state size (\`pulumi stack export\`): 1 node, 4 nodes | ${(stateOne / 1024).toFixed(0)} KiB, ${(stateFour / 1024).toFixed(0)} KiB (${(perNode / 1024).toFixed(0)} KiB per further node) |`,
             "",
             "How to read it:",

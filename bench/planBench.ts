@@ -21,8 +21,17 @@ function synthesiseStack(dir: string, nodes: number): void {
     const lines = ["config:", "  nvidia-gpu-fleet:nodes:"];
     for (let i = 0; i < nodes; i++) {
         const runtime = RUNTIMES[i % RUNTIMES.length];
-        lines.push(`    - name: node-${i}`, `      host: 10.${Math.floor(i / 250)}.${i % 250}.1`, `      runtime: ${runtime}`, ...(runtime === "docker-rootless" ? ["      rootlessUser: alice"] : []),
-            "      driver: { branch: \"580\" }", "      facts:", "        probeFile: probe.json", "        files:", "          /etc/docker/daemon.json: daemon.json");
+        lines.push(
+            `    - name: node-${i}`,
+            `      host: 10.${Math.floor(i / 250)}.${i % 250}.1`,
+            `      runtime: ${runtime}`,
+            ...(runtime === "docker-rootless" ? ["      rootlessUser: alice"] : []),
+            '      driver: { branch: "580" }',
+            "      facts:",
+            "        probeFile: probe.json",
+            "        files:",
+            "          /etc/docker/daemon.json: daemon.json",
+        );
     }
     fs.writeFileSync(path.join(dir, "Pulumi.bench.yaml"), `${lines.join("\n")}\n`);
 }
@@ -50,7 +59,11 @@ async function main(): Promise<void> {
     const cold = fs.mkdtempSync(path.join(os.tmpdir(), "plan-bench-"));
     synthesiseStack(cold, 1000);
     const coldStart = process.hrtime.bigint();
-    const cli = spawnSync(path.join(ROOT, "bin/gpu-node"), ["plan", "--stack", "bench", "--root", cold, "--format", "json", "--out", path.join(cold, "plan.json")], { encoding: "utf8" });
+    const cli = spawnSync(
+        path.join(ROOT, "bin/gpu-node"),
+        ["plan", "--stack", "bench", "--root", cold, "--format", "json", "--out", path.join(cold, "plan.json")],
+        { encoding: "utf8" },
+    );
     const coldSeconds = Number(process.hrtime.bigint() - coldStart) / 1e9;
     if (cli.status !== 2) throw new Error(`gpu-node plan exited ${cli.status}: ${cli.stderr}`);
     fs.rmSync(cold, { recursive: true, force: true });

@@ -18,7 +18,11 @@ export const ExitCode = {
 
 /** A command line that cannot be run as given; exits 64. */
 export class UsageError extends Error {
-    constructor(readonly field: string, problem: string, fix: string) {
+    constructor(
+        readonly field: string,
+        problem: string,
+        fix: string,
+    ) {
         super(`${field}: ${problem} — ${fix}`);
         this.name = "UsageError";
     }

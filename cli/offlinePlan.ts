@@ -50,11 +50,16 @@ export async function planStack(root: string, stack: string, reader?: HostReader
 async function planStackUnchecked(root: string, stack: string, reader?: HostReader): Promise<PlanReport> {
     const project = (YAML.parse(fs.readFileSync(path.join(root, "Pulumi.yaml"), "utf8")) as { name: string }).name;
     const stackFile = path.join(root, `Pulumi.${stack}.yaml`);
-    if (!fs.existsSync(stackFile)) throw new GpuConfigError("--stack", `no ${path.basename(stackFile)} in ${root}`, "create it (see Pulumi.example.yaml) or name another stack");
+    if (!fs.existsSync(stackFile))
+        throw new GpuConfigError("--stack", `no ${path.basename(stackFile)} in ${root}`, "create it (see Pulumi.example.yaml) or name another stack");
     const config = ((YAML.parse(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> }).config ?? {};
     const namespace = `${project}:`;
     // Problems that are no one node's stop the plan: a misspelt key, a bad `kubernetes` object.
-    const stackProblems = unknownStackKeys(Object.keys(config).filter((k) => k.startsWith(namespace)).map((k) => k.slice(namespace.length)));
+    const stackProblems = unknownStackKeys(
+        Object.keys(config)
+            .filter((k) => k.startsWith(namespace))
+            .map((k) => k.slice(namespace.length)),
+    );
     stackProblems.push(...parseKubernetes(config[`${namespace}kubernetes`]).problems);
     if (stackProblems.length > 0) throw configError(stackProblems);
     const parsed = parseNodes(config[`${namespace}nodes`]);
@@ -65,8 +70,10 @@ async function planStackUnchecked(root: string, stack: string, reader?: HostRead
     const fileCache = new Map<string, string>();
     const candidates: Array<{ name: string; config: NodeConfig; index: number }> = [];
     for (const node of parsed) {
-        if (!node.ok) unplanned(node.name, (config[`${namespace}nodes`] as Array<{ host?: unknown }>)[node.index]?.host, node.problems.map(renderProblem).join("; "));
-        else if (!reader && !node.config.facts?.probeFile) unplanned(node.name, node.config.host, "no facts in the stack config (facts.probeFile); the plan is computed at apply", "unknown");
+        if (!node.ok)
+            unplanned(node.name, (config[`${namespace}nodes`] as Array<{ host?: unknown }>)[node.index]?.host, node.problems.map(renderProblem).join("; "));
+        else if (!reader && !node.config.facts?.probeFile)
+            unplanned(node.name, node.config.host, "no facts in the stack config (facts.probeFile); the plan is computed at apply", "unknown");
         else candidates.push({ name: node.name, config: node.config, index: node.index });
     }
 
@@ -74,10 +81,12 @@ async function planStackUnchecked(root: string, stack: string, reader?: HostRead
     // that node's row, and the program below only sees nodes that plan.
     const snapshots = new Map<string, HostSnapshot>();
     const plannable: NodeConfig[] = [];
-    const read = await Promise.allSettled(candidates.map(async (c) => {
-        const files = watchedFiles(nodeSpecOf(c.config));
-        return reader ? reader.snapshot(liveConnection(c.config, c.index), files) : recordedSnapshot(path.dirname(stackFile), c.config, fileCache);
-    }));
+    const read = await Promise.allSettled(
+        candidates.map(async (c) => {
+            const files = watchedFiles(nodeSpecOf(c.config));
+            return reader ? reader.snapshot(liveConnection(c.config, c.index), files) : recordedSnapshot(path.dirname(stackFile), c.config, fileCache);
+        }),
+    );
     candidates.forEach((c, i) => {
         const r = read[i];
         if (r.status === "rejected") {
@@ -98,13 +107,18 @@ async function planStackUnchecked(root: string, stack: string, reader?: HostRead
     const kubernetes: PlanReport["kubernetes"] = [];
     // The components log each file's diff for `pulumi preview`; the report prints them itself.
     (pulumi.log as { info: (message: string) => Promise<void> }).info = async () => undefined;
-    pulumi.runtime.setMocks({
-        newResource(args) {
-            if (args.type.startsWith("kubernetes:")) kubernetes.push({ type: args.type, name: args.name });
-            return { id: `${args.name}-preview`, state: args.inputs };
+    pulumi.runtime.setMocks(
+        {
+            newResource(args) {
+                if (args.type.startsWith("kubernetes:")) kubernetes.push({ type: args.type, name: args.name });
+                return { id: `${args.name}-preview`, state: args.inputs };
+            },
+            call: (args) => args.inputs,
         },
-        call: (args) => args.inputs,
-    }, project, stack, true);
+        project,
+        stack,
+        true,
+    );
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
         if (value !== null && typeof value === "object" && "secure" in (value as object)) continue; // secrets are not needed to plan
@@ -138,7 +152,11 @@ function liveConnection(node: NodeConfig, index: number): ResolvedConnection {
         try {
             privateKey = fs.readFileSync(full, "utf8");
         } catch (error) {
-            throw new GpuConfigError(`nodes[${index}].privateKeyPath`, `cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`, "point it at the SSH private key, or drop it to use the SSH agent");
+            throw new GpuConfigError(
+                `nodes[${index}].privateKeyPath`,
+                `cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? messageOf(error)})`,
+                "point it at the SSH private key, or drop it to use the SSH agent",
+            );
         }
     }
     return { host: node.host, port: node.port ?? 22, user: node.user ?? "root", privateKey, hostKey: node.hostKey };

@@ -54,7 +54,11 @@ function readBaseline(file: string): PlanReport {
     try {
         report = JSON.parse(text);
     } catch (error) {
-        throw new GpuConfigError(`--baseline ${file}`, `is not JSON (${(error as Error).message.replace(/\s+/g, " ")})`, "write one with --format json --out FILE");
+        throw new GpuConfigError(
+            `--baseline ${file}`,
+            `is not JSON (${(error as Error).message.replace(/\s+/g, " ")})`,
+            "write one with --format json --out FILE",
+        );
     }
     if (report === null || typeof report !== "object" || !Array.isArray((report as PlanReport).nodes)) {
         throw new GpuConfigError(`--baseline ${file}`, "is not a JSON plan (no `nodes` list)", "write one with --format json --out FILE");
@@ -66,6 +70,10 @@ function writeReport(file: string, text: string): void {
     try {
         fs.writeFileSync(file, text);
     } catch (error) {
-        throw new GpuConfigError(`--out ${file}`, `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, "give a path in a folder you can write to");
+        throw new GpuConfigError(
+            `--out ${file}`,
+            `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+            "give a path in a folder you can write to",
+        );
     }
 }

@@ -44,20 +44,39 @@ const ALIASES: Record<string, string> = {
 const SWITCHES = ["set-as-default", "cdi.enabled", "diff"];
 
 function addRenderOptions(command: Command): Command {
-    return command
-        .addOption(new Option("--config <file>", "the file to update, as nvidia-ctk's --config; a missing file in an existing folder starts empty, as with nvidia-ctk (default: none, start empty)"))
-        .addOption(switchOption("--set-as-default", "make the NVIDIA runtime the default runtime (docker, containerd, crio; alias --nvidia-set-as-default)"))
-        .addOption(switchOption("--cdi.enabled", "enable CDI in the runtime (docker, containerd; aliases --cdi.enable, --enable-cdi)"))
-        .addOption(new Option("--nvidia-runtime-name <name>", "the runtime's name").default("nvidia"))
-        .addOption(new Option("--nvidia-runtime-path <path>", "the runtime executable (alias --runtime-path) (default: nvidia-container-runtime on dockerd's PATH; /usr/bin/nvidia-container-runtime for containerd and crio)"))
-        .addOption(new Option("--drop-in-dir <dir>", "containerd: the folder of the drop-in, imported by config.toml").default("/etc/containerd/conf.d"))
-        .addOption(new Option("--set <key[=value]>", "toolkit-config: set one key of config.toml; repeatable (default: none)").argParser(collect))
-        .addOption(new Option("--out <dir>", "write the files into this folder; required for containerd and crio unless --diff (default: none, docker and toolkit-config print to stdout)"))
-        .addOption(switchOption("--diff", "print a unified diff against --config instead of the files"))
-        // `--flag=false`, as nvidia-ctk accepts it: rewritten to these before parsing.
-        .addOption(new Option("--no-set-as-default").hideHelp())
-        .addOption(new Option("--no-cdi.enabled").hideHelp())
-        .addOption(new Option("--no-diff").hideHelp());
+    return (
+        command
+            .addOption(
+                new Option(
+                    "--config <file>",
+                    "the file to update, as nvidia-ctk's --config; a missing file in an existing folder starts empty, as with nvidia-ctk (default: none, start empty)",
+                ),
+            )
+            .addOption(
+                switchOption("--set-as-default", "make the NVIDIA runtime the default runtime (docker, containerd, crio; alias --nvidia-set-as-default)"),
+            )
+            .addOption(switchOption("--cdi.enabled", "enable CDI in the runtime (docker, containerd; aliases --cdi.enable, --enable-cdi)"))
+            .addOption(new Option("--nvidia-runtime-name <name>", "the runtime's name").default("nvidia"))
+            .addOption(
+                new Option(
+                    "--nvidia-runtime-path <path>",
+                    "the runtime executable (alias --runtime-path) (default: nvidia-container-runtime on dockerd's PATH; /usr/bin/nvidia-container-runtime for containerd and crio)",
+                ),
+            )
+            .addOption(new Option("--drop-in-dir <dir>", "containerd: the folder of the drop-in, imported by config.toml").default("/etc/containerd/conf.d"))
+            .addOption(new Option("--set <key[=value]>", "toolkit-config: set one key of config.toml; repeatable (default: none)").argParser(collect))
+            .addOption(
+                new Option(
+                    "--out <dir>",
+                    "write the files into this folder; required for containerd and crio unless --diff (default: none, docker and toolkit-config print to stdout)",
+                ),
+            )
+            .addOption(switchOption("--diff", "print a unified diff against --config instead of the files"))
+            // `--flag=false`, as nvidia-ctk accepts it: rewritten to these before parsing.
+            .addOption(new Option("--no-set-as-default").hideHelp())
+            .addOption(new Option("--no-cdi.enabled").hideHelp())
+            .addOption(new Option("--no-diff").hideHelp())
+    );
 }
 
 /** nvidia-ctk's aliases → our names, and `--switch=true|false` → `--switch` / `--no-switch`. */
@@ -107,7 +126,11 @@ export function renderFromFlags(target: RenderTarget, input: string | undefined,
         case "docker":
             return [renderDockerConfig(input, { ...common, enableCdi: flags.cdiEnabled })];
         case "containerd": {
-            const result = renderContainerdConfig(input, { ...common, enableCdi: flags.cdiEnabled, dropInPath: `${flags.dropInDir.replace(/\/+$/, "")}/99-nvidia.toml` });
+            const result = renderContainerdConfig(input, {
+                ...common,
+                enableCdi: flags.cdiEnabled,
+                dropInPath: `${flags.dropInDir.replace(/\/+$/, "")}/99-nvidia.toml`,
+            });
             return [result.topLevel, result.dropIn];
         }
         case "crio":
@@ -132,7 +155,8 @@ export function renderCommand(io: CommandIo): Command {
             throw flags.config === undefined ? error : namingGivenFile(error, HOST_FILE[target], flags.config);
         }
         const writesFiles = target === "containerd" || target === "crio";
-        if (writesFiles && flags.out === undefined && !flags.diff) throw new UsageError("--out", `is required for ${target}`, "give a folder: --out DIR, or print a diff with --diff");
+        if (writesFiles && flags.out === undefined && !flags.diff)
+            throw new UsageError("--out", `is required for ${target}`, "give a folder: --out DIR, or print a diff with --diff");
         let text = "";
         for (const result of results) {
             if (flags.diff) text += unifiedDiff(result.path, result.previous ?? "", result.text, result.previous === undefined);
@@ -160,7 +184,8 @@ function readConfig(file: string | undefined, err: NodeJS.WritableStream): strin
     try {
         stat = fs.statSync(full);
     } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new GpuConfigError(`--config ${file}`, `cannot be read (${(error as NodeJS.ErrnoException).code})`, "check the path and its permissions");
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT")
+            throw new GpuConfigError(`--config ${file}`, `cannot be read (${(error as NodeJS.ErrnoException).code})`, "check the path and its permissions");
     }
     if (stat === undefined) {
         const folder = path.dirname(full);
@@ -191,6 +216,10 @@ function writeFiles(outDir: string, results: RenderResult[]): void {
         fs.mkdirSync(outDir, { recursive: true });
         for (const result of results) fs.writeFileSync(path.join(outDir, path.basename(result.path)), result.text);
     } catch (error) {
-        throw new GpuConfigError(`--out ${outDir}`, `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, "give a folder you can write to");
+        throw new GpuConfigError(
+            `--out ${outDir}`,
+            `cannot be written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+            "give a folder you can write to",
+        );
     }
 }

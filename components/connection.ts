@@ -66,15 +66,18 @@ export function commandConnection(args: NodeConnectionArgs): types.input.remote.
 
 /** The connection with every value known; a NUL in any field is refused by name (the value is not echoed: it may be a key). */
 export function resolveConnection(args: NodeConnectionArgs): pulumi.Output<ResolvedConnection> {
-    return pulumi.output(args).apply((c) => validateNoNulDeep({ ...c }, "connection")).apply((c) => ({
-        host: c.host,
-        port: c.port ?? 22,
-        user: c.user ?? "root",
-        privateKey: c.privateKey,
-        privateKeyPassword: c.privateKeyPassword,
-        password: c.password,
-        agentSocketPath: c.agentSocketPath,
-        hostKey: c.hostKey,
-        sudoPassword: c.sudoPassword,
-    }));
+    return pulumi
+        .output(args)
+        .apply((c) => validateNoNulDeep({ ...c }, "connection"))
+        .apply((c) => ({
+            host: c.host,
+            port: c.port ?? 22,
+            user: c.user ?? "root",
+            privateKey: c.privateKey,
+            privateKeyPassword: c.privateKeyPassword,
+            password: c.password,
+            agentSocketPath: c.agentSocketPath,
+            hostKey: c.hostKey,
+            sudoPassword: c.sudoPassword,
+        }));
 }

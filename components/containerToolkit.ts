@@ -19,13 +19,28 @@ export class ContainerToolkit extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerToolkitArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:ContainerToolkit", name, {}, opts);
-        const spec = pulumi.output({ version: args.version ?? DEFAULT_TOOLKIT_VERSION, experimental: args.experimental, repoUrl: args.repoUrl, keyUrl: args.keyUrl, keyFingerprint: args.keyFingerprint });
-        const planned = planOnHost(name, args.connection, spec, toolkitWatchedFiles, (snapshot, s) => {
-            const pm = snapshot.facts.packageManager;
-            if (pm === undefined) throw new GpuConfigError("packageManager", `no apt-get, dnf or zypper on ${snapshot.facts.os.prettyName}`, "use a supported distribution");
-            const steps = toolkitPlan({ ...s, packageManager: pm }, snapshot);
-            return { steps, files: steps.flatMap((step) => step.files ?? []) };
-        }, this, opts);
+        const spec = pulumi.output({
+            version: args.version ?? DEFAULT_TOOLKIT_VERSION,
+            experimental: args.experimental,
+            repoUrl: args.repoUrl,
+            keyUrl: args.keyUrl,
+            keyFingerprint: args.keyFingerprint,
+        });
+        const planned = planOnHost(
+            name,
+            args.connection,
+            spec,
+            toolkitWatchedFiles,
+            (snapshot, s) => {
+                const pm = snapshot.facts.packageManager;
+                if (pm === undefined)
+                    throw new GpuConfigError("packageManager", `no apt-get, dnf or zypper on ${snapshot.facts.os.prettyName}`, "use a supported distribution");
+                const steps = toolkitPlan({ ...s, packageManager: pm }, snapshot);
+                return { steps, files: steps.flatMap((step) => step.files ?? []) };
+            },
+            this,
+            opts,
+        );
         this.version = spec.apply((s) => s.version);
         this.steps = planned.apply((p) => p.steps.map((step) => step.name));
         this.registerOutputs({ version: this.version, steps: this.steps });

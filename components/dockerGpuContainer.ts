@@ -69,33 +69,65 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
         const node = nodeOfTarget(connection);
         const driver = args.driverVersion;
         const branch = pulumi.all([args.driverVersion, args.driverBranch]).apply(([version, b]) => (version === undefined ? b : undefined));
-        const spec = pulumi.output({
-            image: args.image, containerName: args.containerName ?? name, mode: args.gpuSelection, devices: args.devices, restart: args.restart, env: args.env,
-            extra: args.args, capabilities: args.driverCapabilities, preset: args.preset, driverVersion: driver, driverBranch: branch, compatibilityMode: args.compatibilityMode,
-        }).apply((a) => {
-            const [verdict] = a.driverVersion === undefined && a.driverBranch !== undefined
-                ? enforceImagePolicyOnBranch(a.image, a.driverBranch, { mode: a.compatibilityMode })
-                : enforceImagePolicy(a.image, [a.driverVersion], { mode: a.compatibilityMode });
-            const step = dockerContainerStep({
-                name: a.containerName, image: a.image, mode: a.mode, devices: a.devices, restart: a.restart as "always" | undefined, env: a.env,
-                args: a.extra, driverCapabilities: a.capabilities, preset: a.preset,
+        const spec = pulumi
+            .output({
+                image: args.image,
+                containerName: args.containerName ?? name,
+                mode: args.gpuSelection,
+                devices: args.devices,
+                restart: args.restart,
+                env: args.env,
+                extra: args.args,
+                capabilities: args.driverCapabilities,
+                preset: args.preset,
+                driverVersion: driver,
+                driverBranch: branch,
+                compatibilityMode: args.compatibilityMode,
+            })
+            .apply((a) => {
+                const [verdict] =
+                    a.driverVersion === undefined && a.driverBranch !== undefined
+                        ? enforceImagePolicyOnBranch(a.image, a.driverBranch, { mode: a.compatibilityMode })
+                        : enforceImagePolicy(a.image, [a.driverVersion], { mode: a.compatibilityMode });
+                const step = dockerContainerStep({
+                    name: a.containerName,
+                    image: a.image,
+                    mode: a.mode,
+                    devices: a.devices,
+                    restart: a.restart as "always" | undefined,
+                    env: a.env,
+                    args: a.extra,
+                    driverCapabilities: a.capabilities,
+                    preset: a.preset,
+                });
+                return { verdict, step, capabilities: a.capabilities, preset: a.preset };
             });
-            return { verdict, step, capabilities: a.capabilities, preset: a.preset };
-        });
-        planOnHost(name, connection, spec, () => [], (snapshot, s) => {
-            const capabilities = driverCapabilities(s.capabilities, s.preset);
-            const findings = workloadPreflight(snapshot.facts, capabilities);
-            for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
-            return { steps: [s.step], files: [], findings };
-        }, this, { ...opts, dependsOn: node ? waitFor(commandsOf(node), opts?.dependsOn) : opts?.dependsOn });
+        planOnHost(
+            name,
+            connection,
+            spec,
+            () => [],
+            (snapshot, s) => {
+                const capabilities = driverCapabilities(s.capabilities, s.preset);
+                const findings = workloadPreflight(snapshot.facts, capabilities);
+                for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
+                return { steps: [s.step], files: [], findings };
+            },
+            this,
+            { ...opts, dependsOn: node ? waitFor(commandsOf(node), opts?.dependsOn) : opts?.dependsOn },
+        );
         this.compatibility = spec.apply((s) => s.verdict.reason);
         this.registerOutputs({ compatibility: this.compatibility });
     }
 }
 
 /** The node's commands and whatever else the caller's `dependsOn` names, as one list. */
-function waitFor(commands: pulumi.Output<pulumi.Resource[]>, dependsOn: pulumi.ComponentResourceOptions["dependsOn"]): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
+function waitFor(
+    commands: pulumi.Output<pulumi.Resource[]>,
+    dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
+): pulumi.Input<pulumi.Input<pulumi.Resource>[]> {
     if (dependsOn === undefined) return commands;
-    return pulumi.all([commands, pulumi.output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>)])
+    return pulumi
+        .all([commands, pulumi.output(dependsOn as pulumi.Input<pulumi.Input<pulumi.Resource>[]> | pulumi.Input<pulumi.Resource>)])
         .apply(([c, d]) => [...c, ...(Array.isArray(d) ? d : [d])] as pulumi.Resource[]);
 }

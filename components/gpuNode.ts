@@ -158,10 +158,18 @@ export class GpuNode extends pulumi.ComponentResource {
         // Not a property: Pulumi's schema turns every property into an output, and the key would land in state.
         nodeConnections.set(this, args.connection);
         const spec = nodeSpecOf(args);
-        const planned = planOnHost(name, args.connection, spec, watchedFiles, (snapshot, s) => {
-            const node = nodePlan(snapshot, s);
-            return { steps: node.plan.steps, files: node.files, findings: node.findings };
-        }, this, opts);
+        const planned = planOnHost(
+            name,
+            args.connection,
+            spec,
+            watchedFiles,
+            (snapshot, s) => {
+                const node = nodePlan(snapshot, s);
+                return { steps: node.plan.steps, files: node.files, findings: node.findings };
+            },
+            this,
+            opts,
+        );
 
         const verify = planned.apply((p) => stdoutOf(p, "driver-verify").apply(parseDriverState));
         // Host facts are not secret, but they are read with the (secret) key: unsecret them, or every
@@ -169,17 +177,29 @@ export class GpuNode extends pulumi.ComponentResource {
         const known = pulumi.unsecret(pulumi.all([planned, spec]).apply(([p, s]) => plannedDriver(s, p.snapshot.facts.driver.loadedVersion)));
         this.driverVersion = known.apply((d) => d.version);
         this.driverBranch = known.apply((d) => d.branch);
-        this.rebootPending = pulumi.unsecret(pulumi.all([planned, verify]).apply(([p, v]) => v ? v.state === "reboot-required" : p.findings?.some((f) => f.id === "driver-library-mismatch") ?? false));
+        this.rebootPending = pulumi.unsecret(
+            pulumi
+                .all([planned, verify])
+                .apply(([p, v]) => (v ? v.state === "reboot-required" : (p.findings?.some((f) => f.id === "driver-library-mismatch") ?? false))),
+        );
         this.toolkitVersion = spec.apply((s) => s.toolkit.version);
         this.runtimes = spec.apply((s) => [s.runtime]);
-        this.gpus = pulumi.unsecret(planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB }))));
+        this.gpus = pulumi.unsecret(
+            planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB }))),
+        );
         this.cdiDevices = pulumi.unsecret(planned.apply((p) => stdoutOf(p, "cdi-spec").apply(parseCdiDevices)));
         this.findings = pulumi.unsecret(planned.apply((p) => p.findings ?? []));
         this.steps = pulumi.unsecret(planned.apply((p) => p.steps.map((step) => step.name)));
         this.plan = pulumi.unsecret(planned.apply((p) => summarisePlan(p)));
         // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root.
-        this.dockerHost = pulumi.unsecret(pulumi.all([resolveConnection(args.connection), spec]).apply(([c, s]) =>
-            `ssh://${s.runtime === "docker-rootless" && s.rootlessUser ? s.rootlessUser : c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`));
+        this.dockerHost = pulumi.unsecret(
+            pulumi
+                .all([resolveConnection(args.connection), spec])
+                .apply(
+                    ([c, s]) =>
+                        `ssh://${s.runtime === "docker-rootless" && s.rootlessUser ? s.rootlessUser : c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`,
+                ),
+        );
         this.registerOutputs({
             driverVersion: this.driverVersion,
             driverBranch: this.driverBranch,
@@ -254,7 +274,13 @@ export function summarisePlan(plan: Pick<HostPlan, "steps" | "files" | "findings
         steps: plan.steps.map((s) => ({ name: s.name, description: s.description, rebootRequired: s.rebootRequired ?? false })),
         packages: plan.steps.flatMap((s) => s.changes.filter((c) => c.startsWith("package ")).map((c) => c.slice("package ".length))),
         // GpuNode.plan is a plain output: registry passwords and proxy credentials are masked (issue 14).
-        files: plan.files.map((f) => ({ path: f.path, previous: f.previous === undefined ? undefined : maskCredentials(f.previous), text: maskCredentials(f.text), changed: f.changed, summary: f.summary.map(maskCredentials) })),
+        files: plan.files.map((f) => ({
+            path: f.path,
+            previous: f.previous === undefined ? undefined : maskCredentials(f.previous),
+            text: maskCredentials(f.text),
+            changed: f.changed,
+            summary: f.summary.map(maskCredentials),
+        })),
         restarts: plan.steps.filter((s) => s.name.endsWith("-restart")).map((s) => s.name.replace(/-restart$/, "")),
         findings: plan.findings ?? [],
     };
@@ -273,7 +299,10 @@ export function parseDriverState(stdout: string): { loaded: string; library: str
 
 /** The `cdi-device NAME` lines printed by the cdi-spec step. */
 export function parseCdiDevices(stdout: string): string[] {
-    return stdout.split("\n").filter((l) => l.startsWith("cdi-device ")).map((l) => l.slice("cdi-device ".length).trim());
+    return stdout
+        .split("\n")
+        .filter((l) => l.startsWith("cdi-device "))
+        .map((l) => l.slice("cdi-device ".length).trim());
 }
 
 /** The files a plan for this spec may edit, read at preview. */
@@ -289,34 +318,40 @@ export function watchedFiles(spec: NodeSpec): WatchedFile[] {
 }
 
 function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
-    return pulumi.output({
-        runtime: args.runtime ?? ContainerRuntime.Docker,
-        driver: args.driver,
-        toolkit: args.toolkit,
-        rootlessUser: args.rootlessUser,
-        rootlessHome: args.rootlessHome,
-        runtimeName: args.runtimeName,
-        setAsDefault: args.setAsDefault,
-        enableCdi: args.enableCdi,
-        fabricManager: args.fabricManager,
-        persistenced: args.persistenced,
-        migLayout: args.migLayout,
-    }).apply((a) => {
-        // Refused by field name before anything is sent to the host (issue 14).
-        validateNoNulDeep(a, "");
-        if (a.runtime === "docker-rootless" || a.rootlessHome !== undefined) rootlessDaemonJsonPath(a.rootlessUser, a.rootlessHome);
-        return a;
-    }).apply((a) => ({
-        runtime: a.runtime,
-        driver: a.driver,
-        toolkit: { version: DEFAULT_TOOLKIT_VERSION, ...a.toolkit },
-        rootlessUser: a.rootlessUser,
-        rootlessHome: a.rootlessHome,
-        runtimeName: a.runtimeName,
-        setAsDefault: a.setAsDefault,
-        enableCdi: a.enableCdi,
-        fabricManager: a.fabricManager,
-        persistenced: a.persistenced,
-        migLayout: a.migLayout,
-    }) as NodeSpec);
+    return pulumi
+        .output({
+            runtime: args.runtime ?? ContainerRuntime.Docker,
+            driver: args.driver,
+            toolkit: args.toolkit,
+            rootlessUser: args.rootlessUser,
+            rootlessHome: args.rootlessHome,
+            runtimeName: args.runtimeName,
+            setAsDefault: args.setAsDefault,
+            enableCdi: args.enableCdi,
+            fabricManager: args.fabricManager,
+            persistenced: args.persistenced,
+            migLayout: args.migLayout,
+        })
+        .apply((a) => {
+            // Refused by field name before anything is sent to the host (issue 14).
+            validateNoNulDeep(a, "");
+            if (a.runtime === "docker-rootless" || a.rootlessHome !== undefined) rootlessDaemonJsonPath(a.rootlessUser, a.rootlessHome);
+            return a;
+        })
+        .apply(
+            (a) =>
+                ({
+                    runtime: a.runtime,
+                    driver: a.driver,
+                    toolkit: { version: DEFAULT_TOOLKIT_VERSION, ...a.toolkit },
+                    rootlessUser: a.rootlessUser,
+                    rootlessHome: a.rootlessHome,
+                    runtimeName: a.runtimeName,
+                    setAsDefault: a.setAsDefault,
+                    enableCdi: a.enableCdi,
+                    fabricManager: a.fabricManager,
+                    persistenced: a.persistenced,
+                    migLayout: a.migLayout,
+                }) as NodeSpec,
+        );
 }

@@ -52,8 +52,9 @@ export class GpuWorkload extends pulumi.ComponentResource {
 
     constructor(name: string, args: GpuWorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("nvidia-gpu:index:GpuWorkload", name, {}, opts);
-        const checked = pulumi.all([args.image, args.nodeDriverVersions ?? [], args.compatibilityMode, args.forwardCompatible, args.requireCuda]).apply(([image, drivers, mode, forwardCompatible, requireCuda]) =>
-            enforceImagePolicy(image, drivers, { mode, forwardCompatible, requireCuda }));
+        const checked = pulumi
+            .all([args.image, args.nodeDriverVersions ?? [], args.compatibilityMode, args.forwardCompatible, args.requireCuda])
+            .apply(([image, drivers, mode, forwardCompatible, requireCuda]) => enforceImagePolicy(image, drivers, { mode, forwardCompatible, requireCuda }));
         const manifest = pulumi.all([args, checked]).apply(([a]) => {
             const gpus = a.gpus ?? 1;
             if (!Number.isInteger(gpus) || gpus < 1) throw new GpuConfigError("gpus", `${gpus} is not a whole number of 1 or more`, "request at least one GPU");

@@ -33,12 +33,24 @@ export async function runReadOnly(connection: ResolvedConnection, script: string
  */
 export function checkWatchedPath(file: WatchedFile): void {
     const p = file.path;
-    const problem = typeof p !== "string" ? "is not a string"
-        : /[\u0000-\u001f\u007f]/.test(p) ? "holds a control character"
-        : !p.startsWith("/") ? "is not absolute"
-        : p.split("/").slice(1).some((s) => s === "" || s === "." || s === "..") ? "has an empty, '.' or '..' segment"
-        : undefined;
+    const problem =
+        typeof p !== "string"
+            ? "is not a string"
+            : /[\u0000-\u001f\u007f]/.test(p)
+              ? "holds a control character"
+              : !p.startsWith("/")
+                ? "is not absolute"
+                : p
+                        .split("/")
+                        .slice(1)
+                        .some((s) => s === "" || s === "." || s === "..")
+                  ? "has an empty, '.' or '..' segment"
+                  : undefined;
     if (problem !== undefined) {
-        throw new GpuConfigError(`host file ${JSON.stringify(p)}`, `${problem}, so the host was not read`, "check the path arguments (rootlessHome, output) given to the component");
+        throw new GpuConfigError(
+            `host file ${JSON.stringify(p)}`,
+            `${problem}, so the host was not read`,
+            "check the path arguments (rootlessHome, output) given to the component",
+        );
     }
 }

@@ -1,6 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { GPU_NODE_LABEL, SharingStrategy, devicePluginDaemonSet, runtimeClassManifest, sharingConfigMap, validationJobManifest, VALIDATION_IMAGE } from "../sdk/k8s/manifests";
+import {
+    GPU_NODE_LABEL,
+    SharingStrategy,
+    devicePluginDaemonSet,
+    runtimeClassManifest,
+    sharingConfigMap,
+    validationJobManifest,
+    VALIDATION_IMAGE,
+} from "../sdk/k8s/manifests";
 import { parseCudaImage } from "../sdk/cuda/imagePolicy";
 import { GpuConfigError } from "../sdk/errors";
 
@@ -51,40 +59,72 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
         const namespace = args.namespace ?? "kube-system";
         const parent = { parent: this };
         const runtimeClass = new k8s.node.v1.RuntimeClass(`${name}-nvidia`, runtimeClassManifest() as k8s.node.v1.RuntimeClassArgs, parent);
-        const labels = pulumi.output(args.labelNodes ?? []).apply((nodes) => nodes.map((node) =>
-            new k8s.core.v1.NodePatch(`${name}-label-${node}`, { metadata: { name: node, labels: { [GPU_NODE_LABEL]: "true" } } }, parent)));
-        const sharing = args.sharing === undefined ? undefined : pulumi.output(args.sharing).apply((s) => {
-            if (s.strategy !== SharingStrategy.None && !(Number.isInteger(s.replicas) && s.replicas >= 2)) {
-                throw new GpuConfigError("sharing.replicas", `${s.replicas} is not a whole number of 2 or more`, "set how many workloads share one GPU, e.g. 4");
-            }
-            return s;
-        });
-        const configMap = sharing === undefined ? undefined : new k8s.core.v1.ConfigMap(`${name}-sharing`,
-            asArgs<k8s.core.v1.ConfigMapArgs>(pulumi.all([namespace, sharing]).apply(([ns, s]) => sharingConfigMap(ns, s))), parent);
-        const daemonSet = new k8s.apps.v1.DaemonSet(`${name}-device-plugin`,
-            asArgs<k8s.apps.v1.DaemonSetArgs>(pulumi.all([namespace, args.devicePluginImage, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
-                if (image !== undefined) parseCudaImage(image, "devicePluginImage"); // refuses latest and untagged
-                return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined });
-            })),
-            { parent: this, dependsOn: [runtimeClass, ...(configMap ? [configMap] : [])] });
+        const labels = pulumi
+            .output(args.labelNodes ?? [])
+            .apply((nodes) =>
+                nodes.map(
+                    (node) => new k8s.core.v1.NodePatch(`${name}-label-${node}`, { metadata: { name: node, labels: { [GPU_NODE_LABEL]: "true" } } }, parent),
+                ),
+            );
+        const sharing =
+            args.sharing === undefined
+                ? undefined
+                : pulumi.output(args.sharing).apply((s) => {
+                      if (s.strategy !== SharingStrategy.None && !(Number.isInteger(s.replicas) && s.replicas >= 2)) {
+                          throw new GpuConfigError(
+                              "sharing.replicas",
+                              `${s.replicas} is not a whole number of 2 or more`,
+                              "set how many workloads share one GPU, e.g. 4",
+                          );
+                      }
+                      return s;
+                  });
+        const configMap =
+            sharing === undefined
+                ? undefined
+                : new k8s.core.v1.ConfigMap(
+                      `${name}-sharing`,
+                      asArgs<k8s.core.v1.ConfigMapArgs>(pulumi.all([namespace, sharing]).apply(([ns, s]) => sharingConfigMap(ns, s))),
+                      parent,
+                  );
+        const daemonSet = new k8s.apps.v1.DaemonSet(
+            `${name}-device-plugin`,
+            asArgs<k8s.apps.v1.DaemonSetArgs>(
+                pulumi.all([namespace, args.devicePluginImage, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
+                    if (image !== undefined) parseCudaImage(image, "devicePluginImage"); // refuses latest and untagged
+                    return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined });
+                }),
+            ),
+            { parent: this, dependsOn: [runtimeClass, ...(configMap ? [configMap] : [])] },
+        );
         pulumi.output(args.validate).apply((validate) => {
             if (!validate) return;
             // The provider waits for the Job to complete and fails the update if it fails.
-            new k8s.batch.v1.Job(`${name}-validation`, asArgs<k8s.batch.v1.JobArgs>(pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE]).apply(([ns, image]) => {
-                parseCudaImage(image, "validationImage");
-                return validationJobManifest(ns, image);
-            })), { parent: this, dependsOn: labels.apply((patches) => [daemonSet, ...patches]) });
+            new k8s.batch.v1.Job(
+                `${name}-validation`,
+                asArgs<k8s.batch.v1.JobArgs>(
+                    pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE]).apply(([ns, image]) => {
+                        parseCudaImage(image, "validationImage");
+                        return validationJobManifest(ns, image);
+                    }),
+                ),
+                { parent: this, dependsOn: labels.apply((patches) => [daemonSet, ...patches]) },
+            );
         });
         if (args.gpuOperator) {
             const own = pulumi.output(args.gpuOperator.manageDriverAndToolkit ?? false);
-            new k8s.helm.v3.Release(`${name}-gpu-operator`, {
-                chart: "gpu-operator",
-                version: args.gpuOperator.version,
-                repositoryOpts: { repo: "https://helm.ngc.nvidia.com/nvidia" },
-                namespace: "gpu-operator",
-                createNamespace: true,
-                values: own.apply((manage) => ({ driver: { enabled: manage }, toolkit: { enabled: manage }, devicePlugin: { enabled: false } })),
-            }, parent);
+            new k8s.helm.v3.Release(
+                `${name}-gpu-operator`,
+                {
+                    chart: "gpu-operator",
+                    version: args.gpuOperator.version,
+                    repositoryOpts: { repo: "https://helm.ngc.nvidia.com/nvidia" },
+                    namespace: "gpu-operator",
+                    createNamespace: true,
+                    values: own.apply((manage) => ({ driver: { enabled: manage }, toolkit: { enabled: manage }, devicePlugin: { enabled: false } })),
+                },
+                parent,
+            );
         }
         this.runtimeClassName = runtimeClass.metadata.name;
         this.registerOutputs({ runtimeClassName: this.runtimeClassName });

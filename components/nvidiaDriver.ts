@@ -23,16 +23,35 @@ export class NvidiaDriver extends pulumi.ComponentResource {
 
     constructor(name: string, args: NvidiaDriverArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:NvidiaDriver", name, {}, opts);
-        const spec = pulumi.output({ branch: args.branch, version: args.version, kernelModules: args.kernelModules, source: args.source, server: args.server, cudaRepoUrl: args.cudaRepoUrl, packages: args.packages, reboot: args.reboot });
-        const planned = planOnHost(name, args.connection, spec, () => [{ path: UNATTENDED_UPGRADES_BLOCK }], (snapshot, s) => {
-            if (snapshot.facts.wsl2) {
-                pulumi.log.info(`${name}: WSL2 host: no driver is installed, because the driver lives on the Windows host`, this);
-                return { steps: [], files: [] };
-            }
-            const steps = driverPlan({ ...s, distro: snapshot.facts.os, arch: snapshot.facts.arch }, snapshot);
-            return { steps, files: steps.flatMap((step) => step.files ?? []) };
-        }, this, opts);
-        const state = planned.apply((p) => p.commands.find((c) => c.step.name === "driver-verify")?.command.stdout.apply(parseDriverState) ?? pulumi.output(undefined));
+        const spec = pulumi.output({
+            branch: args.branch,
+            version: args.version,
+            kernelModules: args.kernelModules,
+            source: args.source,
+            server: args.server,
+            cudaRepoUrl: args.cudaRepoUrl,
+            packages: args.packages,
+            reboot: args.reboot,
+        });
+        const planned = planOnHost(
+            name,
+            args.connection,
+            spec,
+            () => [{ path: UNATTENDED_UPGRADES_BLOCK }],
+            (snapshot, s) => {
+                if (snapshot.facts.wsl2) {
+                    pulumi.log.info(`${name}: WSL2 host: no driver is installed, because the driver lives on the Windows host`, this);
+                    return { steps: [], files: [] };
+                }
+                const steps = driverPlan({ ...s, distro: snapshot.facts.os, arch: snapshot.facts.arch }, snapshot);
+                return { steps, files: steps.flatMap((step) => step.files ?? []) };
+            },
+            this,
+            opts,
+        );
+        const state = planned.apply(
+            (p) => p.commands.find((c) => c.step.name === "driver-verify")?.command.stdout.apply(parseDriverState) ?? pulumi.output(undefined),
+        );
         this.loadedVersion = state.apply((s) => s?.loaded);
         this.rebootPending = state.apply((s) => s?.state === "reboot-required");
         this.steps = planned.apply((p) => p.steps.map((step) => step.name));

@@ -71,14 +71,24 @@ export function planOnHost<Spec>(
         for (const file of rendered) {
             // Masked after diffing, so a changed password still shows as a changed line, without its value.
             const diff = maskCredentials(unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined));
-            pulumi.log.info(diff === "" ? `${name}: ${file.path} is up to date` : `${name}: ${file.path} will change (${file.summary.map(maskCredentials).join("; ")}):\n${diff}`, parent);
+            pulumi.log.info(
+                diff === ""
+                    ? `${name}: ${file.path} is up to date`
+                    : `${name}: ${file.path} will change (${file.summary.map(maskCredentials).join("; ")}):\n${diff}`,
+                parent,
+            );
         }
         // The first command waits for what the component was told to wait for: resources created inside
         // an apply are not found by the SDK's expansion of a component's dependsOn.
-        const commands = options?.planOnly ? [] : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent, dependsOnList(options?.dependsOn));
+        const commands = options?.planOnly
+            ? []
+            : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent, dependsOnList(options?.dependsOn));
         return { ...built, snapshot, commands };
     });
-    componentCommands.set(parent, planned.apply((p) => p.commands.map((c) => c.command as pulumi.Resource)));
+    componentCommands.set(
+        parent,
+        planned.apply((p) => p.commands.map((c) => c.command as pulumi.Resource)),
+    );
     return planned;
 }
 

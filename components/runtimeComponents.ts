@@ -45,7 +45,15 @@ export function checkedRuntimeSpec(spec: RuntimeSpec): RuntimeSpec {
 }
 
 function planRuntime(name: string, args: RuntimeArgs, spec: pulumi.Output<RuntimeSpec>, parent: pulumi.Resource, opts?: GpuComponentOptions) {
-    return planOnHost(name, args.connection, spec, (s) => watchedFiles({ ...s, toolkit: { version: "" } }), (snapshot, s) => runtimePlan(snapshot, s), parent, opts);
+    return planOnHost(
+        name,
+        args.connection,
+        spec,
+        (s) => watchedFiles({ ...s, toolkit: { version: "" } }),
+        (snapshot, s) => runtimePlan(snapshot, s),
+        parent,
+        opts,
+    );
 }
 
 /** Docker's daemon.json (rootful, or a user's rootless daemon) with the nvidia runtime, restarted only on change. */
@@ -57,7 +65,14 @@ export class DockerRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: DockerRuntimeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:DockerRuntime", name, {}, opts);
-        const spec = pulumi.output({ rootlessUser: args.rootlessUser, rootlessHome: args.rootlessHome, runtimeName: args.runtimeName, setAsDefault: args.setAsDefault, enableCdi: args.enableCdi })
+        const spec = pulumi
+            .output({
+                rootlessUser: args.rootlessUser,
+                rootlessHome: args.rootlessHome,
+                runtimeName: args.runtimeName,
+                setAsDefault: args.setAsDefault,
+                enableCdi: args.enableCdi,
+            })
             .apply((a) => checkedRuntimeSpec({ ...a, runtime: a.rootlessUser ? "docker-rootless" : "docker" } as RuntimeSpec));
         ({ steps: this.steps, files: this.files } = runtimeOutputs(planRuntime(name, args, spec, this, opts)));
         this.registerOutputs({ steps: this.steps, files: this.files });
@@ -73,7 +88,9 @@ export class ContainerdRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: RuntimeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:ContainerdRuntime", name, {}, opts);
-        const spec = pulumi.output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault, enableCdi: args.enableCdi }).apply((a) => checkedRuntimeSpec({ ...a, runtime: "containerd" } as RuntimeSpec));
+        const spec = pulumi
+            .output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault, enableCdi: args.enableCdi })
+            .apply((a) => checkedRuntimeSpec({ ...a, runtime: "containerd" } as RuntimeSpec));
         ({ steps: this.steps, files: this.files } = runtimeOutputs(planRuntime(name, args, spec, this, opts)));
         this.registerOutputs({ steps: this.steps, files: this.files });
     }
@@ -88,7 +105,9 @@ export class CrioRuntime extends pulumi.ComponentResource {
 
     constructor(name: string, args: RuntimeArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:CrioRuntime", name, {}, opts);
-        const spec = pulumi.output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault }).apply((a) => checkedRuntimeSpec({ ...a, runtime: "crio" } as RuntimeSpec));
+        const spec = pulumi
+            .output({ runtimeName: args.runtimeName, setAsDefault: args.setAsDefault })
+            .apply((a) => checkedRuntimeSpec({ ...a, runtime: "crio" } as RuntimeSpec));
         ({ steps: this.steps, files: this.files } = runtimeOutputs(planRuntime(name, args, spec, this, opts)));
         this.registerOutputs({ steps: this.steps, files: this.files });
     }
@@ -113,7 +132,15 @@ export class CdiSpec extends pulumi.ComponentResource {
         super("nvidia-gpu:index:CdiSpec", name, {}, opts);
         // Checked before the host is read: create replaces this file and destroy deletes it.
         const spec = pulumi.output({ output: args.output }).apply((a) => ({ output: validateCdiSpecOutput(a.output ?? DEFAULT_CDI_SPEC, "output") }));
-        const planned = planOnHost(name, args.connection, spec, () => [], (_snapshot, s) => ({ steps: [cdiSpecStep(s.output)], files: [] }), this, opts);
+        const planned = planOnHost(
+            name,
+            args.connection,
+            spec,
+            () => [],
+            (_snapshot, s) => ({ steps: [cdiSpecStep(s.output)], files: [] }),
+            this,
+            opts,
+        );
         this.devices = planned.apply((p) => p.commands[0].command.stdout.apply(parseCdiDevices));
         this.registerOutputs({ devices: this.devices });
     }

@@ -13,7 +13,11 @@ export function hostKeyBlob(hostKey: string): Buffer {
     const parts = hostKey.trim().split(/\s+/);
     const base64 = parts.length >= 2 ? parts[1] : parts[0];
     if (!/^[A-Za-z0-9+/]+=*$/.test(base64)) {
-        throw new GpuConfigError("connection.hostKey", "is not an OpenSSH public key", "copy the key line from `ssh-keyscan HOST` without the host name, e.g. `ssh-ed25519 AAAA…`");
+        throw new GpuConfigError(
+            "connection.hostKey",
+            "is not an OpenSSH public key",
+            "copy the key line from `ssh-keyscan HOST` without the host name, e.g. `ssh-ed25519 AAAA…`",
+        );
     }
     return Buffer.from(base64, "base64");
 }
@@ -43,7 +47,7 @@ export function sshExec(
         privateKey: connection.privateKey,
         passphrase: connection.privateKeyPassword,
         password: connection.password,
-        agent: connection.privateKey || connection.password ? undefined : connection.agentSocketPath ?? process.env.SSH_AUTH_SOCK,
+        agent: connection.privateKey || connection.password ? undefined : (connection.agentSocketPath ?? process.env.SSH_AUTH_SOCK),
         readyTimeout: options.readyTimeoutMs ?? 20000,
         hostVerifier: pinned ? (key: Buffer) => key.equals(pinned) : undefined,
         algorithms: serverHostKey ? { serverHostKey: serverHostKey as never } : undefined,

@@ -35,24 +35,30 @@ export function createStepCommands(
         const create = invocationFor(step, sshUser, sudo, "stdin");
         const undo = step.undoScript === undefined ? undefined : invocationFor({ ...step, script: step.undoScript }, sshUser, sudo, "argv");
         const needsPassword = (create.passwordOnStdin || (undo?.passwordOnStdin ?? false)) && connection.sudoPassword !== undefined;
-        const command = new remote.Command(`${prefix}-${step.name}`, {
-            connection: commandConnection(connection),
-            create: create.command,
-            delete: undo?.command,
-            // Secret when it holds the sudo password, or a file with credentials (registry auth, proxy user:pass):
-            // then it is encrypted in state and hidden in `pulumi preview --diff`. Otherwise readable.
-            stdin: needsPassword
-                ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${create.stdin ?? ""}`)
-                : holdsCredentials(step) ? pulumi.secret(create.stdin ?? "") : create.stdin,
-            logging: "stdoutAndStderr",
-            // Earlier stdout in the environment can itself exceed the kernel's limits (pulumi-command#285).
-            addPreviousOutputInEnv: false,
-        }, {
-            parent,
-            dependsOn: previous ? [previous] : dependsOn,
-            additionalSecretOutputs: ["connection"],
-            deleteBeforeReplace: true,
-        });
+        const command = new remote.Command(
+            `${prefix}-${step.name}`,
+            {
+                connection: commandConnection(connection),
+                create: create.command,
+                delete: undo?.command,
+                // Secret when it holds the sudo password, or a file with credentials (registry auth, proxy user:pass):
+                // then it is encrypted in state and hidden in `pulumi preview --diff`. Otherwise readable.
+                stdin: needsPassword
+                    ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${create.stdin ?? ""}`)
+                    : holdsCredentials(step)
+                      ? pulumi.secret(create.stdin ?? "")
+                      : create.stdin,
+                logging: "stdoutAndStderr",
+                // Earlier stdout in the environment can itself exceed the kernel's limits (pulumi-command#285).
+                addPreviousOutputInEnv: false,
+            },
+            {
+                parent,
+                dependsOn: previous ? [previous] : dependsOn,
+                additionalSecretOutputs: ["connection"],
+                deleteBeforeReplace: true,
+            },
+        );
         created.push({ step, command, after: created.at(-1)?.step.name });
         previous = command;
     }

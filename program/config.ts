@@ -26,20 +26,26 @@ function patterned(name: PatternName) {
 /** YAML reads `branch: 580` as a number; a whole number is taken as the branch it spells. */
 const branch = z.preprocess((v) => (typeof v === "number" && Number.isInteger(v) ? String(v) : v), patterned("driverBranch"));
 
-const DriverConfigSchema = z.strictObject({
-    branch: branch.optional(),
-    version: patterned("driverVersion").optional(),
-    kernelModules: z.enum(["open", "proprietary"]).optional(),
-    source: z.enum(["distro", "cuda-repo"]).optional(),
-    server: z.boolean().optional(),
-    cudaRepoUrl: patterned("url").optional(),
-    packages: z.array(patterned("name")).optional(),
-    reboot: z.boolean().optional(),
-}).superRefine((d, ctx) => {
-    if ((d.branch === undefined) === (d.version === undefined)) {
-        ctx.addIssue({ code: "custom", message: "needs exactly one of branch or version; set driver.branch (e.g. \"580\") or driver.version (e.g. 580.95.05)", input: d });
-    }
-});
+const DriverConfigSchema = z
+    .strictObject({
+        branch: branch.optional(),
+        version: patterned("driverVersion").optional(),
+        kernelModules: z.enum(["open", "proprietary"]).optional(),
+        source: z.enum(["distro", "cuda-repo"]).optional(),
+        server: z.boolean().optional(),
+        cudaRepoUrl: patterned("url").optional(),
+        packages: z.array(patterned("name")).optional(),
+        reboot: z.boolean().optional(),
+    })
+    .superRefine((d, ctx) => {
+        if ((d.branch === undefined) === (d.version === undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                message: 'needs exactly one of branch or version; set driver.branch (e.g. "580") or driver.version (e.g. 580.95.05)',
+                input: d,
+            });
+        }
+    });
 
 const ToolkitConfigSchema = z.strictObject({
     version: patterned("packageVersion").optional(),
@@ -50,34 +56,49 @@ const ToolkitConfigSchema = z.strictObject({
 });
 
 /** One entry of the stack config's `nodes` list (see Pulumi.example.yaml). */
-export const NodeConfigSchema = z.strictObject({
-    /** Resource name of the node; defaults to `host`. */
-    name: z.string().min(1).optional(),
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535).optional(),
-    user: z.string().min(1).optional(),
-    /** Path of a private key file on the machine that runs Pulumi; read only when the host is dialled. */
-    privateKeyPath: z.string().min(1).optional(),
-    /** The host's public key (`ssh-ed25519 AAAA…`), pinned. */
-    hostKey: z.string().regex(/^[a-z0-9@.-]+ [A-Za-z0-9+/=]+$/, "use the key as ssh-keyscan prints it, without the host name: ssh-ed25519 AAAA…").optional(),
-    runtime: z.enum(RUNTIMES).optional(),
-    driver: DriverConfigSchema.optional(),
-    toolkit: ToolkitConfigSchema.optional(),
-    rootlessUser: patterned("name").optional(),
-    rootlessHome: patterned("absolutePath").optional(),
-    runtimeName: patterned("name").optional(),
-    setAsDefault: z.boolean().optional(),
-    enableCdi: z.boolean().optional(),
-    /** Only for `gpu-node plan`: recorded host facts, so a plan can be made without SSH. Ignored by `pulumi up`. */
-    facts: z.strictObject({ probeFile: z.string().min(1).optional(), files: z.record(z.string(), z.string()).optional() }).optional(),
-}).superRefine((n, ctx) => {
-    if (n.runtime === "docker-rootless" && n.rootlessUser === undefined) {
-        ctx.addIssue({ code: "custom", path: ["rootlessUser"], message: "is required for runtime docker-rootless; name the owner of the rootless Docker daemon", input: undefined });
-    }
-    if (n.runtime !== "docker-rootless" && (n.rootlessUser !== undefined || n.rootlessHome !== undefined)) {
-        ctx.addIssue({ code: "custom", path: [n.rootlessUser !== undefined ? "rootlessUser" : "rootlessHome"], message: "is only for runtime docker-rootless; set runtime: docker-rootless, or drop it", input: undefined });
-    }
-});
+export const NodeConfigSchema = z
+    .strictObject({
+        /** Resource name of the node; defaults to `host`. */
+        name: z.string().min(1).optional(),
+        host: z.string().min(1),
+        port: z.number().int().min(1).max(65535).optional(),
+        user: z.string().min(1).optional(),
+        /** Path of a private key file on the machine that runs Pulumi; read only when the host is dialled. */
+        privateKeyPath: z.string().min(1).optional(),
+        /** The host's public key (`ssh-ed25519 AAAA…`), pinned. */
+        hostKey: z
+            .string()
+            .regex(/^[a-z0-9@.-]+ [A-Za-z0-9+/=]+$/, "use the key as ssh-keyscan prints it, without the host name: ssh-ed25519 AAAA…")
+            .optional(),
+        runtime: z.enum(RUNTIMES).optional(),
+        driver: DriverConfigSchema.optional(),
+        toolkit: ToolkitConfigSchema.optional(),
+        rootlessUser: patterned("name").optional(),
+        rootlessHome: patterned("absolutePath").optional(),
+        runtimeName: patterned("name").optional(),
+        setAsDefault: z.boolean().optional(),
+        enableCdi: z.boolean().optional(),
+        /** Only for `gpu-node plan`: recorded host facts, so a plan can be made without SSH. Ignored by `pulumi up`. */
+        facts: z.strictObject({ probeFile: z.string().min(1).optional(), files: z.record(z.string(), z.string()).optional() }).optional(),
+    })
+    .superRefine((n, ctx) => {
+        if (n.runtime === "docker-rootless" && n.rootlessUser === undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["rootlessUser"],
+                message: "is required for runtime docker-rootless; name the owner of the rootless Docker daemon",
+                input: undefined,
+            });
+        }
+        if (n.runtime !== "docker-rootless" && (n.rootlessUser !== undefined || n.rootlessHome !== undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                path: [n.rootlessUser !== undefined ? "rootlessUser" : "rootlessHome"],
+                message: "is only for runtime docker-rootless; set runtime: docker-rootless, or drop it",
+                input: undefined,
+            });
+        }
+    });
 export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 
 const replicas = z.number().int().min(2);
@@ -92,7 +113,9 @@ const SharingSchema = z.discriminatedUnion("strategy", [
 /** The stack config's optional `kubernetes` object. */
 export const KubernetesConfigSchema = z.strictObject({
     /** Kubernetes node names to label as provisioned GPU nodes. */
-    labelNodes: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "use a Kubernetes node name (lower-case letters, digits, '-' and '.')")).optional(),
+    labelNodes: z
+        .array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, "use a Kubernetes node name (lower-case letters, digits, '-' and '.')"))
+        .optional(),
     sharing: SharingSchema.optional(),
     validate: z.boolean().optional(),
 });
@@ -102,9 +125,7 @@ export type KubernetesConfig = z.infer<typeof KubernetesConfigSchema>;
 export const STACK_KEYS = ["nodes", "kubernetes", "privateKey", "sudoPassword"] as const;
 
 /** One node of the stack config, checked: its config, or every problem found in it. */
-export type ParsedNode =
-    | { index: number; name: string; ok: true; config: NodeConfig }
-    | { index: number; name: string; ok: false; problems: ConfigProblem[] };
+export type ParsedNode = { index: number; name: string; ok: true; config: NodeConfig } | { index: number; name: string; ok: false; problems: ConfigProblem[] };
 
 /**
  * Checks each entry of `nodes` on its own, so one bad node is named and the others can still be planned.
@@ -112,12 +133,21 @@ export type ParsedNode =
  */
 export function parseNodes(raw: unknown): ParsedNode[] {
     if (!Array.isArray(raw) || raw.length === 0) {
-        throw new GpuConfigError("nodes", raw === undefined ? "is missing" : Array.isArray(raw) ? "is empty" : "is not a list", "list at least one node: see Pulumi.example.yaml");
+        throw new GpuConfigError(
+            "nodes",
+            raw === undefined ? "is missing" : Array.isArray(raw) ? "is empty" : "is not a list",
+            "list at least one node: see Pulumi.example.yaml",
+        );
     }
     const seen = new Set<string>();
     return raw.map((entry, index): ParsedNode => {
         const loose = (entry ?? {}) as { name?: unknown; host?: unknown };
-        const name = typeof loose.name === "string" && loose.name !== "" ? loose.name : typeof loose.host === "string" && loose.host !== "" ? loose.host : `nodes[${index}]`;
+        const name =
+            typeof loose.name === "string" && loose.name !== ""
+                ? loose.name
+                : typeof loose.host === "string" && loose.host !== ""
+                  ? loose.host
+                  : `nodes[${index}]`;
         const result = NodeConfigSchema.safeParse(entry, { reportInput: true });
         const problems = result.success ? [] : describeIssues(result.error.issues, NodeConfigSchema, ["nodes", index]);
         if (seen.has(name)) problems.push({ field: `nodes[${index}].name`, problem: `"${name}" is used twice`, fix: "give each node a unique name" });
@@ -135,7 +165,9 @@ export function parseKubernetes(raw: unknown): { config?: KubernetesConfig; prob
 
 /** Keys in the project's namespace that the program does not read (`nvidia-gpu-fleet:node` for `nodes`). */
 export function unknownStackKeys(keys: string[]): ConfigProblem[] {
-    return keys.filter((k) => !(STACK_KEYS as readonly string[]).includes(k)).map((k) => ({ field: k, problem: "is not a key of this program", fix: hint(k, STACK_KEYS) }));
+    return keys
+        .filter((k) => !(STACK_KEYS as readonly string[]).includes(k))
+        .map((k) => ({ field: k, problem: "is not a key of this program", fix: hint(k, STACK_KEYS) }));
 }
 
 /** All problems as one error, every one named; a single problem reads as any GpuConfigError does. */
@@ -196,13 +228,21 @@ export function describeIssues(issues: readonly Issue[], schema: z.ZodType, pref
             case "invalid_union": {
                 const discriminator = (issue as { discriminator?: string }).discriminator;
                 const options = discriminator === undefined ? [] : optionsOf(schema, issue.path.slice(0, -1) as Array<string | number>, discriminator);
-                const value = discriminator !== undefined && issue.input !== null && typeof issue.input === "object" ? (issue.input as Record<string, unknown>)[discriminator] : issue.input;
+                const value =
+                    discriminator !== undefined && issue.input !== null && typeof issue.input === "object"
+                        ? (issue.input as Record<string, unknown>)[discriminator]
+                        : issue.input;
                 add(path, `${describeValue(value)} is not supported`, options.length ? `use one of: ${options.join(", ")}` : issue.message);
                 break;
             }
             case "too_small":
             case "too_big":
-                if (issue.origin === "number") add(path, `${describeValue(issue.input)} is out of range`, `use a whole number ${issue.code === "too_small" ? `of ${issue.minimum} or more` : `of ${issue.maximum} or less`}`);
+                if (issue.origin === "number")
+                    add(
+                        path,
+                        `${describeValue(issue.input)} is out of range`,
+                        `use a whole number ${issue.code === "too_small" ? `of ${issue.minimum} or more` : `of ${issue.maximum} or less`}`,
+                    );
                 else if (issue.origin === "string" && issue.code === "too_small") add(path, "is empty", `set ${fieldPath(path)}`);
                 else add(path, issue.message, "see Pulumi.example.yaml");
                 break;
@@ -255,7 +295,15 @@ function distance(a: string, b: string): number {
     return row[b.length];
 }
 
-type Def = { type: string; shape?: Record<string, z.ZodType>; innerType?: z.ZodType; element?: z.ZodType; in?: z.ZodType; out?: z.ZodType; options?: z.ZodType[] };
+type Def = {
+    type: string;
+    shape?: Record<string, z.ZodType>;
+    innerType?: z.ZodType;
+    element?: z.ZodType;
+    in?: z.ZodType;
+    out?: z.ZodType;
+    options?: z.ZodType[];
+};
 const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 /** The object schemas found at `path` (through optional, pipe, array and union wrappers). */
@@ -286,7 +334,7 @@ function fieldsAt(schema: z.ZodType, path: Array<string | number>): string[] {
 
 function optionsOf(schema: z.ZodType, path: Array<string | number>, discriminator: string): string[] {
     return objectsAt(schema, path).flatMap((shape) => {
-        const d = shape[discriminator] ? defOf(shape[discriminator]) as unknown as { values?: unknown[] } : undefined;
+        const d = shape[discriminator] ? (defOf(shape[discriminator]) as unknown as { values?: unknown[] }) : undefined;
         return (d?.values ?? []).map(String);
     });
 }

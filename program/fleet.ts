@@ -40,7 +40,11 @@ export function provisionNodesFromConfig(options?: GpuComponentOptions): Record<
 export function createNodesFromConfig(options?: GpuComponentOptions): { nodes: Array<{ name: string; node: GpuNode }>; kubernetes?: KubernetesGpuSupport } {
     const config = new pulumi.Config();
     const namespace = `${config.name}:`;
-    const problems = unknownStackKeys(Object.keys(pulumi.runtime.allConfig()).filter((k) => k.startsWith(namespace)).map((k) => k.slice(namespace.length)));
+    const problems = unknownStackKeys(
+        Object.keys(pulumi.runtime.allConfig())
+            .filter((k) => k.startsWith(namespace))
+            .map((k) => k.slice(namespace.length)),
+    );
     const parsed = parseNodes(config.getObject<unknown>("nodes"));
     const { config: k8sConfig, problems: k8sProblems } = parseKubernetes(config.getObject<unknown>("kubernetes"));
     problems.push(...k8sProblems);
@@ -53,22 +57,28 @@ export function createNodesFromConfig(options?: GpuComponentOptions): { nodes: A
     const sudoPassword = config.getSecret("sudoPassword");
     const created = parsed.map((entry, i) => {
         const node = entry.ok ? entry.config : undefined!;
-        const gpuNode = new GpuNode(entry.name, {
-            connection: { host: node.host, port: node.port, user: node.user, privateKey: keys[i].key ?? privateKey, hostKey: node.hostKey, sudoPassword },
-            runtime: node.runtime as ContainerRuntime | undefined,
-            driver: node.driver as DriverArgs | undefined,
-            toolkit: node.toolkit,
-            rootlessUser: node.rootlessUser,
-            rootlessHome: node.rootlessHome,
-            runtimeName: node.runtimeName,
-            setAsDefault: node.setAsDefault,
-            enableCdi: node.enableCdi,
-        }, options);
+        const gpuNode = new GpuNode(
+            entry.name,
+            {
+                connection: { host: node.host, port: node.port, user: node.user, privateKey: keys[i].key ?? privateKey, hostKey: node.hostKey, sudoPassword },
+                runtime: node.runtime as ContainerRuntime | undefined,
+                driver: node.driver as DriverArgs | undefined,
+                toolkit: node.toolkit,
+                rootlessUser: node.rootlessUser,
+                rootlessHome: node.rootlessHome,
+                runtimeName: node.runtimeName,
+                setAsDefault: node.setAsDefault,
+                enableCdi: node.enableCdi,
+            },
+            options,
+        );
         return { name: entry.name, node: gpuNode };
     });
     // Sharing "none" is no sharing: no ConfigMap, so the device plugin runs with its defaults.
-    const sharing = k8sConfig?.sharing?.strategy === SharingStrategy.None ? undefined : k8sConfig?.sharing as
-        { strategy: SharingStrategy; replicas: number; failRequestsGreaterThanOne?: boolean } | undefined;
+    const sharing =
+        k8sConfig?.sharing?.strategy === SharingStrategy.None
+            ? undefined
+            : (k8sConfig?.sharing as { strategy: SharingStrategy; replicas: number; failRequestsGreaterThanOne?: boolean } | undefined);
     if (k8sConfig === undefined) return { nodes: created };
     // Loaded only when asked for: @pulumi/kubernetes is large, and most fleets plan without it.
     const { KubernetesGpuSupport: Support } = require("../components/kubernetesGpuSupport") as typeof import("../components/kubernetesGpuSupport");
@@ -87,7 +97,12 @@ function keyFromFile(node: NodeConfig, index: number): { key?: pulumi.Output<str
     try {
         return { key: pulumi.secret(fs.readFileSync(full, "utf8")) };
     } catch (error) {
-        return { problem: { field: `nodes[${index}].privateKeyPath`, problem: `cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-            fix: "point it at the SSH private key, or drop it and use `pulumi config set --secret privateKey` or the SSH agent" } };
+        return {
+            problem: {
+                field: `nodes[${index}].privateKeyPath`,
+                problem: `cannot read ${full} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+                fix: "point it at the SSH private key, or drop it and use `pulumi config set --secret privateKey` or the SSH agent",
+            },
+        };
     }
 }

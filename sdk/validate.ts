@@ -55,7 +55,11 @@ export function validateChoice<T extends string>(value: string, allowed: readonl
  */
 export function validateNoNul(value: string, field: string): string {
     if (typeof value === "string" && value.includes("\0")) {
-        throw new GpuConfigError(field, `holds a NUL character at position ${value.indexOf("\0")}`, "remove it; no host file, argument or environment value can contain NUL");
+        throw new GpuConfigError(
+            field,
+            `holds a NUL character at position ${value.indexOf("\0")}`,
+            "remove it; no host file, argument or environment value can contain NUL",
+        );
     }
     return value;
 }
@@ -99,7 +103,11 @@ export function validateCdiSpecOutput(value: string, field = "output"): string {
         throw new GpuConfigError(field, `${JSON.stringify(value)} is not in a folder CDI reads`, fix);
     }
     if (!/^[A-Za-z0-9_+@][A-Za-z0-9._+@-]{0,250}\.(?:yaml|json)$/.test(base)) {
-        throw new GpuConfigError(field, `${JSON.stringify(value)} is not a .yaml or .json file name of letters, digits and . _ + @ - (not starting with '-' or '.')`, fix);
+        throw new GpuConfigError(
+            field,
+            `${JSON.stringify(value)} is not a .yaml or .json file name of letters, digits and . _ + @ - (not starting with '-' or '.')`,
+            fix,
+        );
     }
     return value;
 }
@@ -115,7 +123,11 @@ export function validateHomeFolder(value: string, field = "rootlessHome"): strin
     if (!value.startsWith("/")) throw new GpuConfigError(field, `${JSON.stringify(value)} is not absolute`, "use an absolute path such as /home/alice");
     const segments = value.split("/").slice(1);
     if (value !== "/" && segments.some((s) => s === "" || s === "." || s === "..")) {
-        throw new GpuConfigError(field, `${JSON.stringify(value)} has an empty, '.' or '..' segment`, "write the folder plainly, such as /home/alice (no //, /./, /../ or trailing /)");
+        throw new GpuConfigError(
+            field,
+            `${JSON.stringify(value)} has an empty, '.' or '..' segment`,
+            "write the folder plainly, such as /home/alice (no //, /./, /../ or trailing /)",
+        );
     }
     return validate(value, "absolutePath", field);
 }

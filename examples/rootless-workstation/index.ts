@@ -6,7 +6,12 @@ import { ContainerRuntime, GpuNode } from "../../index";
 const config = new pulumi.Config();
 
 const workstation = new GpuNode("workstation", {
-    connection: { host: config.require("host"), user: config.get("user") ?? "root", privateKey: config.getSecret("privateKey"), hostKey: config.get("hostKey") },
+    connection: {
+        host: config.require("host"),
+        user: config.get("user") ?? "root",
+        privateKey: config.getSecret("privateKey"),
+        hostKey: config.get("hostKey"),
+    },
     runtime: ContainerRuntime.DockerRootless,
     rootlessUser: config.get("rootlessUser") ?? "alice",
     toolkit: { version: "1.20.0-1" },

@@ -29,8 +29,9 @@ export function exactMinimumDriver(cuda: string): CudaRow | undefined {
     const exact = CUDA_ROWS.find((r) => r.cuda === wanted);
     if (exact) return exact;
     const [major, minor] = wanted.split(".");
-    return CUDA_ROWS.filter((r) => r.cuda.startsWith(`${major}.${minor}.`) && compareVersions(r.cuda, wanted) <= 0)
-        .sort((a, b) => compareVersions(b.cuda, a.cuda))[0];
+    return CUDA_ROWS.filter((r) => r.cuda.startsWith(`${major}.${minor}.`) && compareVersions(r.cuda, wanted) <= 0).sort((a, b) =>
+        compareVersions(b.cuda, a.cuda),
+    )[0];
 }
 
 /** The weaker floor of minor-version compatibility: any driver of the CUDA major's family. */

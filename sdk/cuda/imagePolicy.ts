@@ -43,21 +43,35 @@ export function parseCudaImage(image: string, field = "image"): CudaImage {
     const kind = CUDA_REPOSITORIES.includes(fullName) ? "cuda" : GRAPHICS_REPOSITORIES.includes(fullName) ? "graphics" : "other";
     const shortName = fullName.replace(/^docker\.io\//, "");
     if (reference.tag === "latest") {
-        throw new GpuConfigError(field, `${image} uses the tag "latest"`, kind === "other"
-            ? "pin a tag or a digest, so every node runs the same image"
-            : `NVIDIA removed "latest" from ${shortName} in 2021, so it no longer exists; pin a tag such as ${kind === "cuda" ? EXAMPLE : `${shortName}:1.2-glvnd-runtime-ubuntu20.04`}`);
+        throw new GpuConfigError(
+            field,
+            `${image} uses the tag "latest"`,
+            kind === "other"
+                ? "pin a tag or a digest, so every node runs the same image"
+                : `NVIDIA removed "latest" from ${shortName} in 2021, so it no longer exists; pin a tag such as ${kind === "cuda" ? EXAMPLE : `${shortName}:1.2-glvnd-runtime-ubuntu20.04`}`,
+        );
     }
     if (reference.tag === undefined && reference.digest === undefined) {
-        throw new GpuConfigError(field, `${image} has no tag, which means "latest"`, kind === "cuda"
-            ? `NVIDIA removed "latest" from ${shortName}; pin a tag such as ${EXAMPLE}`
-            : "pin a tag or a digest, so every node runs the same image");
+        throw new GpuConfigError(
+            field,
+            `${image} has no tag, which means "latest"`,
+            kind === "cuda"
+                ? `NVIDIA removed "latest" from ${shortName}; pin a tag such as ${EXAMPLE}`
+                : "pin a tag or a digest, so every node runs the same image",
+        );
     }
     if (kind !== "cuda" || reference.tag === undefined) return { reference, cudaVersion: undefined, flavor: undefined, os: undefined, kind };
 
-    const tag = /^(?<version>\d+\.\d+(?:\.\d+)?)-(?<flavor>base|runtime|devel|cudnn-runtime|cudnn-devel|cudnn\d+-runtime|cudnn\d+-devel)-(?<os>[a-z]+\d+(?:\.\d+)?)$/.exec(reference.tag);
+    const tag =
+        /^(?<version>\d+\.\d+(?:\.\d+)?)-(?<flavor>base|runtime|devel|cudnn-runtime|cudnn-devel|cudnn\d+-runtime|cudnn\d+-devel)-(?<os>[a-z]+\d+(?:\.\d+)?)$/.exec(
+            reference.tag,
+        );
     if (!tag?.groups) {
-        throw new GpuConfigError(field, `${image}: "${reference.tag}" is not a CUDA tag <version>-<flavor>-<os> with a known flavor (${CUDA_FLAVORS.join(", ")}, cudnnN-runtime, cudnnN-devel)`,
-            `use a tag such as ${EXAMPLE}`);
+        throw new GpuConfigError(
+            field,
+            `${image}: "${reference.tag}" is not a CUDA tag <version>-<flavor>-<os> with a known flavor (${CUDA_FLAVORS.join(", ")}, cudnnN-runtime, cudnnN-devel)`,
+            `use a tag such as ${EXAMPLE}`,
+        );
     }
     return { reference, cudaVersion: normaliseCuda(tag.groups.version), flavor: tag.groups.flavor, os: tag.groups.os, kind };
 }
@@ -95,17 +109,36 @@ export function checkImageAgainstDriver(image: CudaImage, driver: string | undef
     const requirement = options.requireCuda ? parseRequireCuda(options.requireCuda) : undefined;
     const cuda = image.cudaVersion ?? (requirement?.cuda ? normaliseCuda(requirement.cuda) : undefined);
     if (cuda === undefined) {
-        return { verdict: "unknown", reason: `${name}: its CUDA version is not in the tag`, minimumDriver: undefined, fix: "pin a CUDA tag, or give the image's NVIDIA_REQUIRE_CUDA label" };
+        return {
+            verdict: "unknown",
+            reason: `${name}: its CUDA version is not in the tag`,
+            minimumDriver: undefined,
+            fix: "pin a CUDA tag, or give the image's NVIDIA_REQUIRE_CUDA label",
+        };
     }
     const minimum = mode === CompatibilityMode.Exact ? exactMinimumDriver(cuda)?.linux : familyMinimumDriver(cuda);
     if (minimum === undefined) {
-        return { verdict: "unknown", reason: `CUDA ${cuda} is not in the CUDA/driver table of this library version`, minimumDriver: undefined, fix: "use a released CUDA version, or check compatibility by hand" };
+        return {
+            verdict: "unknown",
+            reason: `CUDA ${cuda} is not in the CUDA/driver table of this library version`,
+            minimumDriver: undefined,
+            fix: "use a released CUDA version, or check compatibility by hand",
+        };
     }
     if (driver === undefined) {
-        return { verdict: "unknown", reason: `${name} needs driver ≥ ${minimum}; the node's driver is not known`, minimumDriver: minimum, fix: "give the node's driver version (probed, or the one a NvidiaDriver installs)" };
+        return {
+            verdict: "unknown",
+            reason: `${name} needs driver ≥ ${minimum}; the node's driver is not known`,
+            minimumDriver: minimum,
+            fix: "give the node's driver version (probed, or the one a NvidiaDriver installs)",
+        };
     }
     if (atLeast(driver, minimum)) {
-        return { verdict: "ok", reason: `${name} (CUDA ${cuda}) runs on driver ${driver} (needs ≥ ${minimum}${mode === CompatibilityMode.MinorVersion ? ", minor-version compatibility" : ""})`, minimumDriver: minimum };
+        return {
+            verdict: "ok",
+            reason: `${name} (CUDA ${cuda}) runs on driver ${driver} (needs ≥ ${minimum}${mode === CompatibilityMode.MinorVersion ? ", minor-version compatibility" : ""})`,
+            minimumDriver: minimum,
+        };
     }
     if (options.forwardCompatible) {
         const branch = driver.split(".")[0];
@@ -127,7 +160,11 @@ export function checkImageAgainstDriver(image: CudaImage, driver: string | undef
             };
         }
         if (familyMinimumDriver(cuda) !== undefined || requirement?.alternatives.length) {
-            return { verdict: "ok", reason: `${name} (CUDA ${cuda}) runs on driver ${driver} through forward compatibility (cuda-compat in the image; data-centre GPUs only, R${branch} is a supported branch); without it, it needs ≥ ${minimum}`, minimumDriver: minimum };
+            return {
+                verdict: "ok",
+                reason: `${name} (CUDA ${cuda}) runs on driver ${driver} through forward compatibility (cuda-compat in the image; data-centre GPUs only, R${branch} is a supported branch); without it, it needs ≥ ${minimum}`,
+                minimumDriver: minimum,
+            };
         }
     }
     const driverCuda = cudaVersionOfDriver(driver);
@@ -157,7 +194,11 @@ export function parseRequireCuda(text: string): RequireCuda {
         const parts = clause.split(",");
         const brand = parts.find((p) => p.startsWith("brand="))?.slice(6);
         if (brand === undefined) {
-            throw new GpuConfigError("NVIDIA_REQUIRE_CUDA", `cannot read the clause ${JSON.stringify(clause)}`, 'use the form "cuda>=12.4 brand=tesla,driver>=470,driver<471"');
+            throw new GpuConfigError(
+                "NVIDIA_REQUIRE_CUDA",
+                `cannot read the clause ${JSON.stringify(clause)}`,
+                'use the form "cuda>=12.4 brand=tesla,driver>=470,driver<471"',
+            );
         }
         const alternative: RequireCuda["alternatives"][number] = { brand };
         for (const p of parts) {

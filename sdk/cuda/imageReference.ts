@@ -11,7 +11,8 @@ export interface ImageReference {
     digest: string | undefined;
 }
 
-const REFERENCE = /^(?:(?<registry>[a-z0-9.-]+(?::\d+)?|localhost(?::\d+)?)\/)?(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
+const REFERENCE =
+    /^(?:(?<registry>[a-z0-9.-]+(?::\d+)?|localhost(?::\d+)?)\/)?(?<repository>[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)(?::(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?<digest>sha256:[a-f0-9]{64}))?$/;
 
 /** Parses `[registry/]repository[:tag][@sha256:digest]` as Docker does. */
 export function parseImageReference(image: string, field = "image"): ImageReference {

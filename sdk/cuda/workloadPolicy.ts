@@ -12,7 +12,12 @@ export interface WorkloadImagePolicy {
  * node's driver is not known yet). Throws on a pinned-tag violation or any incompatible node, so the
  * preview fails before anything is deployed; returns the verdicts otherwise.
  */
-export function enforceImagePolicy(image: string, drivers: ReadonlyArray<string | undefined>, policy: WorkloadImagePolicy = {}, field = "image"): CompatibilityVerdict[] {
+export function enforceImagePolicy(
+    image: string,
+    drivers: ReadonlyArray<string | undefined>,
+    policy: WorkloadImagePolicy = {},
+    field = "image",
+): CompatibilityVerdict[] {
     const parsed = parseCudaImage(image, field);
     const verdicts = drivers.map((driver) => checkImageAgainstDriver(parsed, driver, policy));
     const bad = verdicts.find((v) => v.verdict === "incompatible");
@@ -30,8 +35,11 @@ export function enforceImagePolicyOnBranch(image: string, branch: string, policy
     const verdict = checkImageAgainstDriver(parsed, `${branch}.999.999`, policy);
     if (verdict.verdict === "incompatible") {
         const name = `${parsed.reference.repository}${parsed.reference.tag ? `:${parsed.reference.tag}` : ""}`;
-        throw new GpuConfigError(field, `${name} needs NVIDIA driver ≥ ${verdict.minimumDriver} (CUDA ${parsed.cudaVersion}); the node is pinned to driver branch ${branch}, whose releases are all older`,
-            `pin driver.branch to ${verdict.minimumDriver?.split(".")[0]} or newer, or pick an image for CUDA that branch supports`);
+        throw new GpuConfigError(
+            field,
+            `${name} needs NVIDIA driver ≥ ${verdict.minimumDriver} (CUDA ${parsed.cudaVersion}); the node is pinned to driver branch ${branch}, whose releases are all older`,
+            `pin driver.branch to ${verdict.minimumDriver?.split(".")[0]} or newer, or pick an image for CUDA that branch supports`,
+        );
     }
     return [{ ...verdict, reason: verdict.reason.replace(`driver ${branch}.999.999`, `driver branch ${branch}`) }];
 }

@@ -83,11 +83,22 @@ export interface DataCentreFacts {
 type Raw = Record<string, string | null | undefined>;
 
 const known = (v: string | undefined) => (v === undefined || v === "" || v === "N/A" || v.startsWith("[N/A") || v.startsWith("[Not Supported") ? undefined : v);
-const linesOf = (text: string | null | undefined) => (text ?? "").split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+const linesOf = (text: string | null | undefined) =>
+    (text ?? "")
+        .split("\n")
+        .map((l) => l.trimEnd())
+        .filter((l) => l.trim() !== "");
 
 /** Parses the data-centre members of the probe's JSON. `gpuBusIds` maps `nvidia-smi -q` bus ids to GPU indexes. */
-export function parseDataCentreFacts(raw: Raw, pciDevices: Array<{ address: string; deviceId: string; pciClass: string }>, gpuBusIds: Array<{ index: number; pciBusId: string | undefined }>, installed: (lines: string[]) => Record<string, string>): DataCentreFacts {
-    const gpus = linesOf(raw.gpuModes).map(parseGpuModes).filter((g): g is GpuModes => g !== undefined);
+export function parseDataCentreFacts(
+    raw: Raw,
+    pciDevices: Array<{ address: string; deviceId: string; pciClass: string }>,
+    gpuBusIds: Array<{ index: number; pciBusId: string | undefined }>,
+    installed: (lines: string[]) => Record<string, string>,
+): DataCentreFacts {
+    const gpus = linesOf(raw.gpuModes)
+        .map(parseGpuModes)
+        .filter((g): g is GpuModes => g !== undefined);
     // Drivers without the fabric.* query fields: the probe read the Fabric section of `nvidia-smi -q` instead.
     for (const line of linesOf(raw.gpuFabric)) {
         const [busId, state, status] = line.split("|").map((s) => s.trim());
@@ -103,7 +114,9 @@ export function parseDataCentreFacts(raw: Raw, pciDevices: Array<{ address: stri
     return {
         probed: raw.gpuModes !== undefined && raw.gpuModes !== null,
         nvswitchPci: pciDevices.filter((d) => /^0x0680/i.test(d.pciClass)).map(({ address, deviceId }) => ({ address, deviceId })),
-        nvswitchDevices: linesOf(raw.nvswitchDevices).map((l) => l.trim()).filter((d) => /^\/dev\/nvidia-nvswitch\d+$/.test(d)),
+        nvswitchDevices: linesOf(raw.nvswitchDevices)
+            .map((l) => l.trim())
+            .filter((d) => /^\/dev\/nvidia-nvswitch\d+$/.test(d)),
         gpus,
         nvlinks: parseNvlinkTopology(raw.nvlinkTopology ?? ""),
         migProfiles: parseMigProfiles(raw.migProfiles ?? ""),
@@ -134,7 +147,11 @@ function parseGpuModes(line: string): GpuModes | undefined {
 
 /** `00000000:00:06.0` and `0000:00:06.0` name the same function. */
 function sameBusId(a: string, b: string): boolean {
-    const norm = (s: string) => s.toLowerCase().replace(/^0+(?=[0-9a-f]{4}:)/, "").replace(/^([0-9a-f]+):/, (_, d: string) => `${d.padStart(4, "0").slice(-4)}:`);
+    const norm = (s: string) =>
+        s
+            .toLowerCase()
+            .replace(/^0+(?=[0-9a-f]{4}:)/, "")
+            .replace(/^([0-9a-f]+):/, (_, d: string) => `${d.padStart(4, "0").slice(-4)}:`);
     return norm(a) === norm(b);
 }
 
@@ -146,7 +163,12 @@ export function parseNvlinkTopology(text: string): Array<{ a: number; b: number;
     const rows = text.split("\n").map((l) => l.replace(/\[\d+m/g, ""));
     const header = rows.find((l) => /^\s*GPU\d+\s/.test(l) && !/^GPU\d+\s+(X|NV|SYS|NODE|PHB|PXB|PIX)/.test(l.trimStart()));
     if (header === undefined) return [];
-    const columns = header.trim().split(/\t+|\s{2,}/).map((c) => /^GPU(\d+)$/.exec(c.trim())?.[1]).filter((c): c is string => c !== undefined).map(Number);
+    const columns = header
+        .trim()
+        .split(/\t+|\s{2,}/)
+        .map((c) => /^GPU(\d+)$/.exec(c.trim())?.[1])
+        .filter((c): c is string => c !== undefined)
+        .map(Number);
     const links: Array<{ a: number; b: number; links: number }> = [];
     for (const row of rows) {
         const m = /^GPU(\d+)\t(.*)$/.exec(row);

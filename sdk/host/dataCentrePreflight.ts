@@ -36,7 +36,9 @@ export function isHgxBlackwell(gpu: GpuInfo): boolean {
 
 /** Data-centre GPUs, which want nvidia-persistenced (NVIDIA/nvidia-container-toolkit#202: "driver rpc error: timed out"). */
 export function isDataCentreGpu(gpu: GpuInfo): boolean {
-    return /\b(Tesla|A100|A800|A30|A40|A10G?|A16|A2|H100|H800|H200|H20|GH200|B100|B200|B300|GB200|GB300|L4|L40S?|L20|T4|V100|P100|P40|RTX PRO 6000 Blackwell Server)\b/.test(gpu.name);
+    return /\b(Tesla|A100|A800|A30|A40|A10G?|A16|A2|H100|H800|H200|H20|GH200|B100|B200|B300|GB200|GB300|L4|L40S?|L20|T4|V100|P100|P40|RTX PRO 6000 Blackwell Server)\b/.test(
+        gpu.name,
+    );
 }
 
 /** The NVLink fabric need, decided from the fabric state and the NVSwitch devices, never from the GPU name alone. */
@@ -48,18 +50,33 @@ export function fabricNeed(facts: HostFacts, mode: FabricManagerMode = FabricMan
     if (dc === undefined || !dc.probed) return { kind: "none", nvlsm: false, reason: "the host facts predate the data-centre probe (no fabric state)" };
     const states = dc.gpus.map((g) => g.fabricState).filter((s): s is string => s !== undefined);
     const notUp = dc.gpus.filter((g) => g.fabricState !== undefined && g.fabricState !== "Completed");
-    const localFabricManager = Object.keys(dc.packages).some((p) => /fabric-?manager/.test(p)) || (dc.services["nvidia-fabricmanager"]?.enabled ?? "not-found") !== "not-found";
+    const localFabricManager =
+        Object.keys(dc.packages).some((p) => /fabric-?manager/.test(p)) || (dc.services["nvidia-fabricmanager"]?.enabled ?? "not-found") !== "not-found";
     if (dc.nvswitchPci.length > 0 || dc.nvswitchDevices.length > 0) {
-        const what = dc.nvswitchPci.length > 0 ? `${dc.nvswitchPci.length} NVSwitch PCI function(s) (${dc.nvswitchPci.map((d) => d.address).join(", ")})` : `NVSwitch device nodes ${dc.nvswitchDevices.join(", ")}`;
+        const what =
+            dc.nvswitchPci.length > 0
+                ? `${dc.nvswitchPci.length} NVSwitch PCI function(s) (${dc.nvswitchPci.map((d) => d.address).join(", ")})`
+                : `NVSwitch device nodes ${dc.nvswitchDevices.join(", ")}`;
         return { kind: "fabric-manager", nvlsm, reason: `${what}; fabric state ${summary(states)}` };
     }
     if (nvlsm && dc.nvlinks.length > 0 && (localFabricManager || (dc.infinibandDevices.length > 0 && notUp.length > 0))) {
-        return { kind: "fabric-manager", nvlsm, reason: `HGX Blackwell GPUs joined by NVLink 5, fabric state ${summary(states)}, ${localFabricManager ? "Fabric Manager installed here" : `InfiniBand devices ${dc.infinibandDevices.join(", ")}`}` };
+        return {
+            kind: "fabric-manager",
+            nvlsm,
+            reason: `HGX Blackwell GPUs joined by NVLink 5, fabric state ${summary(states)}, ${localFabricManager ? "Fabric Manager installed here" : `InfiniBand devices ${dc.infinibandDevices.join(", ")}`}`,
+        };
     }
     if (dc.nvlinks.length > 0 && notUp.length > 0) {
         return { kind: "external", nvlsm: false, reason: `GPUs joined by NVLink with fabric state ${summary(states)} and no NVSwitch on this host` };
     }
-    return { kind: "none", nvlsm: false, reason: dc.nvlinks.length > 0 ? `NVLink fabric already ${summary(states)} without a local NVSwitch (managed by the host or hypervisor)` : "no NVLink between GPUs" };
+    return {
+        kind: "none",
+        nvlsm: false,
+        reason:
+            dc.nvlinks.length > 0
+                ? `NVLink fabric already ${summary(states)} without a local NVSwitch (managed by the host or hypervisor)`
+                : "no NVLink between GPUs",
+    };
 }
 
 function summary(states: string[]): string {

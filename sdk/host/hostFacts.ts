@@ -82,20 +82,30 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
     try {
         raw = JSON.parse(probeOutput) as Raw;
     } catch (error) {
-        throw new GpuConfigError(`probe output of ${host}`, `is not JSON (${(error as Error).message})`, "run sdk/host/probe.sh on the host by hand and check what it prints");
+        throw new GpuConfigError(
+            `probe output of ${host}`,
+            `is not JSON (${(error as Error).message})`,
+            "run sdk/host/probe.sh on the host by hand and check what it prints",
+        );
     }
     if (raw.probeVersion !== "1") {
         throw new GpuConfigError(`probe output of ${host}`, `has probe version ${String(raw.probeVersion)}`, "use the probe script of this library version");
     }
     const str = (key: string) => raw[key] ?? undefined;
-    const lines = (key: string) => (raw[key] ?? "").split("\n").map((l) => l.trim()).filter((l) => l !== "");
+    const lines = (key: string) =>
+        (raw[key] ?? "")
+            .split("\n")
+            .map((l) => l.trim())
+            .filter((l) => l !== "");
     const driverProc = str("driverProc") ?? "";
     const libraries = lines("driverLibraries");
     const pciDevices = lines("pciDevices").map((line) => {
         const [address, deviceId, pciClass] = line.split(/\s+/);
         return { address, deviceId, pciClass };
     });
-    const gpus = lines("nvidiaSmi").map(parseGpuLine).filter((g): g is GpuInfo => g !== undefined);
+    const gpus = lines("nvidiaSmi")
+        .map(parseGpuLine)
+        .filter((g): g is GpuInfo => g !== undefined);
 
     return {
         os: {
@@ -127,10 +137,13 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
         toolkitPackages: installedPackages(lines("toolkitPackages")),
         driverPackages: installedPackages(lines("driverPackages")),
         docker: dockerOf(raw),
-        containerd: str("containerdVersion") === undefined ? undefined : {
-            version: /\s(?:v)?(\d+\.\d+\.\d+)/.exec(str("containerdVersion") ?? "")?.[1],
-            configVersion: str("containerdConfigVersion") ? Number(str("containerdConfigVersion")) : undefined,
-        },
+        containerd:
+            str("containerdVersion") === undefined
+                ? undefined
+                : {
+                      version: /\s(?:v)?(\d+\.\d+\.\d+)/.exec(str("containerdVersion") ?? "")?.[1],
+                      configVersion: str("containerdConfigVersion") ? Number(str("containerdConfigVersion")) : undefined,
+                  },
         crioVersion: /(\d+\.\d+\.\d+)/.exec(str("crioVersion") ?? "")?.[1],
         podmanVersion: /(\d+\.\d+\.\d+)/.exec(str("podmanVersion") ?? "")?.[1],
         cdiSpecs: lines("cdiSpecs"),
@@ -167,11 +180,18 @@ export function parseGpuLine(line: string): GpuInfo | undefined {
  * packages zypper and dnf), and the os-release family decides.
  */
 function packageManagerOf(found: string, id: string, idLike: string): PackageManager | undefined {
-    const installed = found.split(/\s+/).map((p) => (p === "apt-get" ? "apt" : p)).filter((p): p is PackageManager => ["apt", "dnf", "zypper", "yum"].includes(p));
+    const installed = found
+        .split(/\s+/)
+        .map((p) => (p === "apt-get" ? "apt" : p))
+        .filter((p): p is PackageManager => ["apt", "dnf", "zypper", "yum"].includes(p));
     const family = `${id} ${idLike}`;
-    const preferred: PackageManager[] = /suse/.test(family) ? ["zypper"]
-        : /rhel|fedora|centos|rocky|alma|amzn|ol\b/.test(family) ? ["dnf", "yum"]
-        : /debian|ubuntu/.test(family) ? ["apt"] : [];
+    const preferred: PackageManager[] = /suse/.test(family)
+        ? ["zypper"]
+        : /rhel|fedora|centos|rocky|alma|amzn|ol\b/.test(family)
+          ? ["dnf", "yum"]
+          : /debian|ubuntu/.test(family)
+            ? ["apt"]
+            : [];
     return preferred.find((p) => installed.includes(p)) ?? installed[0];
 }
 

@@ -67,11 +67,19 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
 
     const distro = distroSupport(facts);
     if (distro === "unsupported") {
-        add("unsupported-distro", "error", `${facts.os.prettyName || facts.os.id || "this OS"} is not a distribution NVIDIA publishes Container Toolkit packages for`,
-            `use one of: ${Object.keys(SUPPORTED_DISTROS).join(", ")} (or WSL2)`);
+        add(
+            "unsupported-distro",
+            "error",
+            `${facts.os.prettyName || facts.os.id || "this OS"} is not a distribution NVIDIA publishes Container Toolkit packages for`,
+            `use one of: ${Object.keys(SUPPORTED_DISTROS).join(", ")} (or WSL2)`,
+        );
     } else if (distro === "untested-version") {
-        add("untested-distro-version", "warning", `${facts.os.id} ${facts.os.versionId} is not in NVIDIA's tested versions (${SUPPORTED_DISTROS[facts.os.id]?.join(", ")})`,
-            "expect the toolkit to work, but pin versions and check the result");
+        add(
+            "untested-distro-version",
+            "warning",
+            `${facts.os.id} ${facts.os.versionId} is not in NVIDIA's tested versions (${SUPPORTED_DISTROS[facts.os.id]?.join(", ")})`,
+            "expect the toolkit to work, but pin versions and check the result",
+        );
     }
     if (facts.packageManager === undefined) {
         add("no-package-manager", "error", "no apt-get, dnf or zypper found", "install the toolkit packages by hand, or use a supported distribution");
@@ -79,69 +87,137 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
 
     const docker = facts.docker;
     if (docker?.snap && intent.runtimes.includes("docker")) {
-        add("snap-docker", "error", "Docker is installed as a snap: its daemon.json lives in /var/snap/docker/current/config/ and the snap cannot use the NVIDIA runtime installed on the host",
-            "remove the snap (`snap remove docker`) and install Docker from your distribution or Docker's apt/dnf repository");
+        add(
+            "snap-docker",
+            "error",
+            "Docker is installed as a snap: its daemon.json lives in /var/snap/docker/current/config/ and the snap cannot use the NVIDIA runtime installed on the host",
+            "remove the snap (`snap remove docker`) and install Docker from your distribution or Docker's apt/dnf repository",
+        );
     }
     if (docker?.desktop) {
-        add("docker-desktop", "error", "this Docker is Docker Desktop, whose daemon runs in its own VM", "configure GPU support in Docker Desktop (WSL2 backend), or use Docker Engine on the host");
+        add(
+            "docker-desktop",
+            "error",
+            "this Docker is Docker Desktop, whose daemon runs in its own VM",
+            "configure GPU support in Docker Desktop (WSL2 backend), or use Docker Engine on the host",
+        );
     }
     const dockerVersion = docker?.serverVersion ?? docker?.clientVersion;
     if (dockerVersion !== undefined && intent.runtimes.includes("docker") && !atLeast(dockerVersion, MINIMUM_DOCKER)) {
-        add("docker-too-old", "error", `Docker ${dockerVersion} is older than ${MINIMUM_DOCKER}, the oldest NVIDIA supports`, `upgrade Docker to ${MINIMUM_DOCKER} or newer`);
+        add(
+            "docker-too-old",
+            "error",
+            `Docker ${dockerVersion} is older than ${MINIMUM_DOCKER}, the oldest NVIDIA supports`,
+            `upgrade Docker to ${MINIMUM_DOCKER} or newer`,
+        );
     }
 
     // Without the runtime the plan would write its config and then wait 60 s for a restart that cannot work.
-    const missing = intent.runtimes.filter((r) => (r === "docker" && docker === undefined) || (r === "containerd" && facts.containerd === undefined) || (r === "crio" && facts.crioVersion === undefined));
+    const missing = intent.runtimes.filter(
+        (r) =>
+            (r === "docker" && docker === undefined) ||
+            (r === "containerd" && facts.containerd === undefined) ||
+            (r === "crio" && facts.crioVersion === undefined),
+    );
     for (const runtime of missing) {
-        add("runtime-missing", "error", `runtime ${runtime} is asked for, but no ${runtime} binary was found on the host`,
-            `install ${runtime === "docker" ? "Docker Engine" : runtime === "crio" ? "CRI-O" : "containerd"} first, or set runtime to the one the host has (docker, docker-rootless, containerd, crio, or cdi for CDI only)`);
+        add(
+            "runtime-missing",
+            "error",
+            `runtime ${runtime} is asked for, but no ${runtime} binary was found on the host`,
+            `install ${runtime === "docker" ? "Docker Engine" : runtime === "crio" ? "CRI-O" : "containerd"} first, or set runtime to the one the host has (docker, docker-rootless, containerd, crio, or cdi for CDI only)`,
+        );
     }
     if ((intent.restarts ?? []).length > 0 && !facts.systemd) {
-        add("no-systemd", "error", `the plan changes the configuration of ${intent.restarts!.join(", ")} and must restart it, but the host does not run systemd (the restart and its rollback use systemctl)`,
-            "boot the host with systemd (on WSL2: [boot] systemd=true in /etc/wsl.conf), or set runtime: cdi to only write the CDI spec");
+        add(
+            "no-systemd",
+            "error",
+            `the plan changes the configuration of ${intent.restarts!.join(", ")} and must restart it, but the host does not run systemd (the restart and its rollback use systemctl)`,
+            "boot the host with systemd (on WSL2: [boot] systemd=true in /etc/wsl.conf), or set runtime: cdi to only write the CDI spec",
+        );
     }
 
     const pinned = intent.driver;
     if (intent.installDriver && pinned?.version !== undefined && /^\d+(\.\d+)*$/.test(pinned.version) && !atLeast(pinned.version, MINIMUM_DRIVER)) {
-        add("driver-pin-too-old", "error", `driver.version ${pinned.version} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
-            "pin a newer driver: driver.version 418.81.07 or later, or driver.branch (e.g. 580)");
-    } else if (intent.installDriver && pinned?.branch !== undefined && /^\d+$/.test(pinned.branch) && Number(pinned.branch) < Number(MINIMUM_DRIVER.split(".")[0])) {
-        add("driver-pin-too-old", "error", `driver.branch ${pinned.branch} is older than ${MINIMUM_DRIVER}, the oldest driver the Container Toolkit supports`,
-            "pin a newer branch (driver.branch, e.g. 580)");
+        add(
+            "driver-pin-too-old",
+            "error",
+            `driver.version ${pinned.version} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+            "pin a newer driver: driver.version 418.81.07 or later, or driver.branch (e.g. 580)",
+        );
+    } else if (
+        intent.installDriver &&
+        pinned?.branch !== undefined &&
+        /^\d+$/.test(pinned.branch) &&
+        Number(pinned.branch) < Number(MINIMUM_DRIVER.split(".")[0])
+    ) {
+        add(
+            "driver-pin-too-old",
+            "error",
+            `driver.branch ${pinned.branch} is older than ${MINIMUM_DRIVER}, the oldest driver the Container Toolkit supports`,
+            "pin a newer branch (driver.branch, e.g. 580)",
+        );
     }
 
     const driver = facts.driver.loadedVersion ?? facts.gpus[0]?.driverVersion;
     if (driver !== undefined && !atLeast(driver, MINIMUM_DRIVER)) {
         // Only a warning when the plan installs a driver: it replaces this one.
         if (intent.installDriver && intent.driver !== undefined) {
-            add("driver-too-old", "warning", `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
-                "the plan installs the pinned driver; reboot the host to load it (driver.reboot: true does it)");
+            add(
+                "driver-too-old",
+                "warning",
+                `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+                "the plan installs the pinned driver; reboot the host to load it (driver.reboot: true does it)",
+            );
         } else {
-            add("driver-too-old", "error", `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
-                "install a newer driver branch (set driver.branch, e.g. 580)");
+            add(
+                "driver-too-old",
+                "error",
+                `NVIDIA driver ${driver} is older than ${MINIMUM_DRIVER}, the oldest the Container Toolkit supports`,
+                "install a newer driver branch (set driver.branch, e.g. 580)",
+            );
         }
     }
     if (facts.driver.loadedVersion && facts.driver.libraryVersion && facts.driver.loadedVersion !== facts.driver.libraryVersion) {
-        add("driver-library-mismatch", "warning", `the loaded driver is ${facts.driver.loadedVersion} but the library on disk is ${facts.driver.libraryVersion} ("Driver/library version mismatch")`,
-            "reboot the host so the new kernel module loads; keep nvidia-* out of unattended upgrades");
+        add(
+            "driver-library-mismatch",
+            "warning",
+            `the loaded driver is ${facts.driver.loadedVersion} but the library on disk is ${facts.driver.libraryVersion} ("Driver/library version mismatch")`,
+            "reboot the host so the new kernel module loads; keep nvidia-* out of unattended upgrades",
+        );
     }
 
     if (intent.installDriver) {
         if (facts.wsl2) {
-            add("wsl2-driver", "info", "WSL2 host: the driver install is skipped, because the driver lives on the Windows host",
-                "install or update the NVIDIA driver on Windows; nothing to do in the Linux distribution");
+            add(
+                "wsl2-driver",
+                "info",
+                "WSL2 host: the driver install is skipped, because the driver lives on the Windows host",
+                "install or update the NVIDIA driver on Windows; nothing to do in the Linux distribution",
+            );
         } else {
             if (facts.pciDevices.length === 0 && facts.gpus.length === 0) {
-                add("no-gpu", "warning", "no NVIDIA PCI device (vendor 0x10de) was found, yet a driver install is asked for",
-                    "check that the GPU is attached (lspci), or leave driver unset for hosts without GPUs");
+                add(
+                    "no-gpu",
+                    "warning",
+                    "no NVIDIA PCI device (vendor 0x10de) was found, yet a driver install is asked for",
+                    "check that the GPU is attached (lspci), or leave driver unset for hosts without GPUs",
+                );
             }
             if (facts.secureBoot === "enabled" && !intent.signedDriverModules) {
-                add("secure-boot-unsigned", "error", "Secure Boot is on, and a DKMS-built driver module is unsigned: it would fail to load (\"Key was rejected by service\")",
-                    "use Ubuntu's signed precompiled modules (driver.source: distro, on Ubuntu), or enrol a MOK key and sign DKMS modules, or turn Secure Boot off");
+                add(
+                    "secure-boot-unsigned",
+                    "error",
+                    'Secure Boot is on, and a DKMS-built driver module is unsigned: it would fail to load ("Key was rejected by service")',
+                    "use Ubuntu's signed precompiled modules (driver.source: distro, on Ubuntu), or enrol a MOK key and sign DKMS modules, or turn Secure Boot off",
+                );
             }
             if (!facts.kernelHeaders && !intent.signedDriverModules) {
-                add("kernel-headers-missing", "warning", `no headers for the running kernel ${facts.kernel}: DKMS cannot build the driver module`,
-                    `the driver plan installs linux-headers-${facts.kernel} (or kernel-devel); check that your repositories carry it`);
+                add(
+                    "kernel-headers-missing",
+                    "warning",
+                    `no headers for the running kernel ${facts.kernel}: DKMS cannot build the driver module`,
+                    `the driver plan installs linux-headers-${facts.kernel} (or kernel-devel); check that your repositories carry it`,
+                );
             }
         }
     }
@@ -149,8 +225,14 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
     const toolkitVersions = new Set(Object.values(facts.toolkitPackages));
     if (toolkitVersions.size > 1) {
         // A warning, not an error: installing all four at one version is what the plan does, so it fixes this host.
-        add("toolkit-mixed-versions", "warning", `the toolkit packages are at different versions: ${Object.entries(facts.toolkitPackages).map(([p, v]) => `${p} ${v}`).join(", ")}`,
-            "the plan installs all four at toolkit.version, which fixes this");
+        add(
+            "toolkit-mixed-versions",
+            "warning",
+            `the toolkit packages are at different versions: ${Object.entries(facts.toolkitPackages)
+                .map(([p, v]) => `${p} ${v}`)
+                .join(", ")}`,
+            "the plan installs all four at toolkit.version, which fixes this",
+        );
     }
     return findings;
 }
@@ -166,7 +248,6 @@ function distroSupport(facts: HostFacts): "supported" | "untested-version" | "un
     return "untested-version";
 }
 
-
 /**
  * Checks a workload's driver capabilities against the host's graphics facts: a graphics or video
  * workload on a host without the NVIDIA Vulkan/EGL files or the NVENC/NVDEC libraries gets warnings.
@@ -178,7 +259,8 @@ export function workloadPreflight(facts: HostFacts, capabilities: readonly strin
     if (all || capabilities.includes("graphics") || capabilities.includes("display")) {
         if (g.vulkanIcdFiles.length === 0 || g.eglVendorFiles.length === 0 || !g.glcore) {
             findings.push({
-                id: "graphics-libraries-missing", severity: "warning",
+                id: "graphics-libraries-missing",
+                severity: "warning",
                 message: `the host lacks parts of the driver's graphics stack (Vulkan ICD: ${g.vulkanIcdFiles.length ? "yes" : "no"}, EGL vendor file: ${g.eglVendorFiles.length ? "yes" : "no"}, libnvidia-glcore: ${g.glcore ? "yes" : "no"})`,
                 fix: "install the full driver (not a compute-only or headless package) so OpenGL and Vulkan work in containers",
             });
@@ -186,7 +268,8 @@ export function workloadPreflight(facts: HostFacts, capabilities: readonly strin
     }
     if ((all || capabilities.includes("video")) && (!g.encode || !g.cuvid)) {
         findings.push({
-            id: "video-libraries-missing", severity: "warning",
+            id: "video-libraries-missing",
+            severity: "warning",
             message: `the host lacks NVENC/NVDEC libraries (libnvidia-encode: ${g.encode ? "yes" : "no"}, libnvcuvid: ${g.cuvid ? "yes" : "no"})`,
             fix: "install the driver's encode/decode libraries (e.g. libnvidia-encode-<branch> and libnvidia-decode-<branch> on Ubuntu)",
         });

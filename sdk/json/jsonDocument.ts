@@ -53,7 +53,10 @@ export function parseJsonDocument(text: string, fileLabel: string): JsonNode {
 class Parser {
     private pos = 0;
 
-    constructor(private readonly text: string, private readonly fileLabel: string) {}
+    constructor(
+        private readonly text: string,
+        private readonly fileLabel: string,
+    ) {}
 
     atEnd(): boolean {
         return this.pos >= this.text.length;

@@ -39,10 +39,18 @@ export function sharingConfigText(config: SharingConfig): string {
     const strategy = validateChoice(config.strategy, Object.values(SharingStrategy), "sharing.strategy");
     if (strategy === SharingStrategy.None) return "version: v1\n";
     if (typeof config.replicas !== "number" || !Number.isInteger(config.replicas) || config.replicas < 2) {
-        throw new GpuConfigError("sharing.replicas", `${JSON.stringify(config.replicas)} is not a whole number of 2 or more`, "set how many workloads share one GPU, e.g. 4");
+        throw new GpuConfigError(
+            "sharing.replicas",
+            `${JSON.stringify(config.replicas)} is not a whole number of 2 or more`,
+            "set how many workloads share one GPU, e.g. 4",
+        );
     }
     if (config.failRequestsGreaterThanOne !== undefined && typeof config.failRequestsGreaterThanOne !== "boolean") {
-        throw new GpuConfigError("sharing.failRequestsGreaterThanOne", `${JSON.stringify(config.failRequestsGreaterThanOne)} is not true or false`, "set true or false");
+        throw new GpuConfigError(
+            "sharing.failRequestsGreaterThanOne",
+            `${JSON.stringify(config.failRequestsGreaterThanOne)} is not true or false`,
+            "set true or false",
+        );
     }
     const key = strategy === SharingStrategy.Mps ? "mps" : "timeSlicing";
     return [
@@ -58,7 +66,12 @@ export function sharingConfigText(config: SharingConfig): string {
 }
 
 export function sharingConfigMap(namespace: string, config: SharingConfig): Manifest {
-    return { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "nvidia-device-plugin-config", namespace }, data: { "config.yaml": sharingConfigText(config) } };
+    return {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: "nvidia-device-plugin-config", namespace },
+        data: { "config.yaml": sharingConfigText(config) },
+    };
 }
 
 export interface DevicePluginOptions {
@@ -94,13 +107,15 @@ export function devicePluginDaemonSet(o: DevicePluginOptions): Manifest {
                     priorityClassName: "system-node-critical",
                     nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
                     tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-                    containers: [{
-                        name: "nvidia-device-plugin",
-                        image: o.image ?? DEVICE_PLUGIN_IMAGE,
-                        env,
-                        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                        volumeMounts: mounts,
-                    }],
+                    containers: [
+                        {
+                            name: "nvidia-device-plugin",
+                            image: o.image ?? DEVICE_PLUGIN_IMAGE,
+                            env,
+                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                            volumeMounts: mounts,
+                        },
+                    ],
                     volumes,
                 },
             },
@@ -141,25 +156,45 @@ export function gpuWorkloadManifest(o: WorkloadOptions): Manifest {
         nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
         tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
         ...(o.kind === WorkloadKind.Job ? { restartPolicy: "Never" } : {}),
-        containers: [{
-            name: o.name,
-            image: o.image,
-            ...(o.command ? { command: o.command } : {}),
-            ...(o.args ? { args: o.args } : {}),
-            ...(env.length ? { env } : {}),
-            resources: { limits: { "nvidia.com/gpu": o.gpus } },
-        }],
+        containers: [
+            {
+                name: o.name,
+                image: o.image,
+                ...(o.command ? { command: o.command } : {}),
+                ...(o.args ? { args: o.args } : {}),
+                ...(env.length ? { env } : {}),
+                resources: { limits: { "nvidia.com/gpu": o.gpus } },
+            },
+        ],
     };
     const template = { metadata: { labels }, spec: pod };
     if (o.kind === WorkloadKind.Job) {
-        return { apiVersion: "batch/v1", kind: "Job", metadata: { name: o.name, namespace: o.namespace, labels }, spec: { backoffLimit: o.backoffLimit ?? 0, template } };
+        return {
+            apiVersion: "batch/v1",
+            kind: "Job",
+            metadata: { name: o.name, namespace: o.namespace, labels },
+            spec: { backoffLimit: o.backoffLimit ?? 0, template },
+        };
     }
-    return { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: o.name, namespace: o.namespace, labels }, spec: { replicas: o.replicas ?? 1, selector: { matchLabels: labels }, template } };
+    return {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: o.name, namespace: o.namespace, labels },
+        spec: { replicas: o.replicas ?? 1, selector: { matchLabels: labels }, template },
+    };
 }
 
 /** Modelled on the GPU Operator's plugin validator: `nvidia-smi` in a pinned CUDA base image, on one GPU. */
 export function validationJobManifest(namespace: string, image = VALIDATION_IMAGE, nodeName?: string): Manifest {
-    const job = gpuWorkloadManifest({ kind: WorkloadKind.Job, name: "nvidia-gpu-validation", namespace, image, gpus: 1, command: ["nvidia-smi"], backoffLimit: 2 });
+    const job = gpuWorkloadManifest({
+        kind: WorkloadKind.Job,
+        name: "nvidia-gpu-validation",
+        namespace,
+        image,
+        gpus: 1,
+        command: ["nvidia-smi"],
+        backoffLimit: 2,
+    });
     if (nodeName) job.spec.template.spec.nodeName = nodeName;
     return job;
 }

@@ -21,7 +21,12 @@ import { PlanStep } from "./planStep";
 export function combinedScript(steps: readonly PlanStep[], title: string): string {
     if (steps.length === 0) throw new GpuConfigError("steps", "the plan has no steps", "give at least one step");
     const asUser = steps.find((s) => s.runAs !== undefined);
-    if (asUser) throw new GpuConfigError(`step ${asUser.name}`, `runs as ${asUser.runAs}, and one script runs as one user`, "run that step's script as its user, on its own");
+    if (asUser)
+        throw new GpuConfigError(
+            `step ${asUser.name}`,
+            `runs as ${asUser.runAs}, and one script runs as one user`,
+            "run that step's script as its user, on its own",
+        );
     const count = steps.length;
     const out: string[] = [
         "#!/bin/sh",

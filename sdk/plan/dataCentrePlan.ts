@@ -42,10 +42,19 @@ export function dataCentrePlan(snapshot: HostSnapshot, spec: DataCentreSpec): { 
     if (need.kind === "fabric-manager" && !facts.wsl2) {
         const target = fabricDriverTarget(facts, spec.driver);
         if (target === undefined) throw new GpuConfigError("fabricManager", "needs the driver's version, which is unknown", "set driver.version");
-        notes.push({ id: "fabric-manager-planned", severity: "info", message: `Fabric Manager${need.nvlsm ? " and nvlsm" : ""} planned: ${need.reason}`, fix: `pinned to the driver (${target.origin} ${target.want}); set fabricManager to skip to leave it alone` });
-        const pm = validateChoice(facts.packageManager === "yum" ? "dnf" : facts.packageManager ?? "", ["apt", "dnf", "zypper"] as const, "packageManager");
-        const source = spec.driver !== undefined ? (spec.driver.source ?? (facts.os.id === "ubuntu" ? "distro" : "cuda-repo"))
-            : Object.keys(facts.driverPackages).some((p) => /^nvidia-driver-\d+/.test(p)) ? "distro" : "cuda-repo";
+        notes.push({
+            id: "fabric-manager-planned",
+            severity: "info",
+            message: `Fabric Manager${need.nvlsm ? " and nvlsm" : ""} planned: ${need.reason}`,
+            fix: `pinned to the driver (${target.origin} ${target.want}); set fabricManager to skip to leave it alone`,
+        });
+        const pm = validateChoice(facts.packageManager === "yum" ? "dnf" : (facts.packageManager ?? ""), ["apt", "dnf", "zypper"] as const, "packageManager");
+        const source =
+            spec.driver !== undefined
+                ? (spec.driver.source ?? (facts.os.id === "ubuntu" ? "distro" : "cuda-repo"))
+                : Object.keys(facts.driverPackages).some((p) => /^nvidia-driver-\d+/.test(p))
+                  ? "distro"
+                  : "cuda-repo";
         steps.push(fabricManagerPackagesStep(pm, target, source === "distro"));
         if (need.nvlsm) steps.push(nvlsmStep(pm));
         steps.push(fabricManagerServiceStep(target));
@@ -55,7 +64,12 @@ export function dataCentrePlan(snapshot: HostSnapshot, spec: DataCentreSpec): { 
     if (spec.migLayout !== undefined) {
         const mig = migLayoutPlan(facts, spec.migLayout);
         steps.push(...mig.steps);
-        notes.push({ id: "mig-layout", severity: "info", message: `MIG layout: ${mig.preview.join("; ")}`, fix: "the mig-layout step stops the listed GPU services, applies it, regenerates the CDI specs and verifies" });
+        notes.push({
+            id: "mig-layout",
+            severity: "info",
+            message: `MIG layout: ${mig.preview.join("; ")}`,
+            fix: "the mig-layout step stops the listed GPU services, applies it, regenerates the CDI specs and verifies",
+        });
     }
     return { steps, notes };
 }
@@ -172,10 +186,14 @@ fi`,
     return {
         name: "fabric-manager-nvlsm",
         description: "NVLink subnet manager (nvlsm) for the NVLink 5 fabric, held, and ib_umad loaded at boot",
-        script: script(PREAMBLE, sh`state=unchanged`, install[pm],
+        script: script(
+            PREAMBLE,
+            sh`state=unchanged`,
+            install[pm],
             sh`if [ ! -d /sys/module/ib_umad ]; then modprobe ib_umad; state=changed; fi
 if [ ! -e ${IB_UMAD_CONF} ]; then printf 'ib_umad\\n' > ${IB_UMAD_CONF}; state=changed; fi
-echo "$state: nvlsm installed and held, ib_umad loaded"`),
+echo "$state: nvlsm installed and held, ib_umad loaded"`,
+        ),
         changes: ["package nvlsm (held)", IB_UMAD_CONF, "kernel module ib_umad"],
         root: true,
     };
@@ -201,7 +219,11 @@ function fabricManagerServiceStep(target: FabricDriverTarget): PlanStep {
     return {
         name: "fabric-manager-service",
         description: `nvidia-fabricmanager enabled and running, every GPU's NVLink fabric Completed within ${FABRIC_TIMEOUT_SECONDS} s`,
-        script: script(PREAMBLE, driverVersionOnHost(target), LOADED, FABRIC_STATES,
+        script: script(
+            PREAMBLE,
+            driverVersionOnHost(target),
+            LOADED,
+            FABRIC_STATES,
             sh`state=unchanged
 if [ "$(systemctl is-enabled nvidia-fabricmanager 2>/dev/null)" != enabled ]; then systemctl enable nvidia-fabricmanager; state=changed; fi
 if [ "$loaded" != "$version" ]; then
@@ -226,7 +248,8 @@ while :; do
     fi
     sleep 5; waited=$((waited + 5))
 done
-echo "$state: nvidia-fabricmanager $version running, fabric Completed / Success on $(printf '%s\\n' "$states" | grep -c .) GPU(s)"`),
+echo "$state: nvidia-fabricmanager $version running, fabric Completed / Success on $(printf '%s\\n' "$states" | grep -c .) GPU(s)"`,
+        ),
         changes: ["service nvidia-fabricmanager (enabled, started)"],
         root: true,
     };
@@ -237,7 +260,9 @@ function persistencedStep(): PlanStep {
     return {
         name: "persistenced",
         description: "nvidia-persistenced enabled and running; persistence mode Enabled on every GPU",
-        script: script(PREAMBLE, sh`if ! systemctl cat nvidia-persistenced >/dev/null 2>&1; then
+        script: script(
+            PREAMBLE,
+            sh`if ! systemctl cat nvidia-persistenced >/dev/null 2>&1; then
     log "error: the host has no nvidia-persistenced unit; install the driver's nvidia-persistenced (or nvidia-compute-utils) package, or set persistenced to false"; exit 47
 fi
 state=unchanged
@@ -249,7 +274,8 @@ if ! systemctl is-active --quiet nvidia-persistenced; then
 fi
 modes=$(nvidia-smi --query-gpu=index,persistence_mode --format=csv,noheader)
 if printf '%s\\n' "$modes" | grep -q 'Disabled'; then log "error: persistence mode is still Disabled with nvidia-persistenced running: $(printf '%s' "$modes" | tr '\\n' ';')"; exit 49; fi
-echo "$state: nvidia-persistenced running, persistence mode Enabled on $(printf '%s\\n' "$modes" | grep -c .) GPU(s)"`),
+echo "$state: nvidia-persistenced running, persistence mode Enabled on $(printf '%s\\n' "$modes" | grep -c .) GPU(s)"`,
+        ),
         changes: ["service nvidia-persistenced (enabled, started)"],
         root: true,
     };

@@ -35,11 +35,19 @@ export function gpuArguments(mode: GpuMode, devices: string[], capabilities: str
         case "gpus": {
             // Docker reads --gpus as CSV: a field holding commas must be quoted.
             const deviceField = all ? "all" : devices.length === 1 ? `device=${devices[0]}` : `"device=${devices.join(",")}"`;
-            const caps = capabilities.includes("all") ? [] : [capabilities.length === 1 ? `capabilities=${capabilities[0]}` : `"capabilities=${capabilities.join(",")}"`];
+            const caps = capabilities.includes("all")
+                ? []
+                : [capabilities.length === 1 ? `capabilities=${capabilities[0]}` : `"capabilities=${capabilities.join(",")}"`];
             return ["--gpus", [deviceField, ...caps].join(",")];
         }
         case "runtime":
-            return [`--runtime=${runtimeName}`, "-e", `NVIDIA_VISIBLE_DEVICES=${devices.join(",")}`, "-e", `NVIDIA_DRIVER_CAPABILITIES=${capabilities.join(",")}`];
+            return [
+                `--runtime=${runtimeName}`,
+                "-e",
+                `NVIDIA_VISIBLE_DEVICES=${devices.join(",")}`,
+                "-e",
+                `NVIDIA_DRIVER_CAPABILITIES=${capabilities.join(",")}`,
+            ];
         case "cdi":
             return devices.flatMap((d) => ["--device", `nvidia.com/gpu=${d}`]);
     }
@@ -51,15 +59,27 @@ export function gpuArguments(mode: GpuMode, devices: string[], capabilities: str
  */
 export function dockerContainerStep(spec: DockerContainerSpec): PlanStep {
     // A NUL anywhere is refused naming its field (`args[1]`, `env.FOO`), never its value.
-    validateNoNulDeep({ name: spec.name, image: spec.image, args: spec.args ?? [], env: spec.env ?? {}, devices: spec.devices ?? [],
-        driverCapabilities: spec.driverCapabilities ?? [], preset: spec.preset, runtimeName: spec.runtimeName }, "");
+    validateNoNulDeep(
+        {
+            name: spec.name,
+            image: spec.image,
+            args: spec.args ?? [],
+            env: spec.env ?? {},
+            devices: spec.devices ?? [],
+            driverCapabilities: spec.driverCapabilities ?? [],
+            preset: spec.preset,
+            runtimeName: spec.runtimeName,
+        },
+        "",
+    );
     const name = validate(spec.name, "name", "name");
     validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
     parseCudaImage(spec.image, "image"); // pinned, and a known CUDA tag where it is a CUDA image
     const mode = validateChoice(spec.mode ?? "gpus", GPU_MODES, "mode");
     const restart = validateChoice(spec.restart ?? "unless-stopped", RESTART_POLICIES, "restart");
     const devices = (spec.devices ?? ["all"]).map((d, i) => {
-        if (!/^(all|\d+(:\d+)?|GPU-[0-9a-f-]+|MIG-[0-9a-f-]+)$/.test(d)) throw new GpuConfigError(`devices[${i}]`, `${JSON.stringify(d)} is not a GPU`, "use an index (0), a UUID (GPU-…) or all");
+        if (!/^(all|\d+(:\d+)?|GPU-[0-9a-f-]+|MIG-[0-9a-f-]+)$/.test(d))
+            throw new GpuConfigError(`devices[${i}]`, `${JSON.stringify(d)} is not a GPU`, "use an index (0), a UUID (GPU-…) or all");
         return d;
     });
     if (devices.includes("all") && devices.length > 1) throw new GpuConfigError("devices", '"all" cannot be combined with other devices', 'give "all" alone');
@@ -69,7 +89,11 @@ export function dockerContainerStep(spec: DockerContainerSpec): PlanStep {
         return `${k}=${v}`;
     });
     const runArgs = [
-        "--detach", "--name", name, "--restart", restart,
+        "--detach",
+        "--name",
+        name,
+        "--restart",
+        restart,
         ...gpuArguments(mode, devices, capabilities, spec.runtimeName),
         ...env.flatMap((e) => ["-e", e]),
     ];

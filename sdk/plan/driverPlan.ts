@@ -53,7 +53,11 @@ type Family = "ubuntu" | "debian" | "rhel" | "suse";
  */
 export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[] {
     if ((spec.branch === undefined) === (spec.version === undefined)) {
-        throw new GpuConfigError("driver", "needs exactly one of `branch` or `version`", "set driver.branch (e.g. 580) or driver.version (e.g. 580.95.05), not both");
+        throw new GpuConfigError(
+            "driver",
+            "needs exactly one of `branch` or `version`",
+            "set driver.branch (e.g. 580) or driver.version (e.g. 580.95.05), not both",
+        );
     }
     const version = spec.version === undefined ? undefined : validate(spec.version, "driverVersion", "driver.version");
     const branch = spec.branch === undefined ? version!.split(".")[0] : validate(spec.branch, "driverBranch", "driver.branch");
@@ -64,13 +68,29 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[
     const cudaRepoUrl = validate((spec.cudaRepoUrl ?? CUDA_REPO).replace(/\/+$/, ""), "url", "driver.cudaRepoUrl");
     const distroVersion = validate(spec.distro.versionId, "name", "distro.versionId");
     if (source === "distro" && family !== "ubuntu" && family !== "debian") {
-        throw new GpuConfigError("driver.source", `"distro" is only available on Ubuntu and Debian, not ${spec.distro.id}`, 'set driver.source to cuda-repo');
+        throw new GpuConfigError("driver.source", `"distro" is only available on Ubuntu and Debian, not ${spec.distro.id}`, "set driver.source to cuda-repo");
     }
     if (source === "distro" && family === "debian" && spec.branch !== undefined) {
-        throw new GpuConfigError("driver.branch", "Debian's non-free driver has one branch per release", 'set driver.version to a version Debian carries, or set driver.source to cuda-repo');
+        throw new GpuConfigError(
+            "driver.branch",
+            "Debian's non-free driver has one branch per release",
+            "set driver.version to a version Debian carries, or set driver.source to cuda-repo",
+        );
     }
     const packages = spec.packages?.map((p, i) => validate(p, "name", `driver.packages[${i}]`));
-    const ctx: DriverContext = { family, source, branch, version, modules, server: spec.server ?? true, arch, cudaRepoUrl, distroId: spec.distro.id, distroVersion, packages };
+    const ctx: DriverContext = {
+        family,
+        source,
+        branch,
+        version,
+        modules,
+        server: spec.server ?? true,
+        arch,
+        cudaRepoUrl,
+        distroId: spec.distro.id,
+        distroVersion,
+        packages,
+    };
 
     const steps: PlanStep[] = [];
     if (!(family === "ubuntu" && source === "distro")) steps.push(headersStep(family));
@@ -79,8 +99,14 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[
     if (family === "ubuntu" || family === "debian") {
         // Diffed against the live file and guarded when the host was read; unguarded for `gpu-node script`.
         const description = "keep unattended-upgrades away from nvidia-*, libnvidia-* and cuda-* packages";
-        const result = renderResult(UNATTENDED_UPGRADES_BLOCK, snapshot?.files[UNATTENDED_UPGRADES_BLOCK], UNATTENDED_UPGRADES_TEXT, ["unattended-upgrades: nvidia-*, libnvidia-*, cuda-* blacklisted"]);
-        steps.push(snapshot === undefined ? fileStep("driver-no-unattended-upgrades", description, result) : guardedFileStep("driver-no-unattended-upgrades", description, result, snapshot));
+        const result = renderResult(UNATTENDED_UPGRADES_BLOCK, snapshot?.files[UNATTENDED_UPGRADES_BLOCK], UNATTENDED_UPGRADES_TEXT, [
+            "unattended-upgrades: nvidia-*, libnvidia-*, cuda-* blacklisted",
+        ]);
+        steps.push(
+            snapshot === undefined
+                ? fileStep("driver-no-unattended-upgrades", description, result)
+                : guardedFileStep("driver-no-unattended-upgrades", description, result, snapshot),
+        );
     }
     if (spec.reboot) steps.push(rebootStep(ctx));
     steps.push(verifyStep(ctx));
@@ -115,7 +141,11 @@ export function familyOf(id: string): Family {
     if (id === "debian") return "debian";
     if (["rhel", "rocky", "almalinux", "centos", "ol", "fedora", "amzn"].includes(id)) return "rhel";
     if (["sles", "opensuse-leap", "opensuse-tumbleweed"].includes(id)) return "suse";
-    throw new GpuConfigError("distro", `no driver plan for ${JSON.stringify(id)}`, "use Ubuntu, Debian, a RHEL-family distribution or SUSE, or install the driver yourself and leave driver unset");
+    throw new GpuConfigError(
+        "distro",
+        `no driver plan for ${JSON.stringify(id)}`,
+        "use Ubuntu, Debian, a RHEL-family distribution or SUSE, or install the driver yourself and leave driver unset",
+    );
 }
 
 function headersStep(family: Family): PlanStep {
@@ -128,10 +158,15 @@ function headersStep(family: Family): PlanStep {
     return {
         name: "driver-kernel-headers",
         description: "headers for the running kernel, so DKMS can build the driver module",
-        script: script(PREAMBLE, sh`if [ -d "/lib/modules/$(uname -r)/build" ]; then echo "unchanged: headers for $(uname -r) present"; exit 0; fi`, sh`wait_for_lock`,
-            family === "ubuntu" || family === "debian" ? sh`apt-get -o DPkg::Lock::Timeout=600 update -qq` : sh`:`, install[family],
+        script: script(
+            PREAMBLE,
+            sh`if [ -d "/lib/modules/$(uname -r)/build" ]; then echo "unchanged: headers for $(uname -r) present"; exit 0; fi`,
+            sh`wait_for_lock`,
+            family === "ubuntu" || family === "debian" ? sh`apt-get -o DPkg::Lock::Timeout=600 update -qq` : sh`:`,
+            install[family],
             sh`[ -d "/lib/modules/$(uname -r)/build" ] || { log "error: no headers for kernel $(uname -r) in the repositories; upgrade the kernel and reboot, then run again"; exit 30; }`,
-            sh`echo "changed: headers for $(uname -r)"`),
+            sh`echo "changed: headers for $(uname -r)"`,
+        ),
         changes: ["package linux-headers-$(uname -r) / kernel-devel"],
         root: true,
     };
@@ -140,9 +175,12 @@ function headersStep(family: Family): PlanStep {
 /** NVIDIA's CUDA repository: `cuda-keyring` on apt, the `.repo` file on dnf and zypper. */
 function cudaRepoStep(ctx: DriverContext): PlanStep {
     const repoArch = ctx.arch === "x86_64" ? "x86_64" : ctx.family === "ubuntu" || ctx.family === "debian" ? "sbsa" : "sbsa";
-    const distroPath = ctx.family === "suse" ? `sles${ctx.distroVersion.split(".")[0]}`
-        : ctx.family === "rhel" ? `${ctx.distroId === "fedora" ? "fedora" : ctx.distroId === "amzn" ? "amzn" : "rhel"}${ctx.distroVersion.split(".")[0]}`
-        : `${ctx.distroId}${ctx.distroVersion.replace(".", "")}`;
+    const distroPath =
+        ctx.family === "suse"
+            ? `sles${ctx.distroVersion.split(".")[0]}`
+            : ctx.family === "rhel"
+              ? `${ctx.distroId === "fedora" ? "fedora" : ctx.distroId === "amzn" ? "amzn" : "rhel"}${ctx.distroVersion.split(".")[0]}`
+              : `${ctx.distroId}${ctx.distroVersion.replace(".", "")}`;
     const base = `${ctx.cudaRepoUrl}/${distroPath}/${repoArch}`;
     const body: Record<Family, ShellFragment> = {
         ubuntu: aptKeyring(base),
@@ -180,7 +218,9 @@ export function usesModuleStreams(ctx: Pick<DriverContext, "family" | "distroId"
     return ctx.family === "rhel" && !["fedora", "amzn"].includes(ctx.distroId) && Number(ctx.distroVersion.split(".")[0]) <= 9;
 }
 
-export function driverPackages(ctx: Pick<DriverContext, "family" | "source" | "branch" | "version" | "modules" | "server" | "packages" | "distroId" | "distroVersion">): string[] {
+export function driverPackages(
+    ctx: Pick<DriverContext, "family" | "source" | "branch" | "version" | "modules" | "server" | "packages" | "distroId" | "distroVersion">,
+): string[] {
     if (ctx.packages !== undefined) return ctx.packages;
     const open = ctx.modules === "open";
     if (ctx.family === "ubuntu" && ctx.source === "distro") {
@@ -203,22 +243,29 @@ function packagesStep(ctx: DriverContext): PlanStep {
     const packages = driverPackages(ctx);
     const exact = ctx.version;
     const install: Record<Family, ShellFragment> = {
-        ubuntu: ctx.source === "distro" && exact !== undefined
-            ? sh`pkg=${packages[0]}
+        ubuntu:
+            ctx.source === "distro" && exact !== undefined
+                ? sh`pkg=${packages[0]}
 exact=${exact}
 candidate=$(apt-cache madison "$pkg" | awk -v v="$exact" '$3 ~ "^"v"-" { print $3; exit }')
 [ -n "$candidate" ] || { log "error: $pkg has no version $exact in the configured repositories; pick one of: $(apt-cache madison "$pkg" | awk '{ print $3 }' | tr '\\n' ' ')"; exit 31; }
 DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades "$pkg=$candidate"
 apt-mark hold "$pkg"`
-            : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q ${packages}
+                : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q ${packages}
 modules=$(printf 'linux-modules-nvidia-%s-%s' ${packages[0].replace(/^nvidia-driver-/, "")} "$(uname -r)")
 if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$modules"; fi`,
         debian: sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${exact && ctx.source === "distro" ? packages.map((p) => (p === "nvidia-driver" ? `${p}=${exact}*` : p)) : packages}`,
-        rhel: lines(rhelInstall(ctx, packages), sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`),
+        rhel: lines(
+            rhelInstall(ctx, packages),
+            sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`,
+        ),
         // The kmp's version carries the kernel (580.95.05_k6.4.0_150600.21-1.1), so the pin is a prefix: the newest
         // version of the package that starts with the exact version, or with "<branch>.", is the one installed.
-        suse: ctx.packages !== undefined ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
-zypper --non-interactive addlock 'nvidia-*' >/dev/null` : sh`zypper --non-interactive --gpg-auto-import-keys refresh >/dev/null
+        suse:
+            ctx.packages !== undefined
+                ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
+zypper --non-interactive addlock 'nvidia-*' >/dev/null`
+                : sh`zypper --non-interactive --gpg-auto-import-keys refresh >/dev/null
 zypper --non-interactive removelock 'nvidia-*' >/dev/null 2>&1 || true
 pkg=${packages[0]}
 candidate=$(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' -v w="$want" '{ v = $4; gsub(/ /, "", v) } index(v, w) == 1 && (w ~ /[.]$/ || substr(v, length(w) + 1, 1) !~ /[0-9]/) { print v }' | sort -V | tail -n 1)

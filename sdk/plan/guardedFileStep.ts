@@ -50,7 +50,15 @@ export function binaryGuard(path: string, snapshot: HostSnapshot | undefined): {
 }
 
 /** A file step whose write is refused if the host's file changed since it was read, and that records its generation. */
-export function guardedFileStep(name: string, description: string, result: RenderResult, snapshot: HostSnapshot, service?: string, owner?: string, dropIn = false): PlanStep {
+export function guardedFileStep(
+    name: string,
+    description: string,
+    result: RenderResult,
+    snapshot: HostSnapshot,
+    service?: string,
+    owner?: string,
+    dropIn = false,
+): PlanStep {
     return fileStep(name, description, result, {
         // A drop-in this library owns that copies registry passwords or proxy credentials is never more
         // readable than root's (issue 14); the owner's own files keep the mode they have.

@@ -51,16 +51,28 @@ export interface MigGpuChange {
 export function resolveMigLayout(facts: HostFacts, layout: MigLayoutSpec): MigGpuTarget[] {
     const profiles = facts.dataCentre?.migProfiles ?? [];
     const named = new Map<number, number>();
-    layout.devices.forEach((d, i) => (d.gpus ?? []).forEach((sel, j) => {
-        const gpu = facts.gpus.find((g) => String(g.index) === sel || g.uuid === sel);
-        if (gpu === undefined) {
-            throw new GpuConfigError(`migLayout.devices[${i}].gpus[${j}]`, `${JSON.stringify(sel)} is not a GPU of this host`, `use an index or UUID of: ${facts.gpus.map((g) => `${g.index} (${g.uuid})`).join(", ") || "none (the host reports no GPU)"}`);
-        }
-        if (named.has(gpu.index)) throw new GpuConfigError(`migLayout.devices[${i}].gpus[${j}]`, `GPU ${gpu.index} is already laid out by devices[${named.get(gpu.index)}]`, "name each GPU in one entry only");
-        named.set(gpu.index, i);
-    }));
+    layout.devices.forEach((d, i) =>
+        (d.gpus ?? []).forEach((sel, j) => {
+            const gpu = facts.gpus.find((g) => String(g.index) === sel || g.uuid === sel);
+            if (gpu === undefined) {
+                throw new GpuConfigError(
+                    `migLayout.devices[${i}].gpus[${j}]`,
+                    `${JSON.stringify(sel)} is not a GPU of this host`,
+                    `use an index or UUID of: ${facts.gpus.map((g) => `${g.index} (${g.uuid})`).join(", ") || "none (the host reports no GPU)"}`,
+                );
+            }
+            if (named.has(gpu.index))
+                throw new GpuConfigError(
+                    `migLayout.devices[${i}].gpus[${j}]`,
+                    `GPU ${gpu.index} is already laid out by devices[${named.get(gpu.index)}]`,
+                    "name each GPU in one entry only",
+                );
+            named.set(gpu.index, i);
+        }),
+    );
     const fallback = layout.devices.findIndex((d) => d.gpus === undefined);
-    if (layout.devices.filter((d) => d.gpus === undefined).length > 1) throw new GpuConfigError("migLayout.devices", "has more than one entry without gpus", "give every entry but one a gpus list");
+    if (layout.devices.filter((d) => d.gpus === undefined).length > 1)
+        throw new GpuConfigError("migLayout.devices", "has more than one entry without gpus", "give every entry but one a gpus list");
     const targets: MigGpuTarget[] = [];
     for (const gpu of facts.gpus) {
         const i = named.get(gpu.index) ?? (fallback >= 0 ? fallback : undefined);
@@ -69,16 +81,25 @@ export function resolveMigLayout(facts: HostFacts, layout: MigLayoutSpec): MigGp
         const field = `migLayout.devices[${i}]`;
         const wanted = Object.entries(entry.profiles ?? {});
         const enabled = entry.enabled ?? wanted.length > 0;
-        if (!enabled && wanted.some(([, n]) => n > 0)) throw new GpuConfigError(`${field}.enabled`, "is false but profiles are given", "set enabled to true, or remove profiles");
+        if (!enabled && wanted.some(([, n]) => n > 0))
+            throw new GpuConfigError(`${field}.enabled`, "is false but profiles are given", "set enabled to true, or remove profiles");
         const own = profiles.filter((p) => p.gpu === gpu.index);
         if (enabled && own.length === 0) {
-            throw new GpuConfigError(`${field}`, `GPU ${gpu.index} (${gpu.name}) lists no MIG profiles (nvidia-smi mig -lgip ${gpu.migMode === undefined ? "reports no MIG support" : "was not read by the probe"})`, "lay out only GPUs with MIG (A100, A30, H100, H200, B200), probed as root");
+            throw new GpuConfigError(
+                `${field}`,
+                `GPU ${gpu.index} (${gpu.name}) lists no MIG profiles (nvidia-smi mig -lgip ${gpu.migMode === undefined ? "reports no MIG support" : "was not read by the probe"})`,
+                "lay out only GPUs with MIG (A100, A30, H100, H200, B200), probed as root",
+            );
         }
         const chosen: Array<{ name: string; id: number }> = [];
         for (const [name, count] of wanted) {
             const profile = own.find((p) => p.name === name);
             if (profile === undefined) {
-                throw new GpuConfigError(`${field}.profiles`, `${JSON.stringify(name)} is not a MIG profile of GPU ${gpu.index} (${gpu.name})`, `use one of: ${own.map((p) => p.name).join(", ")}`);
+                throw new GpuConfigError(
+                    `${field}.profiles`,
+                    `${JSON.stringify(name)} is not a MIG profile of GPU ${gpu.index} (${gpu.name})`,
+                    `use one of: ${own.map((p) => p.name).join(", ")}`,
+                );
             }
             if (!Number.isInteger(count) || count < 0 || count > profile.total) {
                 throw new GpuConfigError(`${field}.profiles.${name}`, `${count} is not a count GPU ${gpu.index} can hold`, `use 0 to ${profile.total}`);
@@ -100,7 +121,11 @@ function checkCapacity(own: MigProfile[], chosen: Array<{ name: string }>, field
     const compute = chosen.reduce((n, c) => n + slices(c.name), 0);
     const memory = chosen.reduce((n, c) => n + (own.find((p) => p.name === c.name)?.memoryGiB ?? 0), 0);
     if (compute > slices(whole.name) || memory > whole.memoryGiB + 0.01) {
-        throw new GpuConfigError(field, `${chosen.map((c) => c.name).join(" + ")} needs ${compute} compute slices and ${memory.toFixed(2)} GiB; GPU ${index} has ${slices(whole.name)} and ${whole.memoryGiB.toFixed(2)} GiB (${whole.name})`, "use fewer or smaller profiles");
+        throw new GpuConfigError(
+            field,
+            `${chosen.map((c) => c.name).join(" + ")} needs ${compute} compute slices and ${memory.toFixed(2)} GiB; GPU ${index} has ${slices(whole.name)} and ${whole.memoryGiB.toFixed(2)} GiB (${whole.name})`,
+            "use fewer or smaller profiles",
+        );
     }
 }
 
@@ -108,8 +133,12 @@ function checkCapacity(own: MigProfile[], chosen: Array<{ name: string }>, field
 export function diffMigLayout(facts: HostFacts, targets: MigGpuTarget[]): MigGpuChange[] {
     const dc = facts.dataCentre;
     return targets.map((target) => {
-        const currentMode = dc?.gpus.find((g) => g.index === target.index)?.migCurrent ?? facts.gpus.find((g) => g.index === target.index)?.migMode ?? "unknown";
-        const currentProfiles = (dc?.migGpuInstances ?? []).filter((i) => i.gpu === target.index).map((i) => i.profile).sort();
+        const currentMode =
+            dc?.gpus.find((g) => g.index === target.index)?.migCurrent ?? facts.gpus.find((g) => g.index === target.index)?.migMode ?? "unknown";
+        const currentProfiles = (dc?.migGpuInstances ?? [])
+            .filter((i) => i.gpu === target.index)
+            .map((i) => i.profile)
+            .sort();
         const wantMode = target.enabled ? "Enabled" : "Disabled";
         const changed = currentMode !== wantMode || currentProfiles.join(",") !== target.profiles.map((p) => p.name).join(",");
         return { target, currentMode, currentProfiles, changed };
@@ -143,11 +172,18 @@ export function migLayoutPreview(changes: MigGpuChange[]): string[] {
 export function migLayoutPlan(facts: HostFacts, layout: MigLayoutSpec): { steps: PlanStep[]; preview: string[] } {
     const targets = resolveMigLayout(facts, layout);
     const services = (layout.stopServices ?? DEFAULT_MIG_STOP_SERVICES).map((s, i) => validate(s, "name", `migLayout.stopServices[${i}]`));
-    const table = targets.map((t) => `${t.index} ${t.uuid} ${t.enabled ? "Enabled" : "Disabled"} ${t.profiles.map((p) => p.id).join(",") || "-"} ${t.profiles.map((p) => p.name).join(",") || "-"}`).join("\n");
+    const table = targets
+        .map(
+            (t) =>
+                `${t.index} ${t.uuid} ${t.enabled ? "Enabled" : "Disabled"} ${t.profiles.map((p) => p.id).join(",") || "-"} ${t.profiles.map((p) => p.name).join(",") || "-"}`,
+        )
+        .join("\n");
     const step: PlanStep = {
         name: "mig-layout",
         description: `MIG layout: ${targets.map((t) => `GPU ${t.index} ${t.enabled ? t.profiles.map((p) => p.name).join("+") || "MIG enabled, no instances" : "MIG disabled"}`).join("; ")}`,
-        script: script(PREAMBLE, sh`layout=${table}
+        script: script(
+            PREAMBLE,
+            sh`layout=${table}
 services=${services.join(" ")}
 mode_of() { nvidia-smi -i "$1" --query-gpu=mig.mode.current --format=csv,noheader; }
 pending_of() { nvidia-smi -i "$1" --query-gpu=mig.mode.pending --format=csv,noheader; }
@@ -205,7 +241,8 @@ while read -r idx uuid mode ids names; do
 done <<EOF
 $layout
 EOF
-echo "changed: MIG layout applied to GPU$todo"`),
+echo "changed: MIG layout applied to GPU$todo"`,
+        ),
         changes: targets.map((t) => `MIG GPU ${t.index}: ${t.enabled ? `enabled, ${t.profiles.map((p) => p.name).join(", ") || "no instances"}` : "disabled"}`),
         root: true,
     };

@@ -125,7 +125,10 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
         case "docker": {
             const result = renderDockerConfig(live[DOCKER_DAEMON_JSON], common);
             const revision = revisionOf([result], snapshot);
-            steps.push(guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, snapshot, "docker"), restartStep("docker", [result], revision));
+            steps.push(
+                guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, snapshot, "docker"),
+                restartStep("docker", [result], revision),
+            );
             files.push(result);
             break;
         }
@@ -134,23 +137,42 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
             const path = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
             const user = spec.rootlessUser!;
             const result = renderDockerConfig(live[path], { ...common, path });
-            steps.push({ ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
-                { ...rootlessRestartStep(user, result, revisionOf([result], snapshot)), runAs: user });
+            steps.push(
+                { ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
+                { ...rootlessRestartStep(user, result, revisionOf([result], snapshot)), runAs: user },
+            );
             files.push(result);
             break;
         }
         case "containerd": {
-            const result = renderContainerdConfig(live[CONTAINERD_CONFIG], { ...common, effectiveConfig: containerdDump, currentDropIn: live[CONTAINERD_DROP_IN] });
+            const result = renderContainerdConfig(live[CONTAINERD_CONFIG], {
+                ...common,
+                effectiveConfig: containerdDump,
+                currentDropIn: live[CONTAINERD_DROP_IN],
+            });
             const revision = revisionOf([result.topLevel, result.dropIn], snapshot);
-            steps.push(guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
-                guardedFileStep("containerd-drop-in", `containerd drop-in with the ${runtimeName} runtime`, result.dropIn, snapshot, "containerd", undefined, true),
-                restartStep("containerd", [result.topLevel, result.dropIn], revision));
+            steps.push(
+                guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
+                guardedFileStep(
+                    "containerd-drop-in",
+                    `containerd drop-in with the ${runtimeName} runtime`,
+                    result.dropIn,
+                    snapshot,
+                    "containerd",
+                    undefined,
+                    true,
+                ),
+                restartStep("containerd", [result.topLevel, result.dropIn], revision),
+            );
             files.push(result.topLevel, result.dropIn);
             break;
         }
         case "crio": {
             const result = renderCrioConfig(live[CRIO_CONFIG], common);
-            steps.push(guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio", undefined, true), restartStep("crio", [result], revisionOf([result], snapshot)));
+            steps.push(
+                guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio", undefined, true),
+                restartStep("crio", [result], revisionOf([result], snapshot)),
+            );
             files.push(result);
             break;
         }
@@ -158,7 +180,8 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
             break;
     }
     if (runtime === "cdi" || common.enableCdi || runtime === "docker-rootless") steps.push(cdiSpecStep());
-    if (runtime === "docker" || runtime === "containerd" || runtime === "crio") steps.push(verifyRuntimesStep([runtime], runtimeName, revisionOf(files, snapshot)));
+    if (runtime === "docker" || runtime === "containerd" || runtime === "crio")
+        steps.push(verifyRuntimesStep([runtime], runtimeName, revisionOf(files, snapshot)));
     return { steps, files };
 }
 

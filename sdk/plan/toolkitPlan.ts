@@ -79,7 +79,12 @@ function prerequisitesStep(pm: "apt" | "dnf" | "zypper"): PlanStep {
     return {
         name: "toolkit-prerequisites",
         description: "curl, gnupg and CA certificates for NVIDIA's repository",
-        script: script(PREAMBLE, sh`if command -v curl >/dev/null && command -v gpg >/dev/null; then echo unchanged; exit 0; fi`, install[pm], sh`echo changed`),
+        script: script(
+            PREAMBLE,
+            sh`if command -v curl >/dev/null && command -v gpg >/dev/null; then echo unchanged; exit 0; fi`,
+            install[pm],
+            sh`echo changed`,
+        ),
         changes: ["packages: ca-certificates curl gnupg"],
         root: true,
     };
@@ -95,9 +100,7 @@ function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: stri
     const target = pm === "apt" ? APT_KEYRING : RPM_KEY;
     const backup = backupPath(target, false);
     const { guard, generation } = binaryGuard(target, snapshot);
-    const install = pm === "apt"
-        ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"`
-        : sh`cp "$work/key.asc" "$work/key.gpg"`;
+    const install = pm === "apt" ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"` : sh`cp "$work/key.asc" "$work/key.gpg"`;
     // rpm --import takes rpm's database lock: wait for a running rpm or dnf like the package steps do.
     const trust = pm === "apt" ? sh`:` : sh`wait_for_lock; rpm --import ${target}`;
     return {
@@ -153,7 +156,12 @@ function repoStep(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: b
     const step = snapshot === undefined ? fileStep("toolkit-repo", description, result) : guardedFileStep("toolkit-repo", description, result, snapshot);
     if (pm !== "apt") return step;
     // Older guides' lists name the same repo with another Signed-By, which makes apt refuse both.
-    const legacy = script(...LEGACY_APT_LISTS.map((list) => sh`if [ -e ${list} ]; then mkdir -p /var/lib/pulumi-nvidia-gpu/backup/legacy && mv -f ${list} /var/lib/pulumi-nvidia-gpu/backup/legacy/; echo "moved aside "${list}; fi`));
+    const legacy = script(
+        ...LEGACY_APT_LISTS.map(
+            (list) =>
+                sh`if [ -e ${list} ]; then mkdir -p /var/lib/pulumi-nvidia-gpu/backup/legacy && mv -f ${list} /var/lib/pulumi-nvidia-gpu/backup/legacy/; echo "moved aside "${list}; fi`,
+        ),
+    );
     return { ...step, script: step.script + legacy.replace(/^#!\/bin\/sh\nset -eu\n/, ""), changes: [...step.changes, ...LEGACY_APT_LISTS] };
 }
 
@@ -166,29 +174,31 @@ export function repoDefinition(pm: "apt" | "dnf" | "zypper", repoUrl: string, ex
             "",
         ].join("\n");
     }
-    const section = (id: string, channel: string, enabled: boolean) => [
-        `[${id}]`,
-        `name=${id}`,
-        `baseurl=${repoUrl}/${channel}/rpm/$basearch`,
-        "repo_gpgcheck=1",
-        "gpgcheck=0",
-        `enabled=${enabled ? 1 : 0}`,
-        `gpgkey=file://${RPM_KEY}`,
-        ...(pm === "dnf" ? ["sslverify=1"] : ["autorefresh=1", "type=rpm-md"]),
-        "",
-    ].join("\n");
+    const section = (id: string, channel: string, enabled: boolean) =>
+        [
+            `[${id}]`,
+            `name=${id}`,
+            `baseurl=${repoUrl}/${channel}/rpm/$basearch`,
+            "repo_gpgcheck=1",
+            "gpgcheck=0",
+            `enabled=${enabled ? 1 : 0}`,
+            `gpgkey=file://${RPM_KEY}`,
+            ...(pm === "dnf" ? ["sslverify=1"] : ["autorefresh=1", "type=rpm-md"]),
+            "",
+        ].join("\n");
     return `${section("nvidia-container-toolkit", "stable", true)}\n${section("nvidia-container-toolkit-experimental", "experimental", experimental)}`;
 }
 
 /** Installs the four packages at exactly `version`: upgrades and downgrades alike, nothing when already there. */
 function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: string): PlanStep {
     const pinned = TOOLKIT_PACKAGES.map((p) => (pm === "apt" ? `${p}=${version}` : `${p}-${version}`));
-    const installed = pm === "apt"
-        ? sh`installed_version() { dpkg-query -W -f '\${Version} \${db:Status-Abbrev}' "$1" 2>/dev/null | awk '$2 == "ii" { print $1 }'; }`
-        : pm === "dnf"
-            // rpm first (fast); dnf's own query where the rpm CLI cannot read dnf's database (Debian's rpm and dnf, found by the e2e fleet).
-            ? sh`installed_version() { v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true); [ -n "$v" ] || v=$(dnf -q repoquery --installed --qf '%{version}-%{release}' "$1" 2>/dev/null | tail -n 1); printf '%s' "$v"; }`
-            : sh`installed_version() { rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true; }`;
+    const installed =
+        pm === "apt"
+            ? sh`installed_version() { dpkg-query -W -f '\${Version} \${db:Status-Abbrev}' "$1" 2>/dev/null | awk '$2 == "ii" { print $1 }'; }`
+            : pm === "dnf"
+              ? // rpm first (fast); dnf's own query where the rpm CLI cannot read dnf's database (Debian's rpm and dnf, found by the e2e fleet).
+                sh`installed_version() { v=$(rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true); [ -n "$v" ] || v=$(dnf -q repoquery --installed --qf '%{version}-%{release}' "$1" 2>/dev/null | tail -n 1); printf '%s' "$v"; }`
+              : sh`installed_version() { rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$1" 2>/dev/null | grep -v 'not installed' || true; }`;
     const refreshAndInstall: Record<typeof pm, ShellFragment> = {
         apt: lines(
             // Finish an install that an earlier, interrupted run (a dropped SSH session) left half done.

@@ -133,15 +133,25 @@ export function configVersion(config: TomlTable, label: string): number {
     const version = config.version;
     if (version === undefined) {
         // nvidia-ctk treats this as v1 and writes a drop-in nothing imports: a silent no-op (NVIDIA/nvidia-container-toolkit#1430).
-        throw new GpuConfigError(`${label}: version`, "the file has settings but no `version` key, so containerd reads it as config version 1, which cannot import drop-ins",
-            "add `version = 2` as the first line (containerd 1.x; rename `plugins.cri` to `plugins.\"io.containerd.grpc.v1.cri\"` if present) or run `containerd config migrate` (2.x), then run again");
+        throw new GpuConfigError(
+            `${label}: version`,
+            "the file has settings but no `version` key, so containerd reads it as config version 1, which cannot import drop-ins",
+            'add `version = 2` as the first line (containerd 1.x; rename `plugins.cri` to `plugins."io.containerd.grpc.v1.cri"` if present) or run `containerd config migrate` (2.x), then run again',
+        );
     }
     if (version === 2 || version === 3 || version === 4) return version;
     if (version === 1) {
-        throw new GpuConfigError(`${label}: version`, "config version 1 cannot import drop-in files",
-            "migrate the file to `version = 2` (containerd 1.x) or run `containerd config migrate` (2.x), then run again");
+        throw new GpuConfigError(
+            `${label}: version`,
+            "config version 1 cannot import drop-in files",
+            "migrate the file to `version = 2` (containerd 1.x) or run `containerd config migrate` (2.x), then run again",
+        );
     }
-    throw new GpuConfigError(`${label}: version`, `unsupported config version ${String(version)}`, "use version 2 (containerd 1.x), 3 (containerd 2.0–2.2) or 4 (containerd 2.3 and later)");
+    throw new GpuConfigError(
+        `${label}: version`,
+        `unsupported config version ${String(version)}`,
+        "use version 2 (containerd 1.x), 3 (containerd 2.0–2.2) or 4 (containerd 2.3 and later)",
+    );
 }
 
 /** A CRI-disabled containerd (Docker's containerd.io default) would ignore the runtime (#1430). */
@@ -149,8 +159,11 @@ function refuseDisabledCri(config: TomlTable, label: string): void {
     const disabled = Array.isArray(config.disabled_plugins) ? config.disabled_plugins : [];
     const cri = disabled.find((p) => typeof p === "string" && CRI_PLUGIN_NAMES.includes(p));
     if (cri !== undefined) {
-        throw new GpuConfigError(`${label}: disabled_plugins`, `the CRI plugin "${String(cri)}" is disabled, so a runtime registered for it would never be used`,
-            "for Docker hosts configure the `docker` runtime instead; for Kubernetes remove it from disabled_plugins");
+        throw new GpuConfigError(
+            `${label}: disabled_plugins`,
+            `the CRI plugin "${String(cri)}" is disabled, so a runtime registered for it would never be used`,
+            "for Docker hosts configure the `docker` runtime instead; for Kubernetes remove it from disabled_plugins",
+        );
     }
 }
 

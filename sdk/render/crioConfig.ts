@@ -32,7 +32,10 @@ export interface CrioConfigOptions {
  * output); CRI-O itself is never edited. The runtime copies the default runtime's options, then
  * runc's, then crun's, except the keys that name that runtime's own state.
  */
-export function renderCrioConfig(current: string | undefined, options: CrioConfigOptions = {}): RenderResult & { inheritedFrom?: string; holdsCredentials?: boolean } {
+export function renderCrioConfig(
+    current: string | undefined,
+    options: CrioConfigOptions = {},
+): RenderResult & { inheritedFrom?: string; holdsCredentials?: boolean } {
     const configPath = validate(options.configPath ?? CRIO_CONFIG, "absolutePath", "configPath");
     const dropInPath = validate(options.dropInPath ?? CRIO_DROP_IN, "absolutePath", "dropInPath");
     const name = validateRuntimeName(options.runtimeName ?? "nvidia", "runtimeName");
@@ -42,8 +45,9 @@ export function renderCrioConfig(current: string | undefined, options: CrioConfi
     const sourceRuntime = tableAt(source, ["crio", "runtime"]);
     const sourceRuntimes = tableAt(sourceRuntime, ["runtimes"]);
     const defaultName = typeof sourceRuntime.default_runtime === "string" ? sourceRuntime.default_runtime : undefined;
-    const inheritedFrom = [defaultName && !defaultName.startsWith("nvidia") ? defaultName : undefined, "runc", "crun"]
-        .find((c): c is string => c !== undefined && isTable(sourceRuntimes[c]));
+    const inheritedFrom = [defaultName && !defaultName.startsWith("nvidia") ? defaultName : undefined, "runc", "crun"].find(
+        (c): c is string => c !== undefined && isTable(sourceRuntimes[c]),
+    );
 
     const entry: TomlTable = {};
     if (inheritedFrom) {

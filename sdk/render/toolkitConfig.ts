@@ -57,8 +57,11 @@ export function parseToolkitSetting(expression: string): ToolkitSetting {
     const raw = eq === -1 ? undefined : expression.slice(eq + 1);
     const type = TOOLKIT_CONFIG_KEYS[key];
     if (type === undefined) {
-        throw new GpuConfigError(`--set ${key}`, "is not a key of /etc/nvidia-container-runtime/config.toml",
-            `use one of: ${Object.keys(TOOLKIT_CONFIG_KEYS).join(", ")}`);
+        throw new GpuConfigError(
+            `--set ${key}`,
+            "is not a key of /etc/nvidia-container-runtime/config.toml",
+            `use one of: ${Object.keys(TOOLKIT_CONFIG_KEYS).join(", ")}`,
+        );
     }
     if (type === "bool") {
         if (raw === undefined || raw === "true") return { key, value: true };
@@ -93,8 +96,11 @@ export function renderToolkitConfig(current: string | undefined, settings: Toolk
         setAt(expected, setting.key, setting.value);
     }
     if (!isDeepStrictEqual(plain(parseToml(text, path)), expected)) {
-        throw new GpuConfigError(path, "the edit could not be made without touching other settings",
-            "set the keys by hand with nvidia-ctk config --set, then run again");
+        throw new GpuConfigError(
+            path,
+            "the edit could not be made without touching other settings",
+            "set the keys by hand with nvidia-ctk config --set, then run again",
+        );
     }
     return renderResult(path, current, text, summary);
 }

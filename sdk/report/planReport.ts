@@ -79,13 +79,19 @@ export function changesOf(unmasked: PlanReport, unmaskedBaseline?: PlanReport): 
             const plan = node.plan!;
             for (const file of plan.files) {
                 const old = before?.plan?.files.find((f) => f.path === file.path)?.text;
-                if (old !== file.text) entry.files.push({ path: file.path, diff: unifiedDiff(file.path, old ?? "", file.text, old === undefined), summary: file.summary });
+                if (old !== file.text)
+                    entry.files.push({ path: file.path, diff: unifiedDiff(file.path, old ?? "", file.text, old === undefined), summary: file.summary });
             }
             const describe = (p?: NodePlanData) => JSON.stringify([p?.steps, p?.packages, p?.restarts]);
             if (before?.plan && describe(before.plan) !== describe(plan)) entry.other.push("steps, packages or restarts changed");
         } else {
             for (const file of node.plan!.files) {
-                if (file.changed) entry.files.push({ path: file.path, diff: unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined), summary: file.summary });
+                if (file.changed)
+                    entry.files.push({
+                        path: file.path,
+                        diff: unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined),
+                        summary: file.summary,
+                    });
             }
         }
         for (const f of node.plan?.findings ?? []) {
@@ -110,7 +116,10 @@ export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaske
     const planned = report.nodes.filter((n) => n.status === "planned").length;
     out.push(md ? `### gpu-node plan: stack \`${report.stack}\`` : `Stack ${report.stack}`);
     const errors = report.nodes.filter((n) => n.status === "error").length;
-    out.push(`${report.nodes.length} node(s): ${planned} planned, ${report.nodes.length - planned - errors} unknown${errors ? `, ${errors} in error` : ""}; ${changes.size} with changes${baseline ? " since the baseline" : ""}.`, "");
+    out.push(
+        `${report.nodes.length} node(s): ${planned} planned, ${report.nodes.length - planned - errors} unknown${errors ? `, ${errors} in error` : ""}; ${changes.size} with changes${baseline ? " since the baseline" : ""}.`,
+        "",
+    );
     for (const node of report.nodes) {
         out.push(md ? `#### ${node.name} (\`${node.host}\`)` : `== ${node.name} (${node.host})`);
         if (node.status !== "planned" || !node.plan) {
@@ -119,7 +128,9 @@ export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaske
         }
         const plan = node.plan;
         out.push(md ? "**Steps**" : "Steps:");
-        plan.steps.forEach((s, i) => out.push(`${md ? `${i + 1}.` : `  ${i + 1}.`} ${md ? `\`${s.name}\`` : s.name} — ${s.description}${s.rebootRequired ? " (needs a reboot)" : ""}`));
+        plan.steps.forEach((s, i) =>
+            out.push(`${md ? `${i + 1}.` : `  ${i + 1}.`} ${md ? `\`${s.name}\`` : s.name} — ${s.description}${s.rebootRequired ? " (needs a reboot)" : ""}`),
+        );
         if (plan.packages.length) out.push(`${md ? "**Packages:**" : "Packages:"} ${plan.packages.join(", ")}`);
         out.push(`${md ? "**Restarts:**" : "Restarts:"} ${plan.restarts.length ? `${plan.restarts.join(", ")} (only if its configuration changes)` : "none"}`);
         for (const f of plan.findings) out.push(`${md ? "> " : ""}${f.severity}: ${f.message} — ${f.fix}`);
@@ -131,8 +142,23 @@ export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaske
                 out.push(`${md ? "- " : "  "}${md ? `\`${file.path}\`` : file.path}: unchanged`);
                 continue;
             }
-            if (md) out.push(`<details><summary><code>${file.path}</code>: ${change.summary.join("; ") || "changed"}</summary>`, "", "```diff", change.diff.trimEnd(), "```", "</details>");
-            else out.push(`  ${file.path}: ${change.summary.join("; ") || "changed"}`, ...change.diff.trimEnd().split("\n").map((l) => `    ${l}`));
+            if (md)
+                out.push(
+                    `<details><summary><code>${file.path}</code>: ${change.summary.join("; ") || "changed"}</summary>`,
+                    "",
+                    "```diff",
+                    change.diff.trimEnd(),
+                    "```",
+                    "</details>",
+                );
+            else
+                out.push(
+                    `  ${file.path}: ${change.summary.join("; ") || "changed"}`,
+                    ...change.diff
+                        .trimEnd()
+                        .split("\n")
+                        .map((l) => `    ${l}`),
+                );
         }
         out.push("");
     }

@@ -108,7 +108,7 @@ export function maskCredentials(text: string): string {
         const key = /^["']/.test(rawKey) ? unquoteKey(rawKey) : rawKey;
         if (!isCredentialKey(key)) return match;
         const quote = value.startsWith('"""') || value.startsWith("'''") ? value.slice(0, 3) : value[0];
-        if (value === `${quote}${quote}` ) return match; // an empty value hides nothing
+        if (value === `${quote}${quote}`) return match; // an empty value hides nothing
         return `${before}${rawKey}${separator}${quote}${MASK}${quote}`;
     });
     const byEnv = byKey.replace(ENV_IN_TEXT, (match, before: string, name: string) => (isCredentialKey(name) ? `${before}${name}=${MASK}` : match));

@@ -43,8 +43,11 @@ export function ensureImport(text: string, pattern: string, versionIfMissing: nu
     if (expected.version === undefined) expected.version = versionIfMissing;
     const after = parseToml(edited, fileLabel);
     if (!isDeepStrictEqual(plain(after), plain(expected))) {
-        throw new GpuConfigError(fileLabel, "the `imports` line could not be edited without touching other settings",
-            `add ${JSON.stringify(pattern)} to \`imports\` by hand, then run again`);
+        throw new GpuConfigError(
+            fileLabel,
+            "the `imports` line could not be edited without touching other settings",
+            `add ${JSON.stringify(pattern)} to \`imports\` by hand, then run again`,
+        );
     }
     return edited;
 }

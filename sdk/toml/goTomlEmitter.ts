@@ -62,7 +62,11 @@ export function quoteKey(key: string): string {
  */
 export function tomlBasicString(value: string): string {
     if (LONE_SURROGATE.test(value)) {
-        throw new GpuConfigError("TOML value", `${JSON.stringify(value)} holds an unpaired UTF-16 surrogate, which TOML cannot hold`, "remove it from the value");
+        throw new GpuConfigError(
+            "TOML value",
+            `${JSON.stringify(value)} holds an unpaired UTF-16 surrogate, which TOML cannot hold`,
+            "remove it from the value",
+        );
     }
     return JSON.stringify(value).replace(/[\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
@@ -76,7 +80,10 @@ export function formatValue(value: unknown): string {
     if (value instanceof Date) return value.toISOString().replace(".000Z", "Z");
     if (Array.isArray(value)) return `[${value.map(formatValue).join(", ")}]`;
     if (isTable(value)) {
-        return `{${Object.keys(value).sort(byteOrder).map((k) => `${quoteKey(k)} = ${formatValue(value[k])}`).join(", ")}}`;
+        return `{${Object.keys(value)
+            .sort(byteOrder)
+            .map((k) => `${quoteKey(k)} = ${formatValue(value[k])}`)
+            .join(", ")}}`;
     }
     throw new Error(`cannot write ${String(value)} as TOML`);
 }

@@ -9,8 +9,7 @@ export function parseToml(text: string, fileLabel: string): TOML.JsonMap {
     } catch (error) {
         const e = error as { line?: number; col?: number; message: string };
         const where = e.line !== undefined ? ` line ${e.line + 1}` : "";
-        throw new GpuConfigError(`${fileLabel}${where}`, `not valid TOML (${e.message.split("\n")[0]})`,
-            "fix the file by hand; it was left untouched");
+        throw new GpuConfigError(`${fileLabel}${where}`, `not valid TOML (${e.message.split("\n")[0]})`, "fix the file by hand; it was left untouched");
     }
 }
 
@@ -34,6 +33,9 @@ function refuseRawControlCharacters(text: string, fileLabel: string): void {
     if (match === null) return;
     const line = text.slice(0, match.index).split("\n").length;
     const code = `U+${match[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0")}`;
-    throw new GpuConfigError(`${fileLabel} line ${line}`, `holds a raw control character ${code}${match[0] === "\r" ? " (a CR not followed by LF)" : ""}, which TOML 1.0 forbids`,
-        `write it as an escape (\\u${code.slice(2).toLowerCase()}) inside a "basic string", or remove it; the file was left untouched`);
+    throw new GpuConfigError(
+        `${fileLabel} line ${line}`,
+        `holds a raw control character ${code}${match[0] === "\r" ? " (a CR not followed by LF)" : ""}, which TOML 1.0 forbids`,
+        `write it as an escape (\\u${code.slice(2).toLowerCase()}) inside a "basic string", or remove it; the file was left untouched`,
+    );
 }

@@ -19,7 +19,10 @@ class Scanner {
     private pos = 0;
     private tablePath: string[] = [];
 
-    constructor(private readonly text: string, private readonly fileLabel: string) {}
+    constructor(
+        private readonly text: string,
+        private readonly fileLabel: string,
+    ) {}
 
     items(): TomlItem[] {
         const items: TomlItem[] = [];

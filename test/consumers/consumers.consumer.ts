@@ -96,12 +96,22 @@ const CONSUMERS: Consumer[] = [
         project: (tarball) => {
             const dir = projectDir("typescript", {
                 "Pulumi.yaml": "name: consumer-typescript\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n",
-                "package.json": JSON.stringify({
-                    name: "consumer-typescript", private: true, main: "index.ts",
-                    dependencies: { "pulumi-nvidia-gpu": `file:${tarball}`, "@pulumi/pulumi": PULUMI_VERSION },
-                    devDependencies: { typescript: "5.9.3", "ts-node": "10.9.2", "@types/node": "20.19.43" },
-                }, null, 2),
-                "tsconfig.json": JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true } }, null, 2),
+                "package.json": JSON.stringify(
+                    {
+                        name: "consumer-typescript",
+                        private: true,
+                        main: "index.ts",
+                        dependencies: { "pulumi-nvidia-gpu": `file:${tarball}`, "@pulumi/pulumi": PULUMI_VERSION },
+                        devDependencies: { typescript: "5.9.3", "ts-node": "10.9.2", "@types/node": "20.19.43" },
+                    },
+                    null,
+                    2,
+                ),
+                "tsconfig.json": JSON.stringify(
+                    { compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true } },
+                    null,
+                    2,
+                ),
                 "index.ts": TS_PROGRAM,
             });
             npmInstall(dir);
@@ -159,10 +169,17 @@ describe("consumers of the packed package, on the real engine (issue 15)", () =>
                 const project = consumer.project(tarball);
                 stack = new Stack(project.dir, "consumer", path.join(WORK, `${consumer.language}-state`));
                 if (project.path) stack.env.PATH = `${project.path}:${stack.env.PATH}`;
-                stack.init({
-                    host: "127.0.0.1", port: String(consumer.port), hostKey: node.connection.hostKey!, toolkitVersion: "1.20.0-1",
-                    repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint(),
-                }, { privateKey: sshKey().privateKey });
+                stack.init(
+                    {
+                        host: "127.0.0.1",
+                        port: String(consumer.port),
+                        hostKey: node.connection.hostKey!,
+                        toolkitVersion: "1.20.0-1",
+                        repoUrl: `http://127.0.0.1:${REPO_PORT}`,
+                        keyFingerprint: fingerprint(),
+                    },
+                    { privateKey: sshKey().privateKey },
+                );
             });
 
             it("previews the node's steps and the exact daemon.json diff, changing nothing", () => {

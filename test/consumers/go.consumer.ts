@@ -53,10 +53,17 @@ describe("Go consumer: examples/go-docker-host on the real engine (issue 15)", (
         const state = path.join(WORK, "go-state");
         fs.rmSync(state, { recursive: true, force: true });
         stack = new Stack(dir, "consumer", state);
-        stack.init({
-            host: "127.0.0.1", port: String(PORT), hostKey: node.connection.hostKey!, toolkitVersion: "1.20.0-1",
-            repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint(),
-        }, { privateKey: sshKey().privateKey });
+        stack.init(
+            {
+                host: "127.0.0.1",
+                port: String(PORT),
+                hostKey: node.connection.hostKey!,
+                toolkitVersion: "1.20.0-1",
+                repoUrl: `http://127.0.0.1:${REPO_PORT}`,
+                keyFingerprint: fingerprint(),
+            },
+            { privateKey: sshKey().privateKey },
+        );
     });
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
@@ -69,7 +76,10 @@ describe("Go consumer: examples/go-docker-host on the real engine (issue 15)", (
     it("compiles and previews the node's steps and the exact daemon.json diff, changing nothing", () => {
         const preview = stack.preview();
         // The Go program ran: its stack, under the example's project name, is what registered the node.
-        assert.ok(preview.steps.some((s) => s.urn.includes("::nvidia-gpu-go-docker-host::pulumi:pulumi:Stack::")), JSON.stringify(preview.steps.map((s) => s.urn)));
+        assert.ok(
+            preview.steps.some((s) => s.urn.includes("::nvidia-gpu-go-docker-host::pulumi:pulumi:Stack::")),
+            JSON.stringify(preview.steps.map((s) => s.urn)),
+        );
         assert.ok(names(preview.steps, "create").includes("gpu-docker-daemon-json"), JSON.stringify(names(preview.steps, "create")));
         const diff = daemonJsonDiff(preview);
         assert.match(diff, /\+\s+"runtimes": \{/);

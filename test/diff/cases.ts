@@ -14,15 +14,18 @@ const FIXTURE_INPUT: Record<Target, string> = {
 
 /** The committed nvidia-ctk runs (test/fixtures/nvidia-ctk) of one target, re-run against the real binary. */
 export function fixtureCases(target: Target): DiffCase[] {
-    return fs.readdirSync(NVIDIA_CTK_FIXTURES).sort().flatMap((name) => {
-        const dir = path.join(NVIDIA_CTK_FIXTURES, name);
-        if (!fs.statSync(dir).isDirectory()) return [];
-        const [t, ...flags] = fs.readFileSync(path.join(dir, "flags"), "utf8").trim().split(/\s+/);
-        if (t !== target) return [];
-        // An import of /etc/containerd/extra.toml becomes one of the case's own folder (the harness writes extra.toml there).
-        const input = readIfExists(path.join(dir, FIXTURE_INPUT[target]))?.replace("/etc/containerd/extra.toml", "extra.toml");
-        return [{ target, name: `fixture ${name}`, input, flags }];
-    });
+    return fs
+        .readdirSync(NVIDIA_CTK_FIXTURES)
+        .sort()
+        .flatMap((name) => {
+            const dir = path.join(NVIDIA_CTK_FIXTURES, name);
+            if (!fs.statSync(dir).isDirectory()) return [];
+            const [t, ...flags] = fs.readFileSync(path.join(dir, "flags"), "utf8").trim().split(/\s+/);
+            if (t !== target) return [];
+            // An import of /etc/containerd/extra.toml becomes one of the case's own folder (the harness writes extra.toml there).
+            const input = readIfExists(path.join(dir, FIXTURE_INPUT[target]))?.replace("/etc/containerd/extra.toml", "extra.toml");
+            return [{ target, name: `fixture ${name}`, input, flags }];
+        });
 }
 
 /** One mocha test per case; the suite refuses to run without the real binaries. */

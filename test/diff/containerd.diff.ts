@@ -27,10 +27,22 @@ const SPECIAL: Array<[string, string | undefined, string[]]> = [
     ["comment-only config.toml", "# containerd config, see containerd-config.toml(5)\n", ["--set-as-default"]],
     ["no version key (read as version 1)", 'root = "/var/lib/containerd"\n[plugins.cri.containerd]\nsnapshotter = "overlayfs"\n', []],
     ["version 1", 'version = 1\n[plugins.cri.containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n', ["--set-as-default"]],
-    ["Docker's containerd.io default (CRI disabled, no version)", '#   Copyright 2018-2022 Docker Inc.\n\ndisabled_plugins = ["cri"]\n\n#root = "/var/lib/containerd"\n', []],
+    [
+        "Docker's containerd.io default (CRI disabled, no version)",
+        '#   Copyright 2018-2022 Docker Inc.\n\ndisabled_plugins = ["cri"]\n\n#root = "/var/lib/containerd"\n',
+        [],
+    ],
     ["version 2 with the CRI plugin disabled", 'version = 2\ndisabled_plugins = ["io.containerd.grpc.v1.cri"]\n', ["--cdi.enabled"]],
-    ["re-run: nvidia already the default in config.toml", 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\ndefault_runtime_name = "nvidia"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\nruntime_type = "io.containerd.runc.v2"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]\nBinaryName = "/usr/bin/nvidia-container-runtime"\n', []],
-    ["v3 runc without runtime_type (#1956)", "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\nSystemdCgroup = true\n", []],
+    [
+        "re-run: nvidia already the default in config.toml",
+        'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\ndefault_runtime_name = "nvidia"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\nruntime_type = "io.containerd.runc.v2"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]\nBinaryName = "/usr/bin/nvidia-container-runtime"\n',
+        [],
+    ],
+    [
+        "v3 runc without runtime_type (#1956)",
+        "version = 3\n[plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]\nSystemdCgroup = true\n",
+        [],
+    ],
     ["v2 with a relative import", 'version = 2\nimports = ["extra.d/*.toml"]\n', ["--set-as-default"]],
 ];
 
@@ -39,9 +51,15 @@ registerCases("containerd config.toml + drop-in: nvidia-ctk v1.20.0 vs renderCon
     ...SPECIAL.map(([name, input, flags]): DiffCase => ({ target: "containerd", name, input, flags })),
     ...defaultConfigCases(),
     ...sample(containerdText(containerdV2), 50, 2).map((input, i): DiffCase => ({
-        target: "containerd", name: `generated v2 #${i + 1}`, input, flags: sample(runtimeFlags(true), 1, 2000 + i)[0],
+        target: "containerd",
+        name: `generated v2 #${i + 1}`,
+        input,
+        flags: sample(runtimeFlags(true), 1, 2000 + i)[0],
     })),
     ...sample(containerdText(containerdV3), 40, 3).map((input, i): DiffCase => ({
-        target: "containerd", name: `generated v3/v4 #${i + 1}`, input, flags: sample(runtimeFlags(true), 1, 3000 + i)[0],
+        target: "containerd",
+        name: `generated v3/v4 #${i + 1}`,
+        input,
+        flags: sample(runtimeFlags(true), 1, 3000 + i)[0],
     })),
 ]);

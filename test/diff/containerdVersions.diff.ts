@@ -7,7 +7,16 @@ import * as TOML from "@iarna/toml";
 import { renderContainerdConfig } from "../../sdk/render/containerdConfig";
 import { NVIDIA_CTK_FIXTURES } from "../helpers/paths";
 import {
-    CONTAINERDS, CONTAINERD_2_3_4, ContainerdBinary, SETUP_HINT, containerdDefault, hermetic, containerdDump, criRuntimeOfDump, missingBinaries, nvidiaCtk,
+    CONTAINERDS,
+    CONTAINERD_2_3_4,
+    ContainerdBinary,
+    SETUP_HINT,
+    containerdDefault,
+    hermetic,
+    containerdDump,
+    criRuntimeOfDump,
+    missingBinaries,
+    nvidiaCtk,
 } from "./binaries";
 
 /**
@@ -46,7 +55,10 @@ function roots(): Root[] {
         { name: "AKS-like v2", text: AKS_LIKE_V2 },
         { name: "kubeadm v2 (fixture)", text: fixture("containerd-b-kubeadm-v2-default/input.config.toml") },
         { name: "v3 with CDI (fixture)", text: fixture("containerd-c-v3-cdi/input.config.toml") },
-        ...CONTAINERDS.filter((b) => fs.existsSync(b.bin)).map((b) => ({ name: `containerd ${b.label} config default`, text: hermetic(containerdDefault(b.bin)) })),
+        ...CONTAINERDS.filter((b) => fs.existsSync(b.bin)).map((b) => ({
+            name: `containerd ${b.label} config default`,
+            text: hermetic(containerdDefault(b.bin)),
+        })),
     ];
 }
 
@@ -85,7 +97,10 @@ describe("containerd 1.6–2.4: the drop-in at the root's config version, with t
         for (const root of roots()) {
             const rootVersion = versionOf(root.text);
             if (rootVersion !== undefined && !binary.configVersions.includes(rootVersion)) continue;
-            for (const [setAsDefault, enableCdi] of [[false, false], [true, true]]) {
+            for (const [setAsDefault, enableCdi] of [
+                [false, false],
+                [true, true],
+            ]) {
                 it(`containerd ${binary.label}, ${root.name}${setAsDefault ? ", set as default with CDI" : ""}: drop-in at version ${rootVersion ?? "of the dump"}, loads, nothing of the root lost`, async () => {
                     const rootPath = path.join(dir, "config.toml");
                     fs.writeFileSync(rootPath, root.text ?? "");
@@ -108,12 +123,19 @@ describe("containerd 1.6–2.4: the drop-in at the root's config version, with t
                     const nvidia = cri.containerd.runtimes.nvidia;
                     assert.equal(nvidia.runtime_type, "io.containerd.runc.v2", "runtime_type (NVIDIA/nvidia-container-toolkit#1956)");
                     assert.equal(nvidia.options.BinaryName, "/usr/bin/nvidia-container-runtime");
-                    assert.equal(nvidia.options.SystemdCgroup ?? false, cri.containerd.runtimes.runc.options?.SystemdCgroup ?? false, "SystemdCgroup as runc's");
+                    assert.equal(
+                        nvidia.options.SystemdCgroup ?? false,
+                        cri.containerd.runtimes.runc.options?.SystemdCgroup ?? false,
+                        "SystemdCgroup as runc's",
+                    );
                     assert.equal(cri.containerd.default_runtime_name, setAsDefault ? "nvidia" : "runc");
                     // containerd 2.4 has no enable_cdi (CDI is always on) and 1.6 no CDI at all: where the binary knows the key, it is on.
                     if (enableCdi && criRuntimeOfDump(before.data).enable_cdi !== undefined) assert.equal(cri.enable_cdi, true);
-                    assert.deepStrictEqual(withoutNvidia(after.data, "nvidia", setAsDefault, enableCdi), withoutNvidia(before.data, "nvidia", setAsDefault, enableCdi),
-                        "everything else in containerd's merged config is as before");
+                    assert.deepStrictEqual(
+                        withoutNvidia(after.data, "nvidia", setAsDefault, enableCdi),
+                        withoutNvidia(before.data, "nvidia", setAsDefault, enableCdi),
+                        "everything else in containerd's merged config is as before",
+                    );
                 });
             }
         }
@@ -130,14 +152,27 @@ describe("containerd 1.6–2.4: the drop-in at the root's config version, with t
         const rootPath = path.join(dir, "config.toml");
         fs.writeFileSync(rootPath, AKS_LIKE_V2);
         const dropInPath = path.join(dir, "conf.d", "99-nvidia.toml");
-        const run = nvidiaCtk(["runtime", "configure", "--runtime=containerd", `--config=${rootPath}`, `--drop-in-config=${dropInPath}`,
-            "--config-source=command", `--executable-path=${dumpWrapper(CONTAINERD_2_3_4, rootPath)}`], dir);
+        const run = nvidiaCtk(
+            [
+                "runtime",
+                "configure",
+                "--runtime=containerd",
+                `--config=${rootPath}`,
+                `--drop-in-config=${dropInPath}`,
+                "--config-source=command",
+                `--executable-path=${dumpWrapper(CONTAINERD_2_3_4, rootPath)}`,
+            ],
+            dir,
+        );
         assert.equal(run.status, 0, run.stderr);
         const theirs = TOML.parse(fs.readFileSync(dropInPath, "utf8")) as any;
         assert.equal(theirs.version, 4, "nvidia-ctk takes the dump's version");
         assert.equal((TOML.parse(fs.readFileSync(rootPath, "utf8")) as any).version, 2);
         const refused = await containerdDump(CONTAINERD_2_3_4.bin, rootPath);
-        assert.ok(!refused.ok && /drop-in config version 4 higher than root config version 2/.test(refused.error), `containerd 2.3.4 refuses: ${refused.ok ? "it loaded" : refused.error}`);
+        assert.ok(
+            !refused.ok && /drop-in config version 4 higher than root config version 2/.test(refused.error),
+            `containerd 2.3.4 refuses: ${refused.ok ? "it loaded" : refused.error}`,
+        );
 
         fs.writeFileSync(rootPath, AKS_LIKE_V2);
         const effectiveConfig = dumpText(CONTAINERD_2_3_4.bin, rootPath);
@@ -151,15 +186,22 @@ describe("containerd 1.6–2.4: the drop-in at the root's config version, with t
             const cri = criRuntimeOfDump(loaded.data);
             assert.equal(cri.containerd.runtimes.nvidia.options.SystemdCgroup, true, `containerd ${binary.label}: nvidia with runc's SystemdCgroup`);
             const images = loaded.data.plugins["io.containerd.cri.v1.images"] ?? loaded.data.plugins["io.containerd.grpc.v1.cri"];
-            assert.deepEqual(images.registry.mirrors["docker.io"].endpoint, ["https://mirror.example.com"], `containerd ${binary.label}: the root's registry mirror kept`);
+            assert.deepEqual(
+                images.registry.mirrors["docker.io"].endpoint,
+                ["https://mirror.example.com"],
+                `containerd ${binary.label}: the root's registry mirror kept`,
+            );
         }
     });
 
     /** Starts containerd on a unix socket with its state in the case's folder; resolves with its log once booted or exited. */
     function boot(binary: ContainerdBinary, rootPath: string): Promise<{ booted: boolean; log: string }> {
         return new Promise((resolve) => {
-            const child: ChildProcess = spawn(binary.bin, ["--config", rootPath, "--root", path.join(dir, "root"), "--state", path.join(dir, "state"),
-                "--address", path.join(dir, "containerd.sock")], { stdio: ["ignore", "ignore", "pipe"] });
+            const child: ChildProcess = spawn(
+                binary.bin,
+                ["--config", rootPath, "--root", path.join(dir, "root"), "--state", path.join(dir, "state"), "--address", path.join(dir, "containerd.sock")],
+                { stdio: ["ignore", "ignore", "pipe"] },
+            );
             let log = "";
             const done = (booted: boolean) => {
                 clearTimeout(timer);
@@ -181,15 +223,30 @@ describe("containerd 1.6–2.4: the drop-in at the root's config version, with t
         const rootPath = path.join(dir, "config.toml");
         const dropInPath = path.join(dir, "conf.d", "99-nvidia.toml");
         fs.writeFileSync(rootPath, AKS_LIKE_V2);
-        const run = nvidiaCtk(["runtime", "configure", "--runtime=containerd", `--config=${rootPath}`, `--drop-in-config=${dropInPath}`,
-            "--config-source=command", `--executable-path=${dumpWrapper(CONTAINERD_2_3_4, rootPath)}`], dir);
+        const run = nvidiaCtk(
+            [
+                "runtime",
+                "configure",
+                "--runtime=containerd",
+                `--config=${rootPath}`,
+                `--drop-in-config=${dropInPath}`,
+                "--config-source=command",
+                `--executable-path=${dumpWrapper(CONTAINERD_2_3_4, rootPath)}`,
+            ],
+            dir,
+        );
         assert.equal(run.status, 0, run.stderr);
         const theirs = await boot(CONTAINERD_2_3_4, rootPath);
         assert.equal(theirs.booted, false);
         assert.match(theirs.log, /drop-in config version 4 higher than root config version 2/);
 
         fs.writeFileSync(rootPath, AKS_LIKE_V2);
-        const ours = renderContainerdConfig(AKS_LIKE_V2, { effectiveConfig: dumpText(CONTAINERD_2_3_4.bin, rootPath), dropInPath, setAsDefault: true, enableCdi: true });
+        const ours = renderContainerdConfig(AKS_LIKE_V2, {
+            effectiveConfig: dumpText(CONTAINERD_2_3_4.bin, rootPath),
+            dropInPath,
+            setAsDefault: true,
+            enableCdi: true,
+        });
         fs.writeFileSync(rootPath, ours.topLevel.text);
         fs.writeFileSync(dropInPath, ours.dropIn.text);
         for (const binary of [CONTAINERD_2_3_4, CONTAINERDS.find((b) => b.label === "2.3")!]) {

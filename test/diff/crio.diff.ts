@@ -26,6 +26,9 @@ registerCases("CRI-O drop-in: nvidia-ctk v1.20.0 vs renderCrioConfig", () => [
     { target: "crio", name: "crun as the default runtime", input: CRUN_DEFAULT, flags: ["--set-as-default"] },
     { target: "crio", name: "crun as the default runtime, --cdi.enabled (ignored by both)", input: CRUN_DEFAULT, flags: ["--cdi.enabled"] },
     ...sample(crioText, 50, 4).map((input, i): DiffCase => ({
-        target: "crio", name: `generated #${i + 1}`, input, flags: sample(runtimeFlags(true), 1, 4000 + i)[0],
+        target: "crio",
+        name: `generated #${i + 1}`,
+        input,
+        flags: sample(runtimeFlags(true), 1, 4000 + i)[0],
     })),
 ]);

@@ -13,7 +13,11 @@ const MALFORMED: Array<[string, string, string[]]> = [
     ["features is a list, with --cdi.enabled", '{"features": ["buildkit"]}\n', ["--cdi.enabled"]],
     ["features is a list, without --cdi.enabled", '{"features": ["buildkit"]}\n', []],
     ["escaped HTML and a big number", '{"insecure-registries": ["a<b>&c"], "big": 12345678901234567890, "ratio": 1.5}', ["--cdi.enabled"]],
-    ["an existing nvidia entry with extra keys", '{"runtimes": {"nvidia": {"path": "/old/nvidia", "runtimeArgs": ["--debug"]}}, "default-runtime": "nvidia"}', []],
+    [
+        "an existing nvidia entry with extra keys",
+        '{"runtimes": {"nvidia": {"path": "/old/nvidia", "runtimeArgs": ["--debug"]}}, "default-runtime": "nvidia"}',
+        [],
+    ],
 ];
 
 registerCases("Docker daemon.json: nvidia-ctk v1.20.0 vs renderDockerConfig", () => [
@@ -21,6 +25,9 @@ registerCases("Docker daemon.json: nvidia-ctk v1.20.0 vs renderDockerConfig", ()
     { target: "docker", name: "missing daemon.json", input: undefined, flags: [] },
     ...MALFORMED.map(([name, input, flags]): DiffCase => ({ target: "docker", name, input, flags })),
     ...sample(daemonJsonText, 110, 1).map((input, i): DiffCase => ({
-        target: "docker", name: `generated #${i + 1}`, input, flags: sample(runtimeFlags(false), 1, 1000 + i)[0],
+        target: "docker",
+        name: `generated #${i + 1}`,
+        input,
+        flags: sample(runtimeFlags(false), 1, 1000 + i)[0],
     })),
 ]);

@@ -23,23 +23,31 @@ const runtimePath = fc.constantFrom("/usr/bin/nvidia-container-runtime", "/usr/l
 
 /** `runtime configure` flags: default, CDI and custom names and paths in every combination. */
 export function runtimeFlags(absolutePath: boolean): fc.Arbitrary<string[]> {
-    return fc.record({
-        setAsDefault: fc.boolean(),
-        cdi: fc.boolean(),
-        name: opt(runtimeName),
-        path: opt(absolutePath ? runtimePath : fc.constantFrom("nvidia-container-runtime", "/usr/bin/nvidia-container-runtime")),
-    }).map((f) => [
-        ...(f.setAsDefault ? ["--set-as-default"] : []),
-        ...(f.cdi ? ["--cdi.enabled"] : []),
-        ...(f.name ? [`--nvidia-runtime-name=${f.name}`] : []),
-        ...(f.path ? [`--nvidia-runtime-path=${f.path}`] : []),
-    ]);
+    return fc
+        .record({
+            setAsDefault: fc.boolean(),
+            cdi: fc.boolean(),
+            name: opt(runtimeName),
+            path: opt(absolutePath ? runtimePath : fc.constantFrom("nvidia-container-runtime", "/usr/bin/nvidia-container-runtime")),
+        })
+        .map((f) => [
+            ...(f.setAsDefault ? ["--set-as-default"] : []),
+            ...(f.cdi ? ["--cdi.enabled"] : []),
+            ...(f.name ? [`--nvidia-runtime-name=${f.name}`] : []),
+            ...(f.path ? [`--nvidia-runtime-path=${f.path}`] : []),
+        ]);
 }
 
 // ---------- Docker daemon.json ----------
 
 const dockerRuntime = partial({
-    path: fc.constantFrom("/usr/bin/crun", "/usr/local/bin/runsc", "/opt/kata/bin/kata-runtime", "nvidia-container-runtime", "/usr/bin/nvidia-container-runtime"),
+    path: fc.constantFrom(
+        "/usr/bin/crun",
+        "/usr/local/bin/runsc",
+        "/opt/kata/bin/kata-runtime",
+        "nvidia-container-runtime",
+        "/usr/bin/nvidia-container-runtime",
+    ),
     runtimeArgs: fc.array(fc.constantFrom("--debug", "--systemd-cgroup", "--platform=kvm"), { maxLength: 2 }),
     args: fc.constant([] as string[]),
 }).map((r) => ({ path: "/usr/bin/crun", ...r }));
@@ -70,140 +78,157 @@ export const daemonJson: fc.Arbitrary<Record<string, unknown>> = partial({
 });
 
 /** daemon.json text the way people leave it: 2 or 4 spaces, tabs, or one line; with or without a final newline. */
-export const daemonJsonText: fc.Arbitrary<string> = fc.tuple(daemonJson, fc.constantFrom<string | number>(0, 2, 4, "\t"), fc.boolean())
+export const daemonJsonText: fc.Arbitrary<string> = fc
+    .tuple(daemonJson, fc.constantFrom<string | number>(0, 2, 4, "\t"), fc.boolean())
     .map(([data, indent, newline]) => JSON.stringify(data, null, indent) + (newline ? "\n" : ""));
 
 // ---------- containerd config.toml ----------
 
-const v2Runtime = (kind: "runc" | "crun" | "kata" | "nvidia") => partial({
-    runtime_type: fc.constantFrom(kind === "kata" ? "io.containerd.kata.v2" : "io.containerd.runc.v2"),
-    runtime_engine: fc.constant(""),
-    runtime_root: fc.constant(""),
-    privileged_without_host_devices: fc.boolean(),
-    base_runtime_spec: fc.constant("/etc/containerd/cri-base.json"),
-    pod_annotations: fc.constant(kind === "kata" ? ["io.katacontainers.*"] : []),
-    options: partial({
-        SystemdCgroup: fc.boolean(),
-        BinaryName: fc.constant(kind === "crun" ? "/usr/bin/crun" : kind === "nvidia" ? "/usr/bin/nvidia-container-runtime" : "/usr/bin/runc"),
-        Root: fc.constant(kind === "crun" ? "/run/crun" : "/run/containerd/runc"),
-        NoPivotRoot: fc.boolean(),
-    }),
-});
+const v2Runtime = (kind: "runc" | "crun" | "kata" | "nvidia") =>
+    partial({
+        runtime_type: fc.constantFrom(kind === "kata" ? "io.containerd.kata.v2" : "io.containerd.runc.v2"),
+        runtime_engine: fc.constant(""),
+        runtime_root: fc.constant(""),
+        privileged_without_host_devices: fc.boolean(),
+        base_runtime_spec: fc.constant("/etc/containerd/cri-base.json"),
+        pod_annotations: fc.constant(kind === "kata" ? ["io.katacontainers.*"] : []),
+        options: partial({
+            SystemdCgroup: fc.boolean(),
+            BinaryName: fc.constant(kind === "crun" ? "/usr/bin/crun" : kind === "nvidia" ? "/usr/bin/nvidia-container-runtime" : "/usr/bin/runc"),
+            Root: fc.constant(kind === "crun" ? "/run/crun" : "/run/containerd/runc"),
+            NoPivotRoot: fc.boolean(),
+        }),
+    });
 
-const v3Runtime = (kind: "runc" | "crun" | "kata" | "nvidia") => partial({
-    runtime_type: fc.constantFrom(kind === "kata" ? "io.containerd.kata.v2" : "io.containerd.runc.v2"),
-    runtime_path: fc.constant(""),
-    sandboxer: fc.constantFrom("podsandbox", "shim"),
-    privileged_without_host_devices: fc.boolean(),
-    pod_annotations: fc.constant(kind === "kata" ? ["io.katacontainers.*"] : []),
-    container_annotations: fc.constant([] as string[]),
-    options: partial({
-        SystemdCgroup: fc.boolean(),
-        BinaryName: fc.constant(kind === "crun" ? "/usr/bin/crun" : kind === "nvidia" ? "/usr/bin/nvidia-container-runtime" : "/usr/bin/runc"),
-        IoGid: fc.constant(0),
-    }),
-});
+const v3Runtime = (kind: "runc" | "crun" | "kata" | "nvidia") =>
+    partial({
+        runtime_type: fc.constantFrom(kind === "kata" ? "io.containerd.kata.v2" : "io.containerd.runc.v2"),
+        runtime_path: fc.constant(""),
+        sandboxer: fc.constantFrom("podsandbox", "shim"),
+        privileged_without_host_devices: fc.boolean(),
+        pod_annotations: fc.constant(kind === "kata" ? ["io.katacontainers.*"] : []),
+        container_annotations: fc.constant([] as string[]),
+        options: partial({
+            SystemdCgroup: fc.boolean(),
+            BinaryName: fc.constant(kind === "crun" ? "/usr/bin/crun" : kind === "nvidia" ? "/usr/bin/nvidia-container-runtime" : "/usr/bin/runc"),
+            IoGid: fc.constant(0),
+        }),
+    });
 
-const runtimesOf = (entry: typeof v2Runtime) => partial({
-    runc: entry("runc"),
-    crun: entry("crun"),
-    "kata-qemu": entry("kata"),
-    nvidia: entry("nvidia"),
-});
+const runtimesOf = (entry: typeof v2Runtime) =>
+    partial({
+        runc: entry("runc"),
+        crun: entry("crun"),
+        "kata-qemu": entry("kata"),
+        nvidia: entry("nvidia"),
+    });
 
 const defaultRuntimeName = fc.constantFrom("runc", "runc", "crun", "nvidia");
 
 /** A containerd 1.x-style (config version 2) file, as kubeadm, kind and distributions write it. */
-export const containerdV2: fc.Arbitrary<Record<string, unknown>> = fc.record({
-    top: partial({
-        root: fc.constantFrom("/var/lib/containerd", "/data/containerd"),
-        state: fc.constant("/run/containerd"),
-        oom_score: fc.constantFrom(0, -999),
-        disabled_plugins: fc.constantFrom([] as string[], ["io.containerd.internal.v1.tracing"]),
-        grpc: partial({ max_recv_message_size: fc.constant(16777216) }),
-        timeouts: fc.constant({ "io.containerd.timeout.shim.cleanup": "5s" }),
-    }),
-    cri: partial({
-        sandbox_image: fc.constantFrom("registry.k8s.io/pause:3.9", "mcr.microsoft.com/oss/kubernetes/pause:3.6"),
-        enable_cdi: fc.boolean(),
-        cdi_spec_dirs: fc.constant(["/etc/cdi", "/var/run/cdi"]),
-        max_container_log_line_size: fc.constant(16384),
-        containerd: partial({
-            snapshotter: fc.constantFrom("overlayfs", "native"),
-            default_runtime_name: defaultRuntimeName,
-            discard_unpacked_layers: fc.boolean(),
-            runtimes: runtimesOf(v2Runtime),
+export const containerdV2: fc.Arbitrary<Record<string, unknown>> = fc
+    .record({
+        top: partial({
+            root: fc.constantFrom("/var/lib/containerd", "/data/containerd"),
+            state: fc.constant("/run/containerd"),
+            oom_score: fc.constantFrom(0, -999),
+            disabled_plugins: fc.constantFrom([] as string[], ["io.containerd.internal.v1.tracing"]),
+            grpc: partial({ max_recv_message_size: fc.constant(16777216) }),
+            timeouts: fc.constant({ "io.containerd.timeout.shim.cleanup": "5s" }),
         }),
-        registry: fc.oneof(
-            fc.constant({ config_path: "/etc/containerd/certs.d" }),
-            fc.constant({ mirrors: { "docker.io": { endpoint: ["https://mirror.example.com"] } } }),
-        ),
-        cni: partial({ bin_dir: fc.constant("/opt/cni/bin"), conf_dir: fc.constant("/etc/cni/net.d") }),
-    }),
-}).map(({ top, cri }) => ({ version: 2, ...top, plugins: { "io.containerd.grpc.v1.cri": cri } }));
+        cri: partial({
+            sandbox_image: fc.constantFrom("registry.k8s.io/pause:3.9", "mcr.microsoft.com/oss/kubernetes/pause:3.6"),
+            enable_cdi: fc.boolean(),
+            cdi_spec_dirs: fc.constant(["/etc/cdi", "/var/run/cdi"]),
+            max_container_log_line_size: fc.constant(16384),
+            containerd: partial({
+                snapshotter: fc.constantFrom("overlayfs", "native"),
+                default_runtime_name: defaultRuntimeName,
+                discard_unpacked_layers: fc.boolean(),
+                runtimes: runtimesOf(v2Runtime),
+            }),
+            registry: fc.oneof(
+                fc.constant({ config_path: "/etc/containerd/certs.d" }),
+                fc.constant({ mirrors: { "docker.io": { endpoint: ["https://mirror.example.com"] } } }),
+            ),
+            cni: partial({ bin_dir: fc.constant("/opt/cni/bin"), conf_dir: fc.constant("/etc/cni/net.d") }),
+        }),
+    })
+    .map(({ top, cri }) => ({ version: 2, ...top, plugins: { "io.containerd.grpc.v1.cri": cri } }));
 
 /** A containerd 2.x-style file: version 3 (2.0–2.2) or 4 (2.3+, same CRI layout). */
-export const containerdV3: fc.Arbitrary<Record<string, unknown>> = fc.record({
-    version: fc.constantFrom(3, 3, 4),
-    top: partial({
-        root: fc.constantFrom("/var/lib/containerd", "/data/containerd"),
-        state: fc.constant("/run/containerd"),
-        oom_score: fc.constantFrom(0, -999),
-    }),
-    images: partial({
-        snapshotter: fc.constantFrom("overlayfs", "native"),
-        pinned_images: fc.constant({ sandbox: "registry.k8s.io/pause:3.10" }),
-        registry: fc.constant({ config_path: "/etc/containerd/certs.d" }),
-    }),
-    runtime: partial({
-        enable_cdi: fc.boolean(),
-        cdi_spec_dirs: fc.constant(["/etc/cdi", "/var/run/cdi"]),
-        containerd: partial({ default_runtime_name: defaultRuntimeName, runtimes: runtimesOf(v3Runtime) }),
-    }),
-    grpcCri: partial({ disable_tcp_service: fc.boolean() }),
-}).map(({ version, top, images, runtime, grpcCri }) => ({
-    version,
-    ...top,
-    plugins: {
-        "io.containerd.cri.v1.images": images,
-        "io.containerd.cri.v1.runtime": runtime,
-        ...(Object.keys(grpcCri).length > 0 && version === 3 ? { "io.containerd.grpc.v1.cri": grpcCri } : {}),
-    },
-}));
+export const containerdV3: fc.Arbitrary<Record<string, unknown>> = fc
+    .record({
+        version: fc.constantFrom(3, 3, 4),
+        top: partial({
+            root: fc.constantFrom("/var/lib/containerd", "/data/containerd"),
+            state: fc.constant("/run/containerd"),
+            oom_score: fc.constantFrom(0, -999),
+        }),
+        images: partial({
+            snapshotter: fc.constantFrom("overlayfs", "native"),
+            pinned_images: fc.constant({ sandbox: "registry.k8s.io/pause:3.10" }),
+            registry: fc.constant({ config_path: "/etc/containerd/certs.d" }),
+        }),
+        runtime: partial({
+            enable_cdi: fc.boolean(),
+            cdi_spec_dirs: fc.constant(["/etc/cdi", "/var/run/cdi"]),
+            containerd: partial({ default_runtime_name: defaultRuntimeName, runtimes: runtimesOf(v3Runtime) }),
+        }),
+        grpcCri: partial({ disable_tcp_service: fc.boolean() }),
+    })
+    .map(({ version, top, images, runtime, grpcCri }) => ({
+        version,
+        ...top,
+        plugins: {
+            "io.containerd.cri.v1.images": images,
+            "io.containerd.cri.v1.runtime": runtime,
+            ...(Object.keys(grpcCri).length > 0 && version === 3 ? { "io.containerd.grpc.v1.cri": grpcCri } : {}),
+        },
+    }));
 
 /** containerd config text: nvidia-ctk's own layout, @iarna/toml's, or either with a comment header. */
 export function containerdText(data: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<string> {
-    return fc.tuple(data, fc.constantFrom("go", "iarna"), fc.boolean()).map(([d, style, comment]) =>
-        (comment ? "# managed by hand\n# keep: SystemdCgroup\n" : "") + (style === "go" ? emitGoToml(d) : TOML.stringify(d as TOML.JsonMap)));
+    return fc
+        .tuple(data, fc.constantFrom("go", "iarna"), fc.boolean())
+        .map(
+            ([d, style, comment]) =>
+                (comment ? "# managed by hand\n# keep: SystemdCgroup\n" : "") + (style === "go" ? emitGoToml(d) : TOML.stringify(d as TOML.JsonMap)),
+        );
 }
 
 // ---------- CRI-O crio.conf ----------
 
-const crioRuntime = (name: string) => partial({
-    runtime_path: fc.constantFrom(`/usr/bin/${name}`, `/usr/libexec/crio/${name}`, ""),
-    runtime_type: fc.constantFrom("oci", "vm"),
-    runtime_root: fc.constant(`/run/${name}`),
-    runtime_config_path: fc.constant(`/etc/${name}/config.toml`),
-    monitor_path: fc.constant("/usr/libexec/crio/conmon"),
-    monitor_cgroup: fc.constant("pod"),
-    monitor_env: fc.constant(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"]),
-    allowed_annotations: fc.constant(["io.containers.trace-syscall"]),
-    privileged_without_host_devices: fc.boolean(),
-    default_annotations: fc.constant({ "run.oci.handler": name }),
-});
+const crioRuntime = (name: string) =>
+    partial({
+        runtime_path: fc.constantFrom(`/usr/bin/${name}`, `/usr/libexec/crio/${name}`, ""),
+        runtime_type: fc.constantFrom("oci", "vm"),
+        runtime_root: fc.constant(`/run/${name}`),
+        runtime_config_path: fc.constant(`/etc/${name}/config.toml`),
+        monitor_path: fc.constant("/usr/libexec/crio/conmon"),
+        monitor_cgroup: fc.constant("pod"),
+        monitor_env: fc.constant(["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"]),
+        allowed_annotations: fc.constant(["io.containers.trace-syscall"]),
+        privileged_without_host_devices: fc.boolean(),
+        default_annotations: fc.constant({ "run.oci.handler": name }),
+    });
 
-export const crioConf: fc.Arbitrary<Record<string, unknown>> = fc.record({
-    runtime: partial({
-        default_runtime: fc.constantFrom("runc", "crun", "nvidia", "kata"),
-        cgroup_manager: fc.constantFrom("systemd", "cgroupfs"),
-        conmon_cgroup: fc.constant("pod"),
-        log_level: fc.constantFrom("info", "debug"),
-        runtimes: partial({ runc: crioRuntime("runc"), crun: crioRuntime("crun"), kata: crioRuntime("kata"), nvidia: crioRuntime("nvidia") }),
-    }),
-    image: partial({ pause_image: fc.constant("registry.k8s.io/pause:3.10") }),
-}).map(({ runtime, image }) => ({ crio: { runtime, image } }));
+export const crioConf: fc.Arbitrary<Record<string, unknown>> = fc
+    .record({
+        runtime: partial({
+            default_runtime: fc.constantFrom("runc", "crun", "nvidia", "kata"),
+            cgroup_manager: fc.constantFrom("systemd", "cgroupfs"),
+            conmon_cgroup: fc.constant("pod"),
+            log_level: fc.constantFrom("info", "debug"),
+            runtimes: partial({ runc: crioRuntime("runc"), crun: crioRuntime("crun"), kata: crioRuntime("kata"), nvidia: crioRuntime("nvidia") }),
+        }),
+        image: partial({ pause_image: fc.constant("registry.k8s.io/pause:3.10") }),
+    })
+    .map(({ runtime, image }) => ({ crio: { runtime, image } }));
 
-export const crioText = fc.tuple(crioConf, fc.constantFrom("go", "iarna")).map(([d, style]) => (style === "go" ? emitGoToml(d) : TOML.stringify(d as TOML.JsonMap)));
+export const crioText = fc
+    .tuple(crioConf, fc.constantFrom("go", "iarna"))
+    .map(([d, style]) => (style === "go" ? emitGoToml(d) : TOML.stringify(d as TOML.JsonMap)));
 
 // ---------- toolkit config.toml --set ----------
 

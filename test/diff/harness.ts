@@ -31,10 +31,24 @@ export function runTheirs(c: DiffCase, dir: string): Outcome {
             args = ["runtime", "configure", "--runtime=docker", `--config=${input}`, ...c.flags];
             break;
         case "containerd":
-            args = ["runtime", "configure", "--runtime=containerd", `--config=${input}`, `--drop-in-config=${path.join(dir, "conf.d", "99-nvidia.toml")}`, ...c.flags];
+            args = [
+                "runtime",
+                "configure",
+                "--runtime=containerd",
+                `--config=${input}`,
+                `--drop-in-config=${path.join(dir, "conf.d", "99-nvidia.toml")}`,
+                ...c.flags,
+            ];
             break;
         case "crio":
-            args = ["runtime", "configure", "--runtime=crio", `--config=${input}`, `--drop-in-config=${path.join(dir, "crio.conf.d", "99-nvidia.toml")}`, ...c.flags];
+            args = [
+                "runtime",
+                "configure",
+                "--runtime=crio",
+                `--config=${input}`,
+                `--drop-in-config=${path.join(dir, "crio.conf.d", "99-nvidia.toml")}`,
+                ...c.flags,
+            ];
             break;
         case "toolkit-config":
             args = ["config", `--config-file=${input}`, "--in-place", ...c.flags];
@@ -101,7 +115,10 @@ export async function checkCase(c: DiffCase): Promise<void> {
                 return;
             }
             const bug = KNOWN_BUGS.find((b) => b.target === c.target && b.explainsRefusal?.(c, theirs, ours));
-            assert.ok(bug, `unexplained: ${theirs.ok ? "only we refuse" : "only nvidia-ctk refuses"}\nnvidia-ctk: ${theirs.ok ? "ok" : theirs.error}\nours: ${ours.ok ? "ok" : ours.error}\n${describeCase(c)}`);
+            assert.ok(
+                bug,
+                `unexplained: ${theirs.ok ? "only we refuse" : "only nvidia-ctk refuses"}\nnvidia-ctk: ${theirs.ok ? "ok" : theirs.error}\nours: ${ours.ok ? "ok" : ours.error}\n${describeCase(c)}`,
+            );
             ledger.record(c, [bug.ref]);
             return;
         }
@@ -111,13 +128,20 @@ export async function checkCase(c: DiffCase): Promise<void> {
         if (applied.length > 0) {
             assert.ok(!isDeepStrictEqual(oursData, theirsData), `nvidia-ctk shows ${applied.map((b) => b.ref).join(", ")} but ours equals it`);
         }
-        assert.deepStrictEqual(oursData, corrected, `differences not explained by ${applied.map((b) => b.ref).join(", ") || "any known bug"}\n${describeCase(c)}`);
+        assert.deepStrictEqual(
+            oursData,
+            corrected,
+            `differences not explained by ${applied.map((b) => b.ref).join(", ") || "any known bug"}\n${describeCase(c)}`,
+        );
         const textBugs = KNOWN_BUGS.filter((b) => b.target === c.target && b.checkText?.(c, theirs.files, ours.files));
         if (c.target === "containerd") {
             assertRuntimeEntry(c, oursData["99-nvidia.toml"]);
             await compareInContainerd(c, dir, theirs.files, applied.length > 0 ? corrected : undefined, ours.files);
         }
-        ledger.record(c, [...applied, ...textBugs].map((b) => b.ref));
+        ledger.record(
+            c,
+            [...applied, ...textBugs].map((b) => b.ref),
+        );
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -144,11 +168,20 @@ function writeContainerdFiles(dir: string, files: Record<string, string>): strin
  * containerd that reads the drop-in's config version, in the same folder so paths agree, and compares
  * containerd's own merged view (`config dump`).
  */
-async function compareInContainerd(c: DiffCase, dir: string, theirs: Record<string, string>, corrected: Record<string, any> | undefined, ours: Record<string, string>): Promise<void> {
+async function compareInContainerd(
+    c: DiffCase,
+    dir: string,
+    theirs: Record<string, string>,
+    corrected: Record<string, any> | undefined,
+    ours: Record<string, string>,
+): Promise<void> {
     const version = (TOML.parse(ours["99-nvidia.toml"]) as any).version as number;
     const binaries = CONTAINERDS.filter((b) => b.configVersions.includes(version));
     assert.ok(binaries.length >= 2, `config version ${version} is loaded by at least two containerd versions`);
-    const variants: Array<[string, Record<string, string>]> = [["theirs", theirs], ["ours", ours]];
+    const variants: Array<[string, Record<string, string>]> = [
+        ["theirs", theirs],
+        ["ours", ours],
+    ];
     if (corrected) variants.push(["corrected", { "config.toml": theirs["config.toml"], "99-nvidia.toml": emitGoToml(corrected["99-nvidia.toml"]) }]);
     const dumps: Record<string, Record<string, any>> = {};
     for (const [label, files] of variants) {
@@ -165,7 +198,11 @@ async function compareInContainerd(c: DiffCase, dir: string, theirs: Record<stri
         if (hasFlag(c, "--set-as-default")) assert.equal(cri.containerd.default_runtime_name, name, `containerd ${b.label}: default runtime`);
         const expected = dumps[corrected ? "corrected" : "theirs"][b.label];
         assert.ok(expected.ok, `containerd ${b.label} loads nvidia-ctk's ${corrected ? "corrected " : ""}files: ${expected.ok ? "" : expected.error}`);
-        assert.deepStrictEqual(mine.data, expected.data, `containerd ${b.label}: merged config differs from nvidia-ctk's${corrected ? " (corrected)" : ""}\n${describeCase(c)}`);
+        assert.deepStrictEqual(
+            mine.data,
+            expected.data,
+            `containerd ${b.label}: merged config differs from nvidia-ctk's${corrected ? " (corrected)" : ""}\n${describeCase(c)}`,
+        );
         if (corrected) {
             const raw = dumps.theirs[b.label];
             if (!raw.ok || !isDeepStrictEqual(raw.data, mine.data)) ledger.visibleIn(c, b.label);

@@ -84,7 +84,7 @@ export const KNOWN_BUGS: KnownBug[] = [
         ref: "§11 #1",
         upstream: "no issue for a daemon.json read from disk at v1.20.0; fixed on main by PR NVIDIA/nvidia-container-toolkit#2049 (2026-09-05), after v1.20.0",
         target: "docker",
-        theirs: "--cdi.enabled replaces every feature flag read from daemon.json with {\"cdi\": true} (the map[string]bool type assertion fails)",
+        theirs: '--cdi.enabled replaces every feature flag read from daemon.json with {"cdi": true} (the map[string]bool type assertion fails)',
         ours: "merges cdi: true into the existing features",
         correct: (files, c) => {
             const features = jsonInput(c)?.features;
@@ -99,8 +99,8 @@ export const KNOWN_BUGS: KnownBug[] = [
         target: "docker",
         theirs: "an empty or whitespace-only daemon.json fails with `unable to load config for runtime docker: EOF`, exit 1",
         ours: "refuses it with the file, line and the fix (write {} or delete it)",
-        explainsRefusal: (c, theirs, ours) => c.input !== undefined && c.input.trim() === "" && !theirs.ok && /EOF/.test(theirs.error)
-            && !ours.ok && /the file is empty/.test(ours.error),
+        explainsRefusal: (c, theirs, ours) =>
+            c.input !== undefined && c.input.trim() === "" && !theirs.ok && /EOF/.test(theirs.error) && !ours.ok && /the file is empty/.test(ours.error),
     },
     {
         ref: "§11 #2 (trailing text)",
@@ -114,7 +114,7 @@ export const KNOWN_BUGS: KnownBug[] = [
         ref: "§11 #2 (types)",
         upstream: "no upstream issue",
         target: "docker",
-        theirs: "a non-object `runtimes` panics (exit 2); a non-object `features` with --cdi.enabled is silently replaced by {\"cdi\": true}",
+        theirs: 'a non-object `runtimes` panics (exit 2); a non-object `features` with --cdi.enabled is silently replaced by {"cdi": true}',
         ours: "refuses the file naming the key, before writing anything",
         explainsRefusal: (c, theirs, ours) => {
             const input = jsonInput(c);
@@ -169,7 +169,7 @@ export const KNOWN_BUGS: KnownBug[] = [
         upstream: "NVIDIA/k8s-device-plugin#1145 (no NVIDIA/nvidia-container-toolkit issue)",
         target: "containerd",
         theirs: "a config without a runc entry gets a drop-in whose CRI runtimes hold only nvidia; containerd < 2.1 replaces the CRI section on import, so the built-in runc disappears",
-        ours: "keeps `runc = { runtime_type = \"io.containerd.runc.v2\" }` in the drop-in",
+        ours: 'keeps `runc = { runtime_type = "io.containerd.runc.v2" }` in the drop-in',
         correct: (files) => {
             const cri = criOf(files["99-nvidia.toml"]);
             if (cri !== undefined && isObject(cri.containerd.runtimes) && cri.containerd.runtimes.runc === undefined) {
@@ -194,14 +194,19 @@ export const KNOWN_BUGS: KnownBug[] = [
         ref: "new: v2-only keys in v3/v4 drop-ins",
         upstream: "not in nvidia-ctk-behaviour.md §11 and no upstream issue found; found by this suite",
         target: "containerd",
-        theirs: "with no runtime to copy, the nvidia entry of a version 3 or 4 drop-in gets runtime_engine = \"\" and runtime_root = \"\", fields containerd 2.x no longer has: it logs `Ignoring unknown key in TOML for plugin` for both on every start",
+        theirs: 'with no runtime to copy, the nvidia entry of a version 3 or 4 drop-in gets runtime_engine = "" and runtime_root = "", fields containerd 2.x no longer has: it logs `Ignoring unknown key in TOML for plugin` for both on every start',
         ours: "writes them only into version-2 drop-ins (containerd's merged config is the same)",
         correct: (files, c) => {
             const dropIn = files["99-nvidia.toml"];
             const entry = criOf(dropIn)?.containerd?.runtimes?.[flagValue(c, "--nvidia-runtime-name") ?? "nvidia"];
             const fallback = ["options", "privileged_without_host_devices", "runtime_engine", "runtime_root", "runtime_type"];
-            if (dropIn?.version >= 3 && isObject(entry) && JSON.stringify(Object.keys(entry).sort()) === JSON.stringify(fallback)
-                && entry.runtime_engine === "" && entry.runtime_root === "") {
+            if (
+                dropIn?.version >= 3 &&
+                isObject(entry) &&
+                JSON.stringify(Object.keys(entry).sort()) === JSON.stringify(fallback) &&
+                entry.runtime_engine === "" &&
+                entry.runtime_root === ""
+            ) {
                 delete entry.runtime_engine;
                 delete entry.runtime_root;
             }
@@ -217,7 +222,8 @@ export const KNOWN_BUGS: KnownBug[] = [
     },
     {
         ref: "new: --set splits values at commas",
-        upstream: "not in nvidia-ctk-behaviour.md §11 and no upstream issue found; found by this suite: cmd/nvidia-ctk/main.go sets DisableSliceFlagSeparator on the root command only, and urfave/cli v3.10.1 reads it from the subcommand",
+        upstream:
+            "not in nvidia-ctk-behaviour.md §11 and no upstream issue found; found by this suite: cmd/nvidia-ctk/main.go sets DisableSliceFlagSeparator on the root command only, and urfave/cli v3.10.1 reads it from the subcommand",
         target: "toolkit-config",
         theirs: "`nvidia-ctk config --set KEY=a,b` splits the value at the comma into two --set options and fails (`invalid --set option b`), so comma-separated lists and values such as supported-driver-capabilities=compute,utility cannot be set",
         ours: "applies the value: a list splits at ',' (or ':' when it holds one), as nvidia-ctk's own --set parsing documents; a string is kept whole",

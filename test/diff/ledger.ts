@@ -48,7 +48,11 @@ export const mochaHooks = {
             assert.ok(ledger.total() >= MIN_CASES, `only ${ledger.total()} differential cases ran; at least ${MIN_CASES} expected`);
             // A row no case needs any more is stale: the table lists only differences that really occur.
             const unseen = KNOWN_BUGS.filter((b) => !b.dedicated && !b.fixedUpstream && !ledger.explained.has(`${b.target} ${b.ref}`));
-            assert.deepEqual(unseen.map((b) => b.ref), [], "known bugs that no differential case showed");
+            assert.deepEqual(
+                unseen.map((b) => b.ref),
+                [],
+                "known bugs that no differential case showed",
+            );
         }
     },
 };

@@ -11,18 +11,24 @@ function ctkDefault(): string | undefined {
 }
 
 /** The default with values already set, as a host that was configured before looks. */
-const edited = (text: string) => text
-    .replace("#no-cgroups = false", "no-cgroups = true")
-    .replace('mode = "auto"', 'mode = "cdi"')
-    .replace('#debug = "/var/log/nvidia-container-runtime.log"', 'debug = "/dev/null"');
+const edited = (text: string) =>
+    text
+        .replace("#no-cgroups = false", "no-cgroups = true")
+        .replace('mode = "auto"', 'mode = "cdi"')
+        .replace('#debug = "/var/log/nvidia-container-runtime.log"', 'debug = "/dev/null"');
 
 registerCases("toolkit config.toml: nvidia-ctk v1.20.0 `config --set --in-place` vs renderToolkitConfig", () => {
     const base = ctkDefault();
     const starts = base === undefined ? [] : [base, edited(base)];
     return [
         ...fixtureCases("toolkit-config").map((c) => ({ ...c, input: c.input ?? base })),
-        ...starts.flatMap((start, s) => sample(toolkitSets, 30, 5 + s).map((flags, i): DiffCase => ({
-            target: "toolkit-config", name: `generated ${s === 0 ? "on the default" : "on an edited file"} #${i + 1}`, input: start, flags,
-        }))),
+        ...starts.flatMap((start, s) =>
+            sample(toolkitSets, 30, 5 + s).map((flags, i): DiffCase => ({
+                target: "toolkit-config",
+                name: `generated ${s === 0 ? "on the default" : "on an edited file"} #${i + 1}`,
+                input: start,
+                flags,
+            })),
+        ),
     ];
 });

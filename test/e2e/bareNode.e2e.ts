@@ -10,7 +10,10 @@ describe("e2e: a bare node (no container runtime): toolkit and CDI spec, for Pod
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec = (): NodeSpec => ({ runtime: "cdi", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } });
+    const spec = (): NodeSpec => ({
+        runtime: "cdi",
+        toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+    });
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
@@ -32,7 +35,10 @@ describe("e2e: a bare node (no container runtime): toolkit and CDI spec, for Pod
 
     it("installs the toolkit from nothing, writes the CDI spec, and destroy leaves no package, key or repo behind", async () => {
         const planned = nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
-        assert.deepEqual(planned.plan.steps.map((s) => s.name), ["toolkit-prerequisites", "toolkit-key", "toolkit-repo", "toolkit-packages", "cdi-spec"]);
+        assert.deepEqual(
+            planned.plan.steps.map((s) => s.name),
+            ["toolkit-prerequisites", "toolkit-key", "toolkit-repo", "toolkit-packages", "cdi-spec"],
+        );
         const results = await applySteps(node.connection, planned.plan.steps);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
         assert.match(nodeExec(node.name, "cat /var/run/cdi/nvidia.yaml"), /kind: nvidia.com\/gpu/);
@@ -40,6 +46,12 @@ describe("e2e: a bare node (no container runtime): toolkit and CDI spec, for Pod
         const undone = await undoSteps(node.connection, planned.plan.steps);
         assert.equal(failed(undone), undefined, JSON.stringify(failed(undone)));
         assert.equal(nodeExec(node.name, "dpkg-query -W -f '${db:Status-Abbrev}\\n' nvidia-container-toolkit 2>/dev/null | grep -c '^ii' || true").trim(), "0");
-        assert.equal(nodeExec(node.name, "ls /etc/apt/sources.list.d/nvidia-container-toolkit.list /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg /var/run/cdi/nvidia.yaml 2>/dev/null | wc -l").trim(), "0");
+        assert.equal(
+            nodeExec(
+                node.name,
+                "ls /etc/apt/sources.list.d/nvidia-container-toolkit.list /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg /var/run/cdi/nvidia.yaml 2>/dev/null | wc -l",
+            ).trim(),
+            "0",
+        );
     });
 });

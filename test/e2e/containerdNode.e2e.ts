@@ -35,7 +35,11 @@ describe("e2e: a containerd node over SSH as a sudo user (kubeadm-like v2 config
         const planned = await plan();
         const results = await applySteps(node.connection, planned.plan.steps, "password", SUDO_PASSWORD);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
-        assert.equal(nodeExec(node.name, "grep -c ops-sudo-pw /var/log/auth.log /root/.bash_history 2>/dev/null | grep -v ':0$' || true").trim(), "", "the password is in no log");
+        assert.equal(
+            nodeExec(node.name, "grep -c ops-sudo-pw /var/log/auth.log /root/.bash_history 2>/dev/null | grep -v ':0$' || true").trim(),
+            "",
+            "the password is in no log",
+        );
         assert.match(results.find((r) => r.name === "containerd-restart")!.stdout, /restarted containerd/);
         const cri = dump().plugins["io.containerd.grpc.v1.cri"];
         assert.equal(cri.containerd.runtimes.nvidia.options.BinaryName, "/usr/bin/nvidia-container-runtime");
@@ -56,7 +60,10 @@ describe("e2e: a containerd node over SSH as a sudo user (kubeadm-like v2 config
         const started = nodeExec(node.name, "systemctl show containerd -p ExecMainStartTimestampMonotonic --value");
         const results = await applySteps(node.connection, (await plan()).plan.steps, "password", SUDO_PASSWORD);
         assert.equal(failed(results), undefined);
-        assert.deepEqual(results.filter((r) => /^(changed|restarted)/m.test(r.stdout)).map((r) => r.name), []);
+        assert.deepEqual(
+            results.filter((r) => /^(changed|restarted)/m.test(r.stdout)).map((r) => r.name),
+            [],
+        );
         assert.equal(nodeExec(node.name, "systemctl show containerd -p ExecMainStartTimestampMonotonic --value"), started);
     });
 

@@ -12,11 +12,23 @@ import { runCli } from "../helpers/runCli";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18080;
-const ORIGINAL_DAEMON_JSON = '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
+const ORIGINAL_DAEMON_JSON =
+    '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
 const versions = (node: FleetNode) =>
-    nodeExec(node.name, "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n' nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 2>/dev/null || true")
-        .split("\n").filter((l) => l.startsWith("ii ")).map((l) => l.slice(3).trim()).sort();
-const atVersion = (v: string) => [`libnvidia-container-tools ${v}`, `libnvidia-container1 ${v}`, `nvidia-container-toolkit ${v}`, `nvidia-container-toolkit-base ${v}`];
+    nodeExec(
+        node.name,
+        "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n' nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 2>/dev/null || true",
+    )
+        .split("\n")
+        .filter((l) => l.startsWith("ii "))
+        .map((l) => l.slice(3).trim())
+        .sort();
+const atVersion = (v: string) => [
+    `libnvidia-container-tools ${v}`,
+    `libnvidia-container1 ${v}`,
+    `nvidia-container-toolkit ${v}`,
+    `nvidia-container-toolkit-base ${v}`,
+];
 const startedAt = (node: FleetNode) => nodeExec(node.name, "systemctl show docker -p ExecMainStartTimestampMonotonic --value").trim();
 
 describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function () {
@@ -39,14 +51,21 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
         const busybox = fs.readFileSync("/bin/busybox");
-        node = startNode("gpu-e2e-docker1", "gpu-e2e-docker", 2201, [
-            `printf '%s' '${ORIGINAL_DAEMON_JSON.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`,
-            "systemctl restart docker",
-        ].join(" && "));
+        node = startNode(
+            "gpu-e2e-docker1",
+            "gpu-e2e-docker",
+            2201,
+            [`printf '%s' '${ORIGINAL_DAEMON_JSON.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`, "systemctl restart docker"].join(
+                " && ",
+            ),
+        );
         // A tiny image without a registry: a static busybox, imported into the node's Docker.
         fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), busybox, { mode: 0o755 });
         require("node:child_process").execFileSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/root/busybox`]);
-        nodeExec(node.name, "until docker info >/dev/null 2>&1; do sleep 1; done; mkdir -p /root/mini/bin && cp /root/busybox /root/mini/bin/busybox && tar -C /root/mini -c . | docker import - mini >/dev/null");
+        nodeExec(
+            node.name,
+            "until docker info >/dev/null 2>&1; do sleep 1; done; mkdir -p /root/mini/bin && cp /root/busybox /root/mini/bin/busybox && tar -C /root/mini -c . | docker import - mini >/dev/null",
+        );
         assert.equal(nodeExec(node.name, "cat /etc/docker/daemon.json"), ORIGINAL_DAEMON_JSON);
     });
     after(() => {
@@ -82,23 +101,45 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         const { planned, results } = await apply(spec("1.19.0-1"));
         assert.equal(failed(results), undefined);
         const acted = results.filter((r) => /^(changed|restarted|started)/m.test(r.stdout));
-        assert.deepEqual(acted.map((r) => r.name), [], "no step changed anything");
+        assert.deepEqual(
+            acted.map((r) => r.name),
+            [],
+            "no step changed anything",
+        );
         assert.equal(startedAt(node), before, "docker was not restarted");
-        assert.deepEqual(planned.plan.steps.map((s) => s.script), first.plan.steps.map((s) => s.script));
+        assert.deepEqual(
+            planned.plan.steps.map((s) => s.script),
+            first.plan.steps.map((s) => s.script),
+        );
     });
 
     it("gpu-node plan --live reads the host read-only: no drift, then a hand edit reported exactly (exit 2)", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "live-"));
         fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-        fs.writeFileSync(path.join(dir, "Pulumi.live.yaml"), YAML.stringify({ config: { "nvidia-gpu-fleet:nodes": [{
-            name: "docker1", host: "127.0.0.1", port: 2201, user: "root", privateKeyPath: path.join(REPO_ROOT, ".tmp/e2e-ssh/id_ed25519"),
-            hostKey: node.connection.hostKey, runtime: "docker", toolkit: spec("1.19.0-1").toolkit,
-        }] } }));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.live.yaml"),
+            YAML.stringify({
+                config: {
+                    "nvidia-gpu-fleet:nodes": [
+                        {
+                            name: "docker1",
+                            host: "127.0.0.1",
+                            port: 2201,
+                            user: "root",
+                            privateKeyPath: path.join(REPO_ROOT, ".tmp/e2e-ssh/id_ed25519"),
+                            hostKey: node.connection.hostKey,
+                            runtime: "docker",
+                            toolkit: spec("1.19.0-1").toolkit,
+                        },
+                    ],
+                },
+            }),
+        );
         const clean = await runCli("plan", "--live", "--stack", "live", "--root", dir);
         assert.equal(clean.code, 0, clean.stdout + clean.stderr);
         assert.match(clean.stdout, /\/etc\/docker\/daemon\.json: unchanged/);
         const before = nodeExec(node.name, "cat /etc/docker/daemon.json");
-        nodeExec(node.name, "sed -i 's#\"path\": \"nvidia-container-runtime\"#\"path\": \"/opt/other-runtime\"#' /etc/docker/daemon.json");
+        nodeExec(node.name, 'sed -i \'s#"path": "nvidia-container-runtime"#"path": "/opt/other-runtime"#\' /etc/docker/daemon.json');
         const drift = await runCli("plan", "--live", "--stack", "live", "--root", dir);
         assert.equal(drift.code, 2, drift.stdout + drift.stderr);
         assert.match(drift.stdout, /^ {4}- {6}"path": "\/opt\/other-runtime",$/m);
@@ -141,13 +182,24 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         assert.ok(stableOnly, "the stable channel has no 1.21.0~rc.1-1");
         assert.match(stableOnly.stderr, /1\.21\.0~rc\.1-1/);
         assert.deepEqual(versions(node), atVersion("1.17.8-1"), "nothing changed");
-        const withExperimental = await apply(spec("1.21.0~rc.1-1", { toolkit: { version: "1.21.0~rc.1-1", experimental: true, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } }));
+        const withExperimental = await apply(
+            spec("1.21.0~rc.1-1", {
+                toolkit: { version: "1.21.0~rc.1-1", experimental: true, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+            }),
+        );
         assert.equal(failed(withExperimental.results), undefined, JSON.stringify(failed(withExperimental.results)));
         assert.deepEqual(versions(node), atVersion("1.21.0~rc.1-1"));
     });
 
     it("refuses a key whose fingerprint is not the pinned one", async () => {
-        const s = spec("1.19.0-1", { toolkit: { version: "1.19.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyUrl: `http://127.0.0.1:${REPO_PORT}/wrong-gpgkey`, keyFingerprint: fingerprint() } });
+        const s = spec("1.19.0-1", {
+            toolkit: {
+                version: "1.19.0-1",
+                repoUrl: `http://127.0.0.1:${REPO_PORT}`,
+                keyUrl: `http://127.0.0.1:${REPO_PORT}/wrong-gpgkey`,
+                keyFingerprint: fingerprint(),
+            },
+        });
         const bad = failed((await apply(s)).results)!;
         assert.equal(bad.name, "toolkit-key");
         assert.equal(bad.code, 11);
@@ -163,7 +215,10 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
     });
 
     it("waits for a held dpkg lock, then proceeds", async () => {
-        nodeExec(node.name, "nohup python3 -c \"import fcntl,time; f=open('/var/lib/dpkg/lock-frontend','w'); fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(8)\" >/dev/null 2>&1 &");
+        nodeExec(
+            node.name,
+            "nohup python3 -c \"import fcntl,time; f=open('/var/lib/dpkg/lock-frontend','w'); fcntl.lockf(f, fcntl.LOCK_EX); time.sleep(8)\" >/dev/null 2>&1 &",
+        );
         const start = Date.now();
         const { results } = await apply(spec("1.19.0-1"));
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
@@ -197,7 +252,7 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
 
     it("refuses a malformed daemon.json and leaves it untouched", async () => {
         const good = nodeExec(node.name, "cat /etc/docker/daemon.json");
-        nodeExec(node.name, "cp /etc/docker/daemon.json /root/daemon.json.good && printf '{\"bridge\": \"none\",}' > /etc/docker/daemon.json");
+        nodeExec(node.name, 'cp /etc/docker/daemon.json /root/daemon.json.good && printf \'{"bridge": "none",}\' > /etc/docker/daemon.json');
         await assert.rejects(plan(spec("1.19.0-1")), /daemon\.json line 1 column \d+: expected a quoted key/);
         assert.equal(nodeExec(node.name, "cat /etc/docker/daemon.json"), '{"bridge": "none",}');
         nodeExec(node.name, "cp /root/daemon.json.good /etc/docker/daemon.json");
@@ -206,7 +261,7 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
 
     it("refuses to overwrite a file edited by hand between preview and apply (checksum guard)", async () => {
         const planned = await plan(spec("1.19.0-1", { setAsDefault: true }));
-        nodeExec(node.name, "sed -i 's/\"10m\"/\"20m\"/' /etc/docker/daemon.json");
+        nodeExec(node.name, 'sed -i \'s/"10m"/"20m"/\' /etc/docker/daemon.json');
         const edited = nodeExec(node.name, "cat /etc/docker/daemon.json");
         const results = await applySteps(node.connection, planned.plan.steps);
         const bad = failed(results)!;
@@ -233,7 +288,10 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         const results = await undoSteps(node.connection, planned.plan.steps);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
         assert.equal(nodeExec(node.name, "cat /etc/docker/daemon.json"), ORIGINAL_DAEMON_JSON);
-        assert.deepEqual(versions(node).filter((l) => l !== ""), []);
+        assert.deepEqual(
+            versions(node).filter((l) => l !== ""),
+            [],
+        );
         nodeExec(node.name, "until docker info >/dev/null 2>&1; do sleep 1; done");
     });
 });

@@ -51,33 +51,65 @@ export interface FleetNode {
  */
 export function startNode(name: string, image: string, port: number, setup = ""): FleetNode {
     docker("rm", "-f", name);
-    docker("run", "-d", "--name", name, "--hostname", name, "--network", "host", "--cgroupns=host",
-        "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw", "--tmpfs", "/run", "--tmpfs", "/run/lock",
-        "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE", "--security-opt", "seccomp=unconfined",
-        "--device", "/dev/net/tun", image, "/lib/systemd/systemd");
+    docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        "--network",
+        "host",
+        "--cgroupns=host",
+        "-v",
+        "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+        "--tmpfs",
+        "/run",
+        "--tmpfs",
+        "/run/lock",
+        "--cap-add",
+        "ALL",
+        "--cap-drop",
+        "SYS_RESOURCE",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--device",
+        "/dev/net/tun",
+        image,
+        "/lib/systemd/systemd",
+    );
     const { publicKey } = sshKey();
     waitFor(() => /running|degraded/.test(tryExec(name, "systemctl is-system-running || true")), 90, `${name}: systemd did not come up`);
-    nodeExec(name, [
-        "ssh-keygen -A >/dev/null 2>&1",
-        `printf 'Port ${port}\\nListenAddress 127.0.0.1\\nPasswordAuthentication no\\n' > /etc/ssh/sshd_config.d/e2e.conf`,
-        `mkdir -p /root/.ssh && printf '%s\\n' '${publicKey}' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`,
-        "id ops >/dev/null 2>&1 || useradd -m -s /bin/sh ops",
-        "echo 'ops:ops-sudo-pw' | chpasswd && usermod -aG sudo ops",
-        `mkdir -p /home/ops/.ssh && printf '%s\\n' '${publicKey}' > /home/ops/.ssh/authorized_keys && chown -R ops:ops /home/ops/.ssh && chmod 600 /home/ops/.ssh/authorized_keys`,
-        // sshd failed at boot (no host keys yet) and hit its start limit: clear that first.
-        "systemctl reset-failed ssh.service; systemctl restart ssh",
-        setup,
-    ].filter(Boolean).join(" && "));
+    nodeExec(
+        name,
+        [
+            "ssh-keygen -A >/dev/null 2>&1",
+            `printf 'Port ${port}\\nListenAddress 127.0.0.1\\nPasswordAuthentication no\\n' > /etc/ssh/sshd_config.d/e2e.conf`,
+            `mkdir -p /root/.ssh && printf '%s\\n' '${publicKey}' > /root/.ssh/authorized_keys && chmod 600 /root/.ssh/authorized_keys`,
+            "id ops >/dev/null 2>&1 || useradd -m -s /bin/sh ops",
+            "echo 'ops:ops-sudo-pw' | chpasswd && usermod -aG sudo ops",
+            `mkdir -p /home/ops/.ssh && printf '%s\\n' '${publicKey}' > /home/ops/.ssh/authorized_keys && chown -R ops:ops /home/ops/.ssh && chmod 600 /home/ops/.ssh/authorized_keys`,
+            // sshd failed at boot (no host keys yet) and hit its start limit: clear that first.
+            "systemctl reset-failed ssh.service; systemctl restart ssh",
+            setup,
+        ]
+            .filter(Boolean)
+            .join(" && "),
+    );
     const hostKey = nodeExec(name, "cat /etc/ssh/ssh_host_ed25519_key.pub").trim().split(/\s+/).slice(0, 2).join(" ");
     const connection: ResolvedConnection = { host: "127.0.0.1", port, user: "root", privateKey: sshKey().privateKey, hostKey };
-    waitFor(() => {
-        try {
-            execFileSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: "ignore" });
-            return true;
-        } catch {
-            return false;
-        }
-    }, 30, `${name}: sshd did not listen on ${port}`);
+    waitFor(
+        () => {
+            try {
+                execFileSync("bash", ["-c", `exec 3<>/dev/tcp/127.0.0.1/${port}`], { stdio: "ignore" });
+                return true;
+            } catch {
+                return false;
+            }
+        },
+        30,
+        `${name}: sshd did not listen on ${port}`,
+    );
     return { name, connection };
 }
 
@@ -109,7 +141,14 @@ export function stopNode(name: string): void {
 export async function startRepoServer(dir: string, port: number): Promise<ChildProcess> {
     const server = spawn("python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port), "--directory", dir], { stdio: "ignore" });
     for (let i = 0; i < 50; i++) {
-        const up = await new Promise<boolean>((resolve) => http.get(`http://127.0.0.1:${port}/`, (res) => { res.resume(); resolve(true); }).on("error", () => resolve(false)));
+        const up = await new Promise<boolean>((resolve) =>
+            http
+                .get(`http://127.0.0.1:${port}/`, (res) => {
+                    res.resume();
+                    resolve(true);
+                })
+                .on("error", () => resolve(false)),
+        );
         if (up) return server;
         await new Promise((r) => setTimeout(r, 100));
     }

@@ -12,7 +12,11 @@ describe("e2e: rootless Docker of a user (systemctl --user, no-cgroups)", functi
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec = (): NodeSpec => ({ runtime: "docker-rootless", rootlessUser: "alice", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } });
+    const spec = (): NodeSpec => ({
+        runtime: "docker-rootless",
+        rootlessUser: "alice",
+        toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+    });
     async function plan() {
         return nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
     }
@@ -22,9 +26,18 @@ describe("e2e: rootless Docker of a user (systemctl --user, no-cgroups)", functi
         node = startNode("gpu-e2e-rootless1", "gpu-e2e-rootless", 2205, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true");
         // The user's slirp4netns needs the tun device; lingering gives alice a systemd user manager.
         // The setup tool looks for the docker CLI beside itself.
-        nodeExec(node.name, "ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done");
-        nodeExec(node.name, `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`);
-        nodeExec(node.name, `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`);
+        nodeExec(
+            node.name,
+            "ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done",
+        );
+        nodeExec(
+            node.name,
+            `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`,
+        );
+        nodeExec(
+            node.name,
+            `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`,
+        );
         nodeExec(node.name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
     });
     after(() => {

@@ -7,8 +7,18 @@ import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapsho
 const REPO_PORT = 18082;
 const PACKAGES = "nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1";
 const NODES = [
-    { manager: "dnf", name: "gpu-e2e-dnf1", port: 2203, osRelease: 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"' },
-    { manager: "zypper", name: "gpu-e2e-zypper1", port: 2204, osRelease: 'ID="opensuse-leap"\\nVERSION_ID="15.6"\\nID_LIKE="suse opensuse"\\nPRETTY_NAME="openSUSE Leap 15.6"' },
+    {
+        manager: "dnf",
+        name: "gpu-e2e-dnf1",
+        port: 2203,
+        osRelease: 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"',
+    },
+    {
+        manager: "zypper",
+        name: "gpu-e2e-zypper1",
+        port: 2204,
+        osRelease: 'ID="opensuse-leap"\\nVERSION_ID="15.6"\\nID_LIKE="suse opensuse"\\nPRETTY_NAME="openSUSE Leap 15.6"',
+    },
 ];
 
 for (const target of NODES) {
@@ -16,11 +26,27 @@ for (const target of NODES) {
         this.timeout(900000);
         let server: ChildProcess;
         let node: FleetNode;
-        const versions = () => nodeExec(node.name, target.manager === "dnf"
-            ? `dnf -q repoquery --installed --qf '%{name} %{version}-%{release}' ${PACKAGES} 2>/dev/null || true`
-            : `rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' ${PACKAGES} | grep -v 'not installed' || true`).trim().split("\n").filter(Boolean).sort();
-        const atVersion = (v: string) => [`libnvidia-container-tools ${v}`, `libnvidia-container1 ${v}`, `nvidia-container-toolkit ${v}`, `nvidia-container-toolkit-base ${v}`];
-        const spec = (version: string, experimental = false): NodeSpec => ({ runtime: "cdi", toolkit: { version, experimental, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() } });
+        const versions = () =>
+            nodeExec(
+                node.name,
+                target.manager === "dnf"
+                    ? `dnf -q repoquery --installed --qf '%{name} %{version}-%{release}' ${PACKAGES} 2>/dev/null || true`
+                    : `rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' ${PACKAGES} | grep -v 'not installed' || true`,
+            )
+                .trim()
+                .split("\n")
+                .filter(Boolean)
+                .sort();
+        const atVersion = (v: string) => [
+            `libnvidia-container-tools ${v}`,
+            `libnvidia-container1 ${v}`,
+            `nvidia-container-toolkit ${v}`,
+            `nvidia-container-toolkit-base ${v}`,
+        ];
+        const spec = (version: string, experimental = false): NodeSpec => ({
+            runtime: "cdi",
+            toolkit: { version, experimental, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+        });
         async function apply(s: NodeSpec) {
             const planned = nodePlan(await snapshot(node.connection, watchedFiles(s)), s);
             return applySteps(node.connection, planned.plan.steps);

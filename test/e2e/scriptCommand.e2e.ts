@@ -7,16 +7,28 @@ import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshRun, startNode, startRep
 const REPO_PORT = 18090;
 const VERSION = "1.20.0-1";
 const PACKAGES = "nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1";
-const atVersion = (v: string) => [`libnvidia-container-tools ${v}`, `libnvidia-container1 ${v}`, `nvidia-container-toolkit ${v}`, `nvidia-container-toolkit-base ${v}`];
+const atVersion = (v: string) => [
+    `libnvidia-container-tools ${v}`,
+    `libnvidia-container1 ${v}`,
+    `nvidia-container-toolkit ${v}`,
+    `nvidia-container-toolkit-base ${v}`,
+];
 
 /** What a user does on a host Pulumi does not reach: `gpu-node script toolkit … | sudo sh`. */
 const NODES = [
     {
-        manager: "apt", name: "gpu-e2e-script-apt", image: "gpu-e2e-docker", port: 2211, setup: "",
+        manager: "apt",
+        name: "gpu-e2e-script-apt",
+        image: "gpu-e2e-docker",
+        port: 2211,
+        setup: "",
         versions: `dpkg-query -W -f '\${db:Status-Abbrev} \${Package} \${Version}\\n' ${PACKAGES} 2>/dev/null | sed -n 's/^ii  *//p' || true`,
     },
     {
-        manager: "dnf", name: "gpu-e2e-script-dnf", image: "gpu-e2e-rpm", port: 2212,
+        manager: "dnf",
+        name: "gpu-e2e-script-dnf",
+        image: "gpu-e2e-rpm",
+        port: 2212,
         setup: `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release`,
         versions: `dnf -q repoquery --installed --qf '%{name} %{version}-%{release}' ${PACKAGES} 2>/dev/null || true`,
     },
@@ -24,7 +36,11 @@ const NODES = [
 
 /** The script as bin/gpu-node prints it, run as its own process like a user's shell would. */
 function printedScript(manager: string): string {
-    return execFileSync(path.join(REPO_ROOT, "bin/gpu-node"), ["script", "toolkit", "--pm", manager, "--version", VERSION, "--repo-url", `http://127.0.0.1:${REPO_PORT}`, "--key-fingerprint", fingerprint()], { encoding: "utf8" });
+    return execFileSync(
+        path.join(REPO_ROOT, "bin/gpu-node"),
+        ["script", "toolkit", "--pm", manager, "--version", VERSION, "--repo-url", `http://127.0.0.1:${REPO_PORT}`, "--key-fingerprint", fingerprint()],
+        { encoding: "utf8" },
+    );
 }
 
 for (const target of NODES) {
@@ -32,7 +48,13 @@ for (const target of NODES) {
         this.timeout(900000);
         let server: ChildProcess;
         let node: FleetNode;
-        const versions = () => nodeExec(node.name, target.versions).trim().split("\n").map((l) => l.trim()).filter(Boolean).sort();
+        const versions = () =>
+            nodeExec(node.name, target.versions)
+                .trim()
+                .split("\n")
+                .map((l) => l.trim())
+                .filter(Boolean)
+                .sort();
 
         before(async () => {
             server = await startRepoServer(REPO_DIR, REPO_PORT);
@@ -47,7 +69,8 @@ for (const target of NODES) {
             const script = printedScript(target.manager);
             const r = await sshRun(node.connection, "sh", script);
             assert.equal(r.code, 0, `${r.stdout}\n${r.stderr}`);
-            for (const step of ["toolkit-prerequisites", "toolkit-key", "toolkit-repo", "toolkit-packages"]) assert.match(r.stdout, new RegExp(`== step \\d/4: ${step}\\n`), step);
+            for (const step of ["toolkit-prerequisites", "toolkit-key", "toolkit-repo", "toolkit-packages"])
+                assert.match(r.stdout, new RegExp(`== step \\d/4: ${step}\\n`), step);
             assert.match(r.stdout, /== done: 4 steps/);
             assert.deepEqual(versions(), atVersion(VERSION));
         });
@@ -60,7 +83,12 @@ for (const target of NODES) {
         });
 
         it("stops at a failing step and names it: a wrong key fingerprint stops before the repository and the packages", async () => {
-            nodeExec(node.name, target.manager === "apt" ? "rm -f /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg" : "rm -f /etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit");
+            nodeExec(
+                node.name,
+                target.manager === "apt"
+                    ? "rm -f /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg"
+                    : "rm -f /etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit",
+            );
             const wrong = printedScript(target.manager).replace(`fingerprint=${fingerprint()}`, `fingerprint=${"0".repeat(40)}`);
             const r = await sshRun(node.connection, "sh", wrong);
             assert.equal(r.code, 11, r.stderr);

@@ -29,7 +29,8 @@ version = 2
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         SystemdCgroup = true
 `;
-const DOCKER_DAEMON_JSON = '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
+const DOCKER_DAEMON_JSON =
+    '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
 const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
 export const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
 const RPM_REPO_ORIGINAL = "[local]\nname=local\nbaseurl=file:///nonexistent\nenabled=0\n";
@@ -64,8 +65,16 @@ export interface Kind {
 
 export const KINDS: Record<KindId, Kind> = {
     docker: {
-        id: "docker", title: "Docker (apt, root)", image: "gpu-e2e-docker", port: 2271, repoPort: 18100,
-        setup: (name) => nodeExec(name, `${heredoc("/etc/docker/daemon.json", DOCKER_DAEMON_JSON)}systemctl restart docker && until docker info >/dev/null 2>&1; do sleep 1; done`),
+        id: "docker",
+        title: "Docker (apt, root)",
+        image: "gpu-e2e-docker",
+        port: 2271,
+        repoPort: 18100,
+        setup: (name) =>
+            nodeExec(
+                name,
+                `${heredoc("/etc/docker/daemon.json", DOCKER_DAEMON_JSON)}systemctl restart docker && until docker info >/dev/null 2>&1; do sleep 1; done`,
+            ),
         config: {},
         runtimeConfig: { path: "/etc/docker/daemon.json", original: DOCKER_DAEMON_JSON },
         daemon: {
@@ -74,13 +83,27 @@ export const KINDS: Record<KindId, Kind> = {
             active: (name) => nodeExec(name, "systemctl is-active docker || true").trim(),
             journal: (name) => nodeExec(name, "journalctl -u docker --no-pager -n 200 2>/dev/null || true"),
         },
-        files: ["/etc/docker/daemon.json", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
-            "/etc/containerd/config.toml", "/etc/apt/sources.list"],
-        pm: "apt", sshSession: "sshd: root@notty",
+        files: [
+            "/etc/docker/daemon.json",
+            "/etc/apt/sources.list.d/nvidia-container-toolkit.list",
+            "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+            "/etc/containerd/config.toml",
+            "/etc/apt/sources.list",
+        ],
+        pm: "apt",
+        sshSession: "sshd: root@notty",
     },
     containerd: {
-        id: "containerd", title: "containerd (sudo user ops)", image: "gpu-e2e-docker", port: 2272, repoPort: 18101,
-        setup: (name) => nodeExec(name, `systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ${heredoc("/etc/containerd/config.toml", KUBEADM_CONFIG)}systemctl restart containerd`),
+        id: "containerd",
+        title: "containerd (sudo user ops)",
+        image: "gpu-e2e-docker",
+        port: 2272,
+        repoPort: 18101,
+        setup: (name) =>
+            nodeExec(
+                name,
+                `systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ${heredoc("/etc/containerd/config.toml", KUBEADM_CONFIG)}systemctl restart containerd`,
+            ),
         config: { user: "ops", runtime: "containerd" },
         secrets: { sudoPassword: SUDO_PASSWORD },
         runtimeConfig: { path: "/etc/containerd/config.toml", original: KUBEADM_CONFIG },
@@ -90,16 +113,35 @@ export const KINDS: Record<KindId, Kind> = {
             active: (name) => nodeExec(name, "systemctl is-active containerd || true").trim(),
             journal: (name) => nodeExec(name, "journalctl -u containerd --no-pager -n 200 2>/dev/null || true"),
         },
-        files: ["/etc/containerd/config.toml", "/etc/containerd/conf.d/99-nvidia.toml", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
-            "/etc/docker/daemon.json"],
-        pm: "apt", sshSession: "sshd: ops@notty",
+        files: [
+            "/etc/containerd/config.toml",
+            "/etc/containerd/conf.d/99-nvidia.toml",
+            "/etc/apt/sources.list.d/nvidia-container-toolkit.list",
+            "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+            "/etc/docker/daemon.json",
+        ],
+        pm: "apt",
+        sshSession: "sshd: ops@notty",
     },
     rootless: {
-        id: "rootless", title: "rootless Docker (alice)", image: "gpu-e2e-rootless", port: 2273, repoPort: 18102,
+        id: "rootless",
+        title: "rootless Docker (alice)",
+        image: "gpu-e2e-rootless",
+        port: 2273,
+        repoPort: 18102,
         setup: (name) => {
-            nodeExec(name, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done");
-            nodeExec(name, `mkdir -p /home/alice/.config/docker && ${heredoc("/home/alice/.config/docker/daemon.json", USER_DAEMON_JSON)}chown -R alice:alice /home/alice/.config`);
-            nodeExec(name, `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`);
+            nodeExec(
+                name,
+                "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done",
+            );
+            nodeExec(
+                name,
+                `mkdir -p /home/alice/.config/docker && ${heredoc("/home/alice/.config/docker/daemon.json", USER_DAEMON_JSON)}chown -R alice:alice /home/alice/.config`,
+            );
+            nodeExec(
+                name,
+                `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`,
+            );
             nodeExec(name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
         },
         config: { runtime: "docker-rootless", rootlessUser: "alice" },
@@ -110,16 +152,30 @@ export const KINDS: Record<KindId, Kind> = {
             active: (name) => nodeExec(name, `${AS_ALICE} systemctl --user is-active docker || true`).trim(),
             journal: (name) => nodeExec(name, `${AS_ALICE} journalctl --user -u docker --no-pager -n 200 2>/dev/null || true`),
         },
-        files: ["/home/alice/.config/docker/daemon.json", "/etc/apt/sources.list.d/nvidia-container-toolkit.list", "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
-            "/etc/docker/daemon.json"],
-        pm: "apt", sshSession: "sshd: root@notty",
+        files: [
+            "/home/alice/.config/docker/daemon.json",
+            "/etc/apt/sources.list.d/nvidia-container-toolkit.list",
+            "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
+            "/etc/docker/daemon.json",
+        ],
+        pm: "apt",
+        sshSession: "sshd: root@notty",
     },
     dnf: {
-        id: "dnf", title: "dnf (RHEL os-release, CDI)", image: "gpu-e2e-rpm", port: 2274, repoPort: 18103,
-        setup: (name) => nodeExec(name, `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; ${heredoc("/etc/yum.repos.d/nvidia-container-toolkit.repo", RPM_REPO_ORIGINAL)}`),
+        id: "dnf",
+        title: "dnf (RHEL os-release, CDI)",
+        image: "gpu-e2e-rpm",
+        port: 2274,
+        repoPort: 18103,
+        setup: (name) =>
+            nodeExec(
+                name,
+                `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; ${heredoc("/etc/yum.repos.d/nvidia-container-toolkit.repo", RPM_REPO_ORIGINAL)}`,
+            ),
         config: { runtime: "cdi" },
         files: ["/etc/yum.repos.d/nvidia-container-toolkit.repo", "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit", "/etc/os-release"],
-        pm: "dnf", sshSession: "sshd: root@notty",
+        pm: "dnf",
+        sshSession: "sshd: root@notty",
     },
 };
 
@@ -134,8 +190,22 @@ export function ensurePackage(): string {
     if (packageBuilt) return PACKAGE_DIR;
     fs.rmSync(PACKAGE_DIR, { recursive: true, force: true });
     try {
-        execFileSync(path.join(REPO_ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json", "--outDir", path.join(PACKAGE_DIR, "dist"),
-            "--declaration", "false", "--declarationMap", "false", "--sourceMap", "false"], { cwd: REPO_ROOT, stdio: "pipe" });
+        execFileSync(
+            path.join(REPO_ROOT, "node_modules/.bin/tsc"),
+            [
+                "-p",
+                "tsconfig.build.json",
+                "--outDir",
+                path.join(PACKAGE_DIR, "dist"),
+                "--declaration",
+                "false",
+                "--declarationMap",
+                "false",
+                "--sourceMap",
+                "false",
+            ],
+            { cwd: REPO_ROOT, stdio: "pipe" },
+        );
     } catch {
         // type errors in other people's work in progress: tsc still emitted the JavaScript
     }
@@ -149,7 +219,12 @@ export function ensurePackage(): string {
 
 /** sha256 of each file on the node, or "absent". */
 export function hashes(name: string, files: string[]): Record<string, string> {
-    const out = nodeExec(name, files.map((f) => `if [ -e '${f}' ]; then printf '%s %s\\n' "$(sha256sum < '${f}' | cut -d ' ' -f 1)" '${f}'; else printf 'absent %s\\n' '${f}'; fi`).join("\n"));
+    const out = nodeExec(
+        name,
+        files
+            .map((f) => `if [ -e '${f}' ]; then printf '%s %s\\n' "$(sha256sum < '${f}' | cut -d ' ' -f 1)" '${f}'; else printf 'absent %s\\n' '${f}'; fi`)
+            .join("\n"),
+    );
     const result: Record<string, string> = {};
     for (const line of out.trim().split("\n")) {
         const i = line.indexOf(" ");
@@ -207,10 +282,19 @@ export class Fixture {
         fs.rmSync(link);
         fs.symlinkSync(ensurePackage(), link);
         const stack = new Stack(dir, "fault", stateDir(project));
-        stack.init({
-            host: "127.0.0.1", port: String(this.kind.port), hostKey: this.node.connection.hostKey!, toolkitVersion: "1.20.0-1",
-            repoUrl: `http://127.0.0.1:${this.kind.repoPort}`, keyFingerprint: fingerprint(), ...this.kind.config, ...config,
-        }, { privateKey: sshKey().privateKey, ...this.kind.secrets });
+        stack.init(
+            {
+                host: "127.0.0.1",
+                port: String(this.kind.port),
+                hostKey: this.node.connection.hostKey!,
+                toolkitVersion: "1.20.0-1",
+                repoUrl: `http://127.0.0.1:${this.kind.repoPort}`,
+                keyFingerprint: fingerprint(),
+                ...this.kind.config,
+                ...config,
+            },
+            { privateKey: sshKey().privateKey, ...this.kind.secrets },
+        );
         if (suffix !== "main") this.extraStacks.push(stack);
         return stack;
     }
@@ -266,14 +350,18 @@ systemctl start ssh || true`);
         this.stack.remove();
         this.stack = this.newStack("main");
         const cfg = this.kind.runtimeConfig;
-        this.exec([
-            this.kind.pm === "apt"
-                ? `dpkg --configure -a >/dev/null 2>&1 || true; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs} fault-slow >/dev/null 2>&1 || dpkg -P ${pkgs} fault-slow >/dev/null 2>&1 || true`
-                : `dnf -y remove ${pkgs} >/dev/null 2>&1 || rpm -e --nodeps ${pkgs} >/dev/null 2>&1 || true; rpm -e --nodeps fault-slow >/dev/null 2>&1 || true`,
-            "rm -rf /var/lib/pulumi-nvidia-gpu",
-            ...this.kind.files.filter((f) => this.originals[f] === "absent").map((f) => `rm -f '${f}'`),
-            cfg ? `rm -rf '${path.dirname(cfg.path)}/.nvidia-gpu-backup'; cat > ${cfg.path} <<'FAULT_EOF'\n${cfg.original}FAULT_EOF\n${cfg.owner ? `chown ${cfg.owner}:${cfg.owner} ${cfg.path}` : ":"}` : ":",
-        ].join("\n"));
+        this.exec(
+            [
+                this.kind.pm === "apt"
+                    ? `dpkg --configure -a >/dev/null 2>&1 || true; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs} fault-slow >/dev/null 2>&1 || dpkg -P ${pkgs} fault-slow >/dev/null 2>&1 || true`
+                    : `dnf -y remove ${pkgs} >/dev/null 2>&1 || rpm -e --nodeps ${pkgs} >/dev/null 2>&1 || true; rpm -e --nodeps fault-slow >/dev/null 2>&1 || true`,
+                "rm -rf /var/lib/pulumi-nvidia-gpu",
+                ...this.kind.files.filter((f) => this.originals[f] === "absent").map((f) => `rm -f '${f}'`),
+                cfg
+                    ? `rm -rf '${path.dirname(cfg.path)}/.nvidia-gpu-backup'; cat > ${cfg.path} <<'FAULT_EOF'\n${cfg.original}FAULT_EOF\n${cfg.owner ? `chown ${cfg.owner}:${cfg.owner} ${cfg.path}` : ":"}`
+                    : ":",
+            ].join("\n"),
+        );
         if (this.kind.id === "docker") this.exec("systemctl reset-failed docker; systemctl restart docker");
         if (this.kind.id === "containerd") this.exec("systemctl reset-failed containerd; systemctl restart containerd");
         if (this.kind.id === "rootless") this.exec(`${AS_ALICE} sh -c 'systemctl --user reset-failed docker; systemctl --user restart docker'`);
@@ -285,7 +373,10 @@ systemctl start ssh || true`);
         const now = hashes(this.name, this.kind.files);
         for (const f of this.kind.files) {
             const allowed = [this.originals[f], this.converged[f]].filter(Boolean);
-            assert.ok(allowed.includes(now[f]), `${context}: ${f} is neither its original (${this.originals[f]}) nor its converged bytes (${this.converged[f]}): ${now[f]}`);
+            assert.ok(
+                allowed.includes(now[f]),
+                `${context}: ${f} is neither its original (${this.originals[f]}) nor its converged bytes (${this.converged[f]}): ${now[f]}`,
+            );
         }
         for (const f of this.kind.files) {
             if (this.originals[f] === "absent") continue;

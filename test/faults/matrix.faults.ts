@@ -19,7 +19,8 @@ const onlyKinds = process.env.FAULT_KINDS?.split(",");
 const onlyFaults = process.env.FAULTS?.split(",");
 
 const text = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
-const STATE_FILES = "find /var/lib/pulumi-nvidia-gpu /home/alice/.config/docker -type f -not -name lock -not -name .lock 2>/dev/null | sort | xargs -r sha256sum";
+const STATE_FILES =
+    "find /var/lib/pulumi-nvidia-gpu /home/alice/.config/docker -type f -not -name lock -not -name .lock 2>/dev/null | sort | xargs -r sha256sum";
 
 /** Runs a shell command inside a node in the background (docker exec), resolving with its output. */
 function nodeWatch(name: string, command: string): Promise<string> {
@@ -36,7 +37,11 @@ function nodeWatch(name: string, command: string): Promise<string> {
 
 /** The lines of an engine run that carry the remote error. */
 function errorLines(r: RunResult): string {
-    return text(r).split("\n").filter((l) => /error|Error|No space|I\/O/.test(l) && !/^\s*$/.test(l)).slice(0, 4).join(" / ");
+    return text(r)
+        .split("\n")
+        .filter((l) => /error|Error|No space|I\/O/.test(l) && !/^\s*$/.test(l))
+        .slice(0, 4)
+        .join(" / ");
 }
 
 /** Awaits an engine run, then ends its watcher. */
@@ -73,8 +78,10 @@ function unmount(f: Fixture, dir: string): void {
 function wrapDaemon(f: Fixture): void {
     const d = f.kind.daemon!;
     const cfg = f.kind.runtimeConfig!.path;
-    const passthrough = f.kind.id === "containerd" ? `case "\${1:-}" in config|--version|-v|--help|-h) exec ${d.binary}.fault-real "$@";; esac`
-        : `case " $* " in *" --validate "*|*" --help "*|*" --version "*|*" -v "*) exec ${d.binary}.fault-real "$@";; esac`;
+    const passthrough =
+        f.kind.id === "containerd"
+            ? `case "\${1:-}" in config|--version|-v|--help|-h) exec ${d.binary}.fault-real "$@";; esac`
+            : `case " $* " in *" --validate "*|*" --help "*|*" --version "*|*" -v "*) exec ${d.binary}.fault-real "$@";; esac`;
     f.exec(`set -e; [ -e ${d.binary}.fault-real ] || mv ${d.binary} ${d.binary}.fault-real
 cat > ${d.binary} <<'EOF'
 #!/bin/sh
@@ -125,24 +132,33 @@ interface Fault {
 
 const FAULTS: Fault[] = [
     {
-        id: "repo", title: "repository down, then back",
+        id: "repo",
+        title: "repository down, then back",
         run: async (f) => {
             await f.stopServer();
             const r = failingUp(f);
-            assert.match(text(r), new RegExp(`(could not download NVIDIA's signing key from|could not (be )?read NVIDIA's repository|repository) [^\\n]*127\\.0\\.0\\.1:${f.kind.repoPort}`), tail(text(r)));
+            assert.match(
+                text(r),
+                new RegExp(
+                    `(could not download NVIDIA's signing key from|could not (be )?read NVIDIA's repository|repository) [^\\n]*127\\.0\\.0\\.1:${f.kind.repoPort}`,
+                ),
+                tail(text(r)),
+            );
             f.assertIntact("repository down");
             await f.startServer();
         },
     },
     {
-        id: "key", title: "wrong key fingerprint, then the right one",
+        id: "key",
+        title: "wrong key fingerprint, then the right one",
         run: async (f) => {
             f.stack.setConfig("keyFingerprint", "0123456789ABCDEF0123456789ABCDEF01234567");
             try {
                 const r = failingUp(f);
                 assert.match(text(r), /not the pinned 0123456789ABCDEF0123456789ABCDEF01234567/, tail(text(r)));
                 f.assertIntact("wrong fingerprint");
-                const keyFile = f.kind.pm === "apt" ? "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg" : "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit";
+                const keyFile =
+                    f.kind.pm === "apt" ? "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg" : "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit";
                 assert.equal(hashes(f.name, [keyFile])[keyFile], "absent", "the refused key was not installed");
             } finally {
                 f.stack.setConfig("keyFingerprint", fingerprint());
@@ -150,17 +166,24 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "malformed", title: "malformed existing config: preview fails naming file and line, nothing written",
+        id: "malformed",
+        title: "malformed existing config: preview fails naming file and line, nothing written",
         skip: (k) => (k.runtimeConfig ? undefined : "the dnf/CDI plan merges into no existing config (its .repo file is replaced whole)"),
         run: async (f) => {
             const cfg = f.kind.runtimeConfig!;
-            const broken = cfg.path.endsWith(".json") ? '{\n  "bridge": "none",\n}\n' : 'version = 2\n[plugins."io.containerd.grpc.v1.cri"\n  sandbox_image = "x"\n';
+            const broken = cfg.path.endsWith(".json")
+                ? '{\n  "bridge": "none",\n}\n'
+                : 'version = 2\n[plugins."io.containerd.grpc.v1.cri"\n  sandbox_image = "x"\n';
             f.exec(`cat > ${cfg.path} <<'EOF'\n${broken}EOF`);
             try {
                 const before = f.exec(STATE_FILES);
                 const files = hashes(f.name, f.kind.files);
                 const preview = f.stack.previewFailure();
-                assert.match(text(preview), new RegExp(`${cfg.path.replace(/[./]/g, "\\$&")}[^\\n]*line \\d+`), `the preview names the file and line:\n${tail(text(preview))}`);
+                assert.match(
+                    text(preview),
+                    new RegExp(`${cfg.path.replace(/[./]/g, "\\$&")}[^\\n]*line \\d+`),
+                    `the preview names the file and line:\n${tail(text(preview))}`,
+                );
                 const up = failingUp(f);
                 assert.match(text(up), new RegExp(`${cfg.path.replace(/[./]/g, "\\$&")}[^\\n]*line \\d+`), tail(text(up)));
                 assert.deepEqual(hashes(f.name, f.kind.files), files, "nothing was written");
@@ -173,7 +196,8 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "daemon", title: "daemon fails with the new config: rolled back, really restarted with the old one",
+        id: "daemon",
+        title: "daemon fails with the new config: rolled back, really restarted with the old one",
         skip: (k) => (k.daemon ? undefined : "no daemon: the CDI spec is read by whoever starts a container"),
         run: async (f) => {
             const d = f.kind.daemon!;
@@ -198,7 +222,8 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "backup-full", title: "full disk for the backup folder",
+        id: "backup-full",
+        title: "full disk for the backup folder",
         run: async (f) => {
             const dirs = ["/var/lib/pulumi-nvidia-gpu/backup"];
             if (f.kind.runtimeConfig?.owner) dirs.push(`${f.kind.runtimeConfig.path.replace(/\/[^/]*$/, "")}/.nvidia-gpu-backup`);
@@ -216,7 +241,8 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "target-full", title: "full disk for the target's folder",
+        id: "target-full",
+        title: "full disk for the target's folder",
         run: async (f) => {
             const file = f.kind.runtimeConfig?.path ?? "/etc/yum.repos.d/nvidia-container-toolkit.repo";
             const dir = file.replace(/\/[^/]*$/, "");
@@ -234,11 +260,15 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "ssh-mid-step", title: "SSH session killed mid-step (package install) through the engine",
+        id: "ssh-mid-step",
+        title: "SSH session killed mid-step (package install) through the engine",
         run: async (f) => {
             const pattern = f.kind.pm === "apt" ? "[a]pt-get .*install .*nvidia-container-toolkit=" : "[d]nf -y (install|downgrade) nvidia-container-toolkit-";
             const up = engineAsync(f.stack, UP);
-            const killed = nodeWatch(f.name, `for i in $(seq 1 1800); do if pgrep -f '${pattern}' >/dev/null; then ${f.kind.pm === "apt" ? "sleep 0.3;" : ""} ps -eo pid,args | grep '[s]shd: .*@notty' >&2; pkill -f '^sshd: [a-z]+@notty'; echo killed; exit 0; fi; sleep 0.1; done; echo timeout`);
+            const killed = nodeWatch(
+                f.name,
+                `for i in $(seq 1 1800); do if pgrep -f '${pattern}' >/dev/null; then ${f.kind.pm === "apt" ? "sleep 0.3;" : ""} ps -eo pid,args | grep '[s]shd: .*@notty' >&2; pkill -f '^sshd: [a-z]+@notty'; echo killed; exit 0; fi; sleep 0.1; done; echo timeout`,
+            );
             const [r, watch] = await withWatch(f, up.done, killed);
             assert.match(watch, /killed/, `the watcher saw the package install: ${watch}`);
             assert.notEqual(r.code, 0, `the up should have failed:\n${tail(text(r))}`);
@@ -246,13 +276,17 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "ssh-boundary", title: "SSH cut at a step boundary (sshd stopped after the config write; docker: for good, others: back after 8 s)",
+        id: "ssh-boundary",
+        title: "SSH cut at a step boundary (sshd stopped after the config write; docker: for good, others: back after 8 s)",
         run: async (f) => {
             const marker = changedMarker(f.kind);
             // For good, the engine's dial retries (30) take about two minutes to give up: only on the docker node.
             const forGood = f.kind.id === "docker";
             const up = engineAsync(f.stack, UP);
-            const stopped = nodeWatch(f.name, `for i in $(seq 1 6000); do if [ -e '${marker}' ]; then systemctl stop ssh; echo stopped; ${forGood ? "" : "sleep 8; systemctl start ssh; echo started;"} exit 0; fi; sleep 0.03; done; echo timeout`);
+            const stopped = nodeWatch(
+                f.name,
+                `for i in $(seq 1 6000); do if [ -e '${marker}' ]; then systemctl stop ssh; echo stopped; ${forGood ? "" : "sleep 8; systemctl start ssh; echo started;"} exit 0; fi; sleep 0.03; done; echo timeout`,
+            );
             const start = Date.now();
             const [r, watch] = await withWatch(f, up.done, stopped);
             f.exec("systemctl start ssh");
@@ -269,7 +303,8 @@ const FAULTS: Fault[] = [
         },
     },
     {
-        id: "pkg-lock", title: "package lock held by a real apt-get / rpm install",
+        id: "pkg-lock",
+        title: "package lock held by a real apt-get / rpm install",
         run: async (f) => {
             holdPackageLock(f, 30);
             const start = Date.now();
@@ -283,14 +318,16 @@ const FAULTS: Fault[] = [
             const seconds = (Date.now() - start) / 1000;
             assert.equal(r.code, 0, `the up should have waited for the lock and succeeded:\n${tail(text(r))}`);
             assert.match(text(r), /waiting for (apt-get|dpkg|rpm) \(\d+\) to finish/, tail(text(r)));
-            const installed = f.kind.pm === "apt" ? f.exec("dpkg-query -W -f '${db:Status-Abbrev}' fault-slow 2>/dev/null || true") : f.exec("rpm -q fault-slow || true");
+            const installed =
+                f.kind.pm === "apt" ? f.exec("dpkg-query -W -f '${db:Status-Abbrev}' fault-slow 2>/dev/null || true") : f.exec("rpm -q fault-slow || true");
             assert.match(installed, /^ii|fault-slow-1-1/, `the holder's own install completed: ${installed} (${seconds} s)`);
             f.assertIntact("package lock held");
             f.exec(f.kind.pm === "apt" ? "dpkg -P fault-slow >/dev/null" : "rpm -e --nodeps fault-slow");
         },
     },
     {
-        id: "pkg-killed", title: "dpkg / dnf killed mid-transaction, then re-apply",
+        id: "pkg-killed",
+        title: "dpkg / dnf killed mid-transaction, then re-apply",
         run: async (f) => {
             let watch: Promise<string>;
             if (f.kind.pm === "apt") {
@@ -308,16 +345,20 @@ EOF
 chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
                 watch = Promise.resolve("");
             } else {
-                watch = nodeWatch(f.name, "for i in $(seq 1 30000); do if ls /usr/share/nvidia-e2e/ 2>/dev/null | grep -q .; then pkill -9 -f '^/usr/bin/python3 /usr/bin/dnf|^dnf ' ; echo killed: $(ls /usr/share/nvidia-e2e/); exit 0; fi; sleep 0.01; done; echo timeout");
+                watch = nodeWatch(
+                    f.name,
+                    "for i in $(seq 1 30000); do if ls /usr/share/nvidia-e2e/ 2>/dev/null | grep -q .; then pkill -9 -f '^/usr/bin/python3 /usr/bin/dnf|^dnf ' ; echo killed: $(ls /usr/share/nvidia-e2e/); exit 0; fi; sleep 0.01; done; echo timeout",
+                );
             }
             try {
                 const up = engineAsync(f.stack, UP);
                 const [r, w] = await withWatch(f, up.done, watch);
                 const log = f.kind.pm === "apt" ? f.exec("cat /root/fault-dpkg.log 2>/dev/null || true") : w;
                 assert.match(log, /killed/, `the package tool was killed mid-transaction: ${log}\n${tail(text(r))}`);
-                const status = f.kind.pm === "apt"
-                    ? f.exec("dpkg-query -W -f '${db:Status-Abbrev} ${Package}\\n' 'nvidia-container-toolkit*' 'libnvidia-container*' 2>/dev/null || true")
-                    : f.exec("rpm -qa 'nvidia-container-toolkit*' 'libnvidia-container*' || true");
+                const status =
+                    f.kind.pm === "apt"
+                        ? f.exec("dpkg-query -W -f '${db:Status-Abbrev} ${Package}\\n' 'nvidia-container-toolkit*' 'libnvidia-container*' 2>/dev/null || true")
+                        : f.exec("rpm -qa 'nvidia-container-toolkit*' 'libnvidia-container*' || true");
                 process.stdout.write(`      up exit ${r.code}; ${log.trim()}; packages: ${status.replace(/\n/g, ", ")}\n`);
                 f.assertIntact("package tool killed");
             } finally {
@@ -326,8 +367,12 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
         },
     },
     {
-        id: "concurrent", title: "two stacks on one host, `pulumi up` of both at once",
-        skip: (k) => (k.id === "docker" || k.id === "containerd" ? undefined : "not run: the same flock and checksum guard as the docker and containerd nodes; left out to keep the matrix within 25 min"),
+        id: "concurrent",
+        title: "two stacks on one host, `pulumi up` of both at once",
+        skip: (k) =>
+            k.id === "docker" || k.id === "containerd"
+                ? undefined
+                : "not run: the same flock and checksum guard as the docker and containerd nodes; left out to keep the matrix within 25 min",
         run: async (f) => {
             const other = f.newStack("other", { setAsDefault: "true" });
             const a = engineAsync(f.stack, UP);
@@ -335,7 +380,10 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
             const [ra, rb] = await Promise.all([a.done, b.done]);
             const cfg = f.kind.runtimeConfig!.path;
             const refused = (r: RunResult) => /changed since it was read for the preview/.test(text(r));
-            for (const [label, r] of [["first", ra], ["second", rb]] as const) {
+            for (const [label, r] of [
+                ["first", ra],
+                ["second", rb],
+            ] as const) {
                 assert.ok(r.code === 0 || refused(r), `the ${label} stack failed, but not with the clear guard error:\n${tail(text(r))}`);
             }
             assert.ok(ra.code === 0 || rb.code === 0, "at least one stack landed");
@@ -345,7 +393,9 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
             const isDefault = cfg.endsWith(".json") ? JSON.parse(live)["default-runtime"] === "nvidia" : /default_runtime_name = "nvidia"/.test(live);
             if (ra.code !== 0) assert.ok(isDefault, "only the second landed: its write is the one on the host");
             if (rb.code !== 0) assert.ok(!isDefault, "only the first landed: its write is the one on the host");
-            process.stdout.write(`      first: exit ${ra.code}${refused(ra) ? " (refused: changed since read)" : ""}; second: exit ${rb.code}${refused(rb) ? " (refused: changed since read)" : ""}\n`);
+            process.stdout.write(
+                `      first: exit ${ra.code}${refused(ra) ? " (refused: changed since read)" : ""}; second: exit ${rb.code}${refused(rb) ? " (refused: changed since read)" : ""}\n`,
+            );
             const orig = `${backupPath(cfg, false)}.orig`;
             assert.equal(hashes(f.name, [orig])[orig], f.originals[cfg], "the one backup is the original, not either stack's write");
             // The second stack is forgotten (its resources stay on the host, owned by the first): one owner from here on.

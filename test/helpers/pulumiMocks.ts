@@ -16,17 +16,22 @@ export interface Recorded {
  */
 export function installMocks(preview: boolean, stdoutFor: (name: string) => string = () => "", project = "project"): Recorded[] {
     const recorded: Recorded[] = [];
-    pulumi.runtime.setMocks({
-        newResource(args: pulumi.runtime.MockResourceArgs) {
-            recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
-            const state = { ...args.inputs };
-            if (args.type === "command:remote:Command" && !preview) Object.assign(state, { stdout: stdoutFor(args.name), stderr: "" });
-            return { id: `${args.name}-id`, state };
+    pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs) {
+                recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+                const state = { ...args.inputs };
+                if (args.type === "command:remote:Command" && !preview) Object.assign(state, { stdout: stdoutFor(args.name), stderr: "" });
+                return { id: `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs) {
+                return args.inputs;
+            },
         },
-        call(args: pulumi.runtime.MockCallArgs) {
-            return args.inputs;
-        },
-    }, project, "stack", preview);
+        project,
+        "stack",
+        preview,
+    );
     return recorded;
 }
 

@@ -11,7 +11,16 @@ export function serverFacts(fixture = "h100-ubuntu2404-root.json"): HostFacts {
     return {
         ...facts,
         systemd: true,
-        docker: facts.docker ?? { path: "/usr/bin/docker", clientVersion: "27.5.1", serverVersion: "27.5.1", snap: false, rootless: false, desktop: false, runtimes: ["runc"], cgroupDriver: "systemd" },
+        docker: facts.docker ?? {
+            path: "/usr/bin/docker",
+            clientVersion: "27.5.1",
+            serverVersion: "27.5.1",
+            snap: false,
+            rootless: false,
+            desktop: false,
+            runtimes: ["runc"],
+            cgroupDriver: "systemd",
+        },
         containerd: facts.containerd ?? { version: "1.7.27", configVersion: 2 },
         crioVersion: facts.crioVersion ?? "1.32.0",
     };

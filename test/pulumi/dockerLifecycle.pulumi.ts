@@ -23,18 +23,30 @@ describe("pulumi engine: a Docker node, preview → up → drift → up → dest
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
-        node = startNode("gpu-pulumi-docker", "gpu-e2e-docker", 2221, [
-            `printf '%s' '${ORIGINAL.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`,
-            "systemctl restart docker",
-            "until docker info >/dev/null 2>&1; do sleep 1; done",
-        ].join(" && "));
+        node = startNode(
+            "gpu-pulumi-docker",
+            "gpu-e2e-docker",
+            2221,
+            [
+                `printf '%s' '${ORIGINAL.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`,
+                "systemctl restart docker",
+                "until docker info >/dev/null 2>&1; do sleep 1; done",
+            ].join(" && "),
+        );
         assert.equal(daemonJson(node), ORIGINAL);
         const dir = userProject("docker-lifecycle", USER_PROGRAM);
         stack = new Stack(dir, "docker", stateDir("docker-lifecycle"));
-        stack.init({
-            host: "127.0.0.1", port: "2221", hostKey: node.connection.hostKey!, toolkitVersion: "1.20.0-1",
-            repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint(),
-        }, { privateKey: sshKey().privateKey });
+        stack.init(
+            {
+                host: "127.0.0.1",
+                port: "2221",
+                hostKey: node.connection.hostKey!,
+                toolkitVersion: "1.20.0-1",
+                repoUrl: `http://127.0.0.1:${REPO_PORT}`,
+                keyFingerprint: fingerprint(),
+            },
+            { privateKey: sshKey().privateKey },
+        );
     });
     after(() => {
         server?.kill();
@@ -46,11 +58,27 @@ describe("pulumi engine: a Docker node, preview → up → drift → up → dest
         assert.ok(names(preview.steps, "create").includes("gpu-docker-daemon-json"), JSON.stringify(names(preview.steps, "create")));
         const report = preview.diagnostics.map((d) => d.message).find((m) => m.includes("/etc/docker/daemon.json will change"));
         assert.ok(report, preview.diagnostics.map((d) => d.message).join("\n"));
-        assert.equal(report!.slice(report!.indexOf("---")).trimEnd(), [
-            "--- a/etc/docker/daemon.json", "+++ b/etc/docker/daemon.json", "@@ -2,5 +2,11 @@",
-            '   "log-driver": "json-file",', '   "bridge": "none",', '   "iptables": false,', '-  "ip-masq": false', '+  "ip-masq": false,',
-            '+  "runtimes": {', '+    "nvidia": {', '+      "path": "nvidia-container-runtime",', '+      "args": []', "+    }", "+  }", " }",
-        ].join("\n"), "the exact bytes that will land");
+        assert.equal(
+            report!.slice(report!.indexOf("---")).trimEnd(),
+            [
+                "--- a/etc/docker/daemon.json",
+                "+++ b/etc/docker/daemon.json",
+                "@@ -2,5 +2,11 @@",
+                '   "log-driver": "json-file",',
+                '   "bridge": "none",',
+                '   "iptables": false,',
+                '-  "ip-masq": false',
+                '+  "ip-masq": false,',
+                '+  "runtimes": {',
+                '+    "nvidia": {',
+                '+      "path": "nvidia-container-runtime",',
+                '+      "args": []',
+                "+    }",
+                "+  }",
+                " }",
+            ].join("\n"),
+            "the exact bytes that will land",
+        );
         assert.equal(daemonJson(node), ORIGINAL, "the preview wrote nothing");
         assert.equal(nodeExec(node.name, "ls /var/lib/pulumi-nvidia-gpu 2>/dev/null || true"), "", "the preview left no state on the host");
     });
@@ -116,7 +144,12 @@ describe("pulumi engine: workloads on a fresh Docker node (issue 12)", function 
     let server: ChildProcess;
     let node: FleetNode;
     const config = (port: number, hostKey: string) => ({
-        host: "127.0.0.1", port: String(port), hostKey, toolkitVersion: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint(),
+        host: "127.0.0.1",
+        port: String(port),
+        hostKey,
+        toolkitVersion: "1.20.0-1",
+        repoUrl: `http://127.0.0.1:${REPO_PORT}`,
+        keyFingerprint: fingerprint(),
     });
 
     before(async () => {
@@ -135,7 +168,10 @@ describe("pulumi engine: workloads on a fresh Docker node (issue 12)", function 
     it("8. an incompatible CUDA image on a node with a pinned driver fails at preview, naming both versions", () => {
         const dir = userProject("incompatible-image", USER_PROGRAM);
         const stack = new Stack(dir, "cuda", stateDir("incompatible-image"));
-        stack.init({ ...config(2222, node.connection.hostKey!), driverVersion: "535.216.01", containerImage: "nvidia/cuda:13.0.2-base-ubuntu24.04" }, { privateKey: sshKey().privateKey });
+        stack.init(
+            { ...config(2222, node.connection.hostKey!), driverVersion: "535.216.01", containerImage: "nvidia/cuda:13.0.2-base-ubuntu24.04" },
+            { privateKey: sshKey().privateKey },
+        );
         const failure = stack.previewFailure();
         const text = `${failure.stdout}\n${failure.stderr}`;
         assert.match(text, /nvidia\/cuda:13\.0\.2-base-ubuntu24\.04 needs NVIDIA driver ≥ 580\.\d+\.\d+ for CUDA 13\.0\.2, but the node has 535\.216\.01/);
@@ -152,8 +188,10 @@ describe("pulumi engine: workloads on a fresh Docker node (issue 12)", function 
         assert.match(nodeExec(node.name, "docker inspect -f '{{.HostConfig.Runtime}} {{.State.Running}}' app"), /^nvidia true/);
         const state = JSON.parse(stack.exportState()) as { deployment: { resources: Array<{ urn: string; dependencies?: string[] }> } };
         const byName = (n: string) => state.deployment.resources.find((r) => r.urn.endsWith(`::${n}`))!;
-        assert.ok(byName("app-container-app").dependencies?.some((d) => d.endsWith("::gpu-verify-runtimes")),
-            `the container command depends on the node's last step: ${JSON.stringify(byName("app-container-app").dependencies)}`);
+        assert.ok(
+            byName("app-container-app").dependencies?.some((d) => d.endsWith("::gpu-verify-runtimes")),
+            `the container command depends on the node's last step: ${JSON.stringify(byName("app-container-app").dependencies)}`,
+        );
         stack.destroy();
         assert.equal(nodeExec(node.name, "docker ps -aq --filter name=^app$").trim(), "", "destroy removed the container");
         stack.remove();

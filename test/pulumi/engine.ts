@@ -48,7 +48,12 @@ export interface Preview {
 export class Stack {
     readonly env: NodeJS.ProcessEnv;
 
-    constructor(readonly dir: string, readonly name: string, stateDir: string, readonly configFile?: string) {
+    constructor(
+        readonly dir: string,
+        readonly name: string,
+        stateDir: string,
+        readonly configFile?: string,
+    ) {
         fs.mkdirSync(stateDir, { recursive: true });
         this.env = engineEnv(stateDir);
     }
@@ -60,7 +65,11 @@ export class Stack {
         const dashes = args.indexOf("--");
         const argv = dashes === -1 ? [...args, ...flags] : [...args.slice(0, dashes), ...flags, ...args.slice(dashes)];
         const r: SpawnSyncReturns<string> = spawnSync("pulumi", argv, {
-            cwd: this.dir, env: this.env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, timeout: 900000,
+            cwd: this.dir,
+            env: this.env,
+            encoding: "utf8",
+            maxBuffer: 256 * 1024 * 1024,
+            timeout: 900000,
         });
         const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
         if (!allowFailure && result.code !== 0) {
@@ -131,7 +140,10 @@ export function userProject(name: string, program: string): string {
     fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.ts", private: true }, null, 2));
-    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true } }, null, 2));
+    fs.writeFileSync(
+        path.join(dir, "tsconfig.json"),
+        JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true } }, null, 2),
+    );
     fs.writeFileSync(path.join(dir, "index.ts"), program);
     for (const entry of fs.readdirSync(path.join(REPO_ROOT, "node_modules"))) {
         fs.symlinkSync(path.join(REPO_ROOT, "node_modules", entry), path.join(dir, "node_modules", entry));
@@ -148,7 +160,10 @@ export function stateDir(name: string): string {
 
 /** Resource names (the last part of the URN) of the steps whose op is one of `ops`. */
 export function names(steps: PreviewStep[], ...ops: string[]): string[] {
-    return steps.filter((s) => ops.includes(s.op)).map((s) => s.urn.replace(/^.*::/, "")).sort();
+    return steps
+        .filter((s) => ops.includes(s.op))
+        .map((s) => s.urn.replace(/^.*::/, ""))
+        .sort();
 }
 
 function tail(text: string): string {

@@ -19,17 +19,37 @@ describe("pulumi engine: the root program (Pulumi.yaml and a stack file) on a Do
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
-        node = startNode("gpu-pulumi-root", "gpu-e2e-docker", 2226, [
-            `printf '%s' '${ORIGINAL.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`,
-            "systemctl restart docker", "until docker info >/dev/null 2>&1; do sleep 1; done",
-        ].join(" && "));
+        node = startNode(
+            "gpu-pulumi-root",
+            "gpu-e2e-docker",
+            2226,
+            [
+                `printf '%s' '${ORIGINAL.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`,
+                "systemctl restart docker",
+                "until docker info >/dev/null 2>&1; do sleep 1; done",
+            ].join(" && "),
+        );
         // The stack file lives outside the checkout (--config-file): the repository stays untouched.
         const configFile = path.join(REPO_ROOT, ".tmp/pulumi-e2e/Pulumi.root.yaml");
         fs.mkdirSync(path.dirname(configFile), { recursive: true });
-        fs.writeFileSync(configFile, YAML.stringify({ config: { "nvidia-gpu-fleet:nodes": [{
-            name: "docker-1", host: "127.0.0.1", port: 2226, user: "root", hostKey: node.connection.hostKey, runtime: "docker",
-            toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-        }] } }));
+        fs.writeFileSync(
+            configFile,
+            YAML.stringify({
+                config: {
+                    "nvidia-gpu-fleet:nodes": [
+                        {
+                            name: "docker-1",
+                            host: "127.0.0.1",
+                            port: 2226,
+                            user: "root",
+                            hostKey: node.connection.hostKey,
+                            runtime: "docker",
+                            toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+                        },
+                    ],
+                },
+            }),
+        );
         stack = new Stack(REPO_ROOT, "root", stateDir("root-program"), configFile);
         stack.init({}, { privateKey: sshKey().privateKey });
     });
@@ -40,7 +60,10 @@ describe("pulumi engine: the root program (Pulumi.yaml and a stack file) on a Do
 
     it("previews the diff, converges on up, previews clean, exports readable node outputs, and destroy restores the file", () => {
         const preview = stack.preview();
-        assert.ok(preview.diagnostics.some((d) => d.message.includes("/etc/docker/daemon.json will change")), preview.diagnostics.map((d) => d.message).join("\n"));
+        assert.ok(
+            preview.diagnostics.some((d) => d.message.includes("/etc/docker/daemon.json will change")),
+            preview.diagnostics.map((d) => d.message).join("\n"),
+        );
         assert.equal(daemonJson(), ORIGINAL);
         stack.up();
         assert.match(nodeExec(node.name, "docker info --format '{{json .Runtimes}}'"), /"nvidia"/);

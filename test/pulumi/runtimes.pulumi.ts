@@ -29,8 +29,14 @@ interface Target {
 const TARGETS: Target[] = [
     {
         title: "containerd, driven by a sudo user whose password goes on stdin",
-        name: "gpu-pulumi-containerd", port: 2223, image: "gpu-e2e-docker",
-        setup: (node) => nodeExec(node.name, `systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; cat > /etc/containerd/config.toml <<'EOF'\n${KUBEADM_CONFIG}EOF\nsystemctl restart containerd`),
+        name: "gpu-pulumi-containerd",
+        port: 2223,
+        image: "gpu-e2e-docker",
+        setup: (node) =>
+            nodeExec(
+                node.name,
+                `systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; cat > /etc/containerd/config.toml <<'EOF'\n${KUBEADM_CONFIG}EOF\nsystemctl restart containerd`,
+            ),
         config: { user: "ops", runtime: "containerd" },
         secrets: { sudoPassword: SUDO_PASSWORD },
         file: { path: "/etc/containerd/config.toml", original: KUBEADM_CONFIG, step: "gpu-containerd-config" },
@@ -39,11 +45,22 @@ const TARGETS: Target[] = [
     },
     {
         title: "rootless Docker of the user alice",
-        name: "gpu-pulumi-rootless", port: 2224, image: "gpu-e2e-rootless",
+        name: "gpu-pulumi-rootless",
+        port: 2224,
+        image: "gpu-e2e-rootless",
         setup: (node) => {
-            nodeExec(node.name, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done");
-            nodeExec(node.name, `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`);
-            nodeExec(node.name, `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`);
+            nodeExec(
+                node.name,
+                "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done",
+            );
+            nodeExec(
+                node.name,
+                `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`,
+            );
+            nodeExec(
+                node.name,
+                `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`,
+            );
             nodeExec(node.name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
         },
         config: { runtime: "docker-rootless", rootlessUser: "alice" },
@@ -53,10 +70,20 @@ const TARGETS: Target[] = [
     },
     {
         title: "a dnf node (RHEL's os-release, Debian's dnf and rpm) with the CDI runtime",
-        name: "gpu-pulumi-dnf", port: 2225, image: "gpu-e2e-rpm",
-        setup: (node) => nodeExec(node.name, `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; printf '[local]\\nname=local\\nbaseurl=file:///nonexistent\\nenabled=0\\n' > /etc/yum.repos.d/nvidia-container-toolkit.repo`),
+        name: "gpu-pulumi-dnf",
+        port: 2225,
+        image: "gpu-e2e-rpm",
+        setup: (node) =>
+            nodeExec(
+                node.name,
+                `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; printf '[local]\\nname=local\\nbaseurl=file:///nonexistent\\nenabled=0\\n' > /etc/yum.repos.d/nvidia-container-toolkit.repo`,
+            ),
         config: { runtime: "cdi" },
-        file: { path: "/etc/yum.repos.d/nvidia-container-toolkit.repo", original: "[local]\nname=local\nbaseurl=file:///nonexistent\nenabled=0\n", step: "gpu-toolkit-repo" },
+        file: {
+            path: "/etc/yum.repos.d/nvidia-container-toolkit.repo",
+            original: "[local]\nname=local\nbaseurl=file:///nonexistent\nenabled=0\n",
+            step: "gpu-toolkit-repo",
+        },
         repairs: ["gpu-toolkit-repo"],
     },
 ];
@@ -75,10 +102,18 @@ for (const target of TARGETS) {
             target.setup(node);
             assert.equal(live(), target.file.original);
             stack = new Stack(userProject(target.name, USER_PROGRAM), "test", stateDir(target.name));
-            stack.init({
-                host: "127.0.0.1", port: String(target.port), hostKey: node.connection.hostKey!, toolkitVersion: "1.20.0-1",
-                repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint(), ...target.config,
-            }, { privateKey: sshKey().privateKey, ...target.secrets });
+            stack.init(
+                {
+                    host: "127.0.0.1",
+                    port: String(target.port),
+                    hostKey: node.connection.hostKey!,
+                    toolkitVersion: "1.20.0-1",
+                    repoUrl: `http://127.0.0.1:${REPO_PORT}`,
+                    keyFingerprint: fingerprint(),
+                    ...target.config,
+                },
+                { privateKey: sshKey().privateKey, ...target.secrets },
+            );
         });
         after(() => {
             server?.kill();
@@ -87,7 +122,10 @@ for (const target of TARGETS) {
 
         it("previews the file's diff without touching the host, converges on up, and previews clean", () => {
             const preview = stack.preview();
-            assert.ok(preview.diagnostics.some((d) => d.message.includes(`${target.file.path} will change`)), preview.diagnostics.map((d) => d.message).join("\n"));
+            assert.ok(
+                preview.diagnostics.some((d) => d.message.includes(`${target.file.path} will change`)),
+                preview.diagnostics.map((d) => d.message).join("\n"),
+            );
             assert.equal(live(), target.file.original, "the preview wrote nothing");
             stack.up();
             assert.notEqual(live(), target.file.original);

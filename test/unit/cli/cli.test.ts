@@ -34,7 +34,15 @@ describe("gpu-node CLI", () => {
 
     it("render toolkit-config --set is repeatable", async () => {
         const input = path.join(NVIDIA_CTK_FIXTURES, "toolkit-a-no-cgroups/input.config.toml");
-        const r = await runCli("render", "toolkit-config", "--config", input, "--set", "nvidia-container-cli.no-cgroups", "--set=nvidia-container-runtime.mode=cdi");
+        const r = await runCli(
+            "render",
+            "toolkit-config",
+            "--config",
+            input,
+            "--set",
+            "nvidia-container-cli.no-cgroups",
+            "--set=nvidia-container-runtime.mode=cdi",
+        );
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /^no-cgroups = true$/m);
         assert.match(r.stdout, /^mode = "cdi"$/m);
@@ -52,7 +60,13 @@ describe("gpu-node CLI", () => {
     it("fails with one line on stderr and nothing on stdout", async () => {
         const bad = path.join(dir, "daemon.json");
         fs.writeFileSync(bad, '{"a": 1,}');
-        for (const argv of [["render", "docker", "--config", bad], ["render", "docker", "--nope"], ["render", "podman"], ["render", "containerd"], ["script", "toolkit", "--pm", "apt", "--version", "1.0; reboot"]]) {
+        for (const argv of [
+            ["render", "docker", "--config", bad],
+            ["render", "docker", "--nope"],
+            ["render", "podman"],
+            ["render", "containerd"],
+            ["script", "toolkit", "--pm", "apt", "--version", "1.0; reboot"],
+        ]) {
             const r = await runCli(...argv);
             assert.notEqual(r.code, 0, argv.join(" "));
             assert.equal(r.stdout, "", argv.join(" "));
@@ -62,8 +76,14 @@ describe("gpu-node CLI", () => {
 
     it("script toolkit prints the four pinned packages in the manager's syntax", async () => {
         const apt = await runCli("script", "toolkit", "--pm", "apt", "--version", "1.20.0-1");
-        assert.match(apt.stdout, /nvidia-container-toolkit=1\.20\.0-1 nvidia-container-toolkit-base=1\.20\.0-1 libnvidia-container-tools=1\.20\.0-1 libnvidia-container1=1\.20\.0-1/);
-        assert.match(apt.stdout, /^#deb \[signed-by=\/usr\/share\/keyrings\/nvidia-container-toolkit-keyring\.gpg\] https:\/\/nvidia\.github\.io\/libnvidia-container\/experimental/m);
+        assert.match(
+            apt.stdout,
+            /nvidia-container-toolkit=1\.20\.0-1 nvidia-container-toolkit-base=1\.20\.0-1 libnvidia-container-tools=1\.20\.0-1 libnvidia-container1=1\.20\.0-1/,
+        );
+        assert.match(
+            apt.stdout,
+            /^#deb \[signed-by=\/usr\/share\/keyrings\/nvidia-container-toolkit-keyring\.gpg\] https:\/\/nvidia\.github\.io\/libnvidia-container\/experimental/m,
+        );
         const dnf = await runCli("script", "toolkit", "--pm", "dnf", "--version", "1.20.0-1", "--experimental", "--repo-url", "http://127.0.0.1:8080/repo");
         assert.match(dnf.stdout, /nvidia-container-toolkit-1\.20\.0-1 nvidia-container-toolkit-base-1\.20\.0-1/);
         assert.match(dnf.stdout, /\[nvidia-container-toolkit-experimental\][^[]*enabled=1/);

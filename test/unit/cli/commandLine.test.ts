@@ -26,16 +26,41 @@ describe("gpu-node command line (commander)", () => {
                 const r = await runCli(...argv);
                 assert.equal(r.code, 0, argv.join(" "));
                 assert.equal(r.stderr, "");
-                for (const command of ["plan", "render", "script", "check-image"]) assert.match(r.stdout, new RegExp(`^  ${command} `, "m"), `${argv}: ${command}`);
+                for (const command of ["plan", "render", "script", "check-image"])
+                    assert.match(r.stdout, new RegExp(`^  ${command} `, "m"), `${argv}: ${command}`);
                 assert.match(r.stdout, /^Exit codes:\n {2}0 .*\n {2}1 .*\n {2}2 .*\n {2}64 /m);
             }
         });
 
         it("of each command lists every flag with its default, --root, --key-url and --key-fingerprint included", async () => {
             const expected: Record<string, RegExp[]> = {
-                plan: [/--stack <name> .*\(default: "example"\)/, /--format <format> .*\(choices: "text", "markdown", "json", default: "text"\)/, /--out <file>/, /--baseline <file>/, /--live [^]*\(default: false\)/, /--root <dir> .*\(default: the current folder\)/],
-                render: [/--config <file>/, /--set-as-default/, /--cdi\.enabled/, /--nvidia-runtime-name <name> .*\(default: "nvidia"\)/, /--nvidia-runtime-path <path>/, /--drop-in-dir <dir>[^]*\(default: "\/etc\/containerd\/conf\.d"\)/, /--set <key\[=value\]>/, /--out <dir>/, /--diff/],
-                "script toolkit": [/--pm <manager>/, /--version <version>/, /--experimental/, /--repo-url <url>[^]*\(default: "https:\/\/nvidia\.github\.io\/libnvidia-container"\)/, /--key-url <url> .*\(default: <repo-url>\/gpgkey\)/, /--key-fingerprint <fingerprint>[^]*"C95B321B61E88C1809C4F759DDCAE044F796ECB0"/],
+                plan: [
+                    /--stack <name> .*\(default: "example"\)/,
+                    /--format <format> .*\(choices: "text", "markdown", "json", default: "text"\)/,
+                    /--out <file>/,
+                    /--baseline <file>/,
+                    /--live [^]*\(default: false\)/,
+                    /--root <dir> .*\(default: the current folder\)/,
+                ],
+                render: [
+                    /--config <file>/,
+                    /--set-as-default/,
+                    /--cdi\.enabled/,
+                    /--nvidia-runtime-name <name> .*\(default: "nvidia"\)/,
+                    /--nvidia-runtime-path <path>/,
+                    /--drop-in-dir <dir>[^]*\(default: "\/etc\/containerd\/conf\.d"\)/,
+                    /--set <key\[=value\]>/,
+                    /--out <dir>/,
+                    /--diff/,
+                ],
+                "script toolkit": [
+                    /--pm <manager>/,
+                    /--version <version>/,
+                    /--experimental/,
+                    /--repo-url <url>[^]*\(default: "https:\/\/nvidia\.github\.io\/libnvidia-container"\)/,
+                    /--key-url <url> .*\(default: <repo-url>\/gpgkey\)/,
+                    /--key-fingerprint <fingerprint>[^]*"C95B321B61E88C1809C4F759DDCAE044F796ECB0"/,
+                ],
                 "script driver": [/--distro <id:version>/, /--branch <branch>/, /--version <version>/, /--open/, /--proprietary/, /--source <source>/],
                 "check-image": [/--driver <version>/, /--mode <mode>[^]*default:\s+"exact"/, /--forward-compat/, /--require-cuda <label>/],
             };
@@ -62,7 +87,10 @@ describe("gpu-node command line (commander)", () => {
             for (const words of HELP_PAGES) {
                 const r = await runCli(...words, "--help");
                 assert.match(r.stdout, /^Usage: gpu-node/, words.join(" "));
-                assert.ok(readme.includes(`$ gpu-node ${[...words, "--help"].join(" ")}\n${r.stdout}`), `README shows gpu-node ${words.join(" ")} --help as printed`);
+                assert.ok(
+                    readme.includes(`$ gpu-node ${[...words, "--help"].join(" ")}\n${r.stdout}`),
+                    `README shows gpu-node ${words.join(" ")} --help as printed`,
+                );
             }
         });
     });
@@ -74,7 +102,10 @@ describe("gpu-node command line (commander)", () => {
                 [["render", "docker", "--confg", "x"], /^gpu-node render: unknown option '--confg' \(did you mean --config\?\); see gpu-node render --help$/],
                 [["plan", "--formt", "json"], /^gpu-node plan: unknown option '--formt' \(did you mean --format\?\)/],
                 [["script", "toolkt"], /unknown command 'toolkt' \(did you mean toolkit\?\)/],
-                [["script", "toolkit", "--pm", "apt", "--versoin", "1.20.0-1"], /^gpu-node script toolkit: unknown option '--versoin' \(did you mean --version\?\)/],
+                [
+                    ["script", "toolkit", "--pm", "apt", "--versoin", "1.20.0-1"],
+                    /^gpu-node script toolkit: unknown option '--versoin' \(did you mean --version\?\)/,
+                ],
             ];
             for (const [argv, pattern] of cases) {
                 const r = await runCli(...argv);
@@ -85,11 +116,20 @@ describe("gpu-node command line (commander)", () => {
 
         it("exits 64 for a missing or extra argument, a missing required flag, a value outside the choices, or flags that exclude each other", async () => {
             for (const argv of [
-                ["render"], ["render", "podman"], ["render", "docker", "crio"], ["render", "containerd"], ["render", "docker", "--cdi.enabled=maybe"],
+                ["render"],
+                ["render", "podman"],
+                ["render", "docker", "crio"],
+                ["render", "containerd"],
+                ["render", "docker", "--cdi.enabled=maybe"],
                 ["plan", "--format", "yaml"],
-                ["script"], ["script", "toolkit", "--pm", "apt"], ["script", "toolkit", "--pm", "pacman", "--version", "1.20.0-1"], ["script", "toolkit", "--pm", "apt", "--version", "1.0; reboot"],
-                ["script", "driver", "--distro", "ubuntu", "--branch", "580"], ["script", "driver", "--distro", "ubuntu:24.04"],
-                ["script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--version", "580.95.05"], ["script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--open", "--proprietary"],
+                ["script"],
+                ["script", "toolkit", "--pm", "apt"],
+                ["script", "toolkit", "--pm", "pacman", "--version", "1.20.0-1"],
+                ["script", "toolkit", "--pm", "apt", "--version", "1.0; reboot"],
+                ["script", "driver", "--distro", "ubuntu", "--branch", "580"],
+                ["script", "driver", "--distro", "ubuntu:24.04"],
+                ["script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--version", "580.95.05"],
+                ["script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--open", "--proprietary"],
             ]) {
                 assertOneLineError(await runCli(...argv), 64, argv.join(" "));
             }
@@ -97,7 +137,10 @@ describe("gpu-node command line (commander)", () => {
 
         it("names the flag at fault in a value error", async () => {
             const r = await runCli("script", "toolkit", "--pm", "apt", "--version", "1.0; reboot");
-            assert.match(r.stderr, /option '--version <version>' argument '1\.0; reboot' is invalid\. "1\.0; reboot" is not valid — use a package version such as 1\.19\.0-1/);
+            assert.match(
+                r.stderr,
+                /option '--version <version>' argument '1\.0; reboot' is invalid\. "1\.0; reboot" is not valid — use a package version such as 1\.19\.0-1/,
+            );
             const both = await runCli("script", "driver", "--distro", "ubuntu:24.04", "--branch", "580", "--version", "580.95.05");
             assert.match(both.stderr, /option '--branch <branch>' cannot be used with option '--version <version>'/);
         });
@@ -141,7 +184,11 @@ describe("gpu-node command line (commander)", () => {
         });
 
         it("malformed, names the file given, not the host's /etc path", async () => {
-            const cases: Array<[string, string, string]> = [["docker", "daemon.json", '{"a": 1,}'], ["containerd", "config.toml", "version = 2\n[plugins\n"], ["toolkit-config", "config.toml", "[x\n"]];
+            const cases: Array<[string, string, string]> = [
+                ["docker", "daemon.json", '{"a": 1,}'],
+                ["containerd", "config.toml", "version = 2\n[plugins\n"],
+                ["toolkit-config", "config.toml", "[x\n"],
+            ];
             for (const [target, name, text] of cases) {
                 const file = path.join(dir, name);
                 fs.writeFileSync(file, text);
@@ -160,7 +207,15 @@ describe("gpu-node command line (commander)", () => {
 
         it("keeps nvidia-ctk's aliases and --switch=false", async () => {
             const input = path.join(NVIDIA_CTK_FIXTURES, "docker-c-features-cdi/input.daemon.json");
-            const aliased = await runCli("render", "docker", "--config", input, "--enable-cdi", "--nvidia-set-as-default", "--runtime-path=/opt/nvidia-runtime");
+            const aliased = await runCli(
+                "render",
+                "docker",
+                "--config",
+                input,
+                "--enable-cdi",
+                "--nvidia-set-as-default",
+                "--runtime-path=/opt/nvidia-runtime",
+            );
             assert.equal(aliased.code, 0, aliased.stderr);
             const json = JSON.parse(aliased.stdout);
             assert.equal(json.features.cdi, true);
@@ -186,7 +241,10 @@ describe("gpu-node command line (commander)", () => {
             const r = spawnSync(path.join(REPO_ROOT, "bin/gpu-node"), ["render", "docker", "--config", "/nonexistent/daemon.json"], { encoding: "utf8" });
             assert.equal(r.status, 1, r.stderr);
             assert.equal(r.stdout, "");
-            assert.equal(r.stderr, "gpu-node render: --config /nonexistent/daemon.json: the folder /nonexistent does not exist — give an existing file, or a new file in an existing folder\n");
+            assert.equal(
+                r.stderr,
+                "gpu-node render: --config /nonexistent/daemon.json: the folder /nonexistent does not exist — give an existing file, or a new file in an existing folder\n",
+            );
         });
     });
 
@@ -195,11 +253,20 @@ describe("gpu-node command line (commander)", () => {
             this.timeout(60000);
             const files: string[] = [];
             return (async () => {
-                for (const argv of [["toolkit", "--pm", "apt", "--version", "1.20.0-1"], ["toolkit", "--pm", "dnf", "--version", "1.20.0-1", "--experimental"], ["driver", "--distro", "ubuntu:24.04", "--branch", "580"], ["driver", "--distro", "rocky:9", "--version", "580.95.05", "--proprietary"]]) {
+                for (const argv of [
+                    ["toolkit", "--pm", "apt", "--version", "1.20.0-1"],
+                    ["toolkit", "--pm", "dnf", "--version", "1.20.0-1", "--experimental"],
+                    ["driver", "--distro", "ubuntu:24.04", "--branch", "580"],
+                    ["driver", "--distro", "rocky:9", "--version", "580.95.05", "--proprietary"],
+                ]) {
                     const r = await runCli("script", ...argv);
                     assert.equal(r.code, 0, r.stderr);
                     assert.equal(r.stdout.match(/^#!/gm)?.length, 1, argv.join(" "));
-                    assert.equal(r.stdout.match(/^set -eu$/gm)?.length, r.stdout.match(/^gpu_node_step_\d+\(\) \($/gm)?.length, "each step keeps its own set -eu, inside its subshell");
+                    assert.equal(
+                        r.stdout.match(/^set -eu$/gm)?.length,
+                        r.stdout.match(/^gpu_node_step_\d+\(\) \($/gm)?.length,
+                        "each step keeps its own set -eu, inside its subshell",
+                    );
                     const file = path.join(dir, `${files.length}.sh`);
                     fs.writeFileSync(file, r.stdout);
                     files.push(file);

@@ -40,7 +40,10 @@ describe("gpu-node plan (offline, Pulumi mocks)", function () {
         assert.match(same.stdout, /0 with changes since the baseline/);
 
         for (const f of ["Pulumi.yaml", "examples"]) fs.cpSync(path.join(REPO_ROOT, f), path.join(dir, f), { recursive: true });
-        fs.writeFileSync(path.join(dir, "Pulumi.pr.yaml"), fs.readFileSync(path.join(REPO_ROOT, "Pulumi.example.yaml"), "utf8").replace("version: 1.20.0-1", "version: 1.19.0-1"));
+        fs.writeFileSync(
+            path.join(dir, "Pulumi.pr.yaml"),
+            fs.readFileSync(path.join(REPO_ROOT, "Pulumi.example.yaml"), "utf8").replace("version: 1.20.0-1", "version: 1.19.0-1"),
+        );
         const changed = await runCli("plan", "--stack", "pr", "--root", dir, "--baseline", baseline);
         assert.equal(changed.code, 2);
         assert.match(changed.stdout, /steps, packages or restarts changed/);

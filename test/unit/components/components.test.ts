@@ -34,13 +34,19 @@ describe("components (pulumi mocks)", () => {
 
     it("NvidiaDriver installs nothing on WSL2 and pins the branch elsewhere", async () => {
         let recorded = installMocks(true);
-        const wsl = new (lib().NvidiaDriver)("drv-wsl", { connection, branch: "580" }, { hostReader: new FakeHostReader(snapshot("handmade-wsl2-snap-docker.json")) });
+        const wsl = new (lib().NvidiaDriver)(
+            "drv-wsl",
+            { connection, branch: "580" },
+            { hostReader: new FakeHostReader(snapshot("handmade-wsl2-snap-docker.json")) },
+        );
         assert.deepEqual(await valueOf(wsl.steps), []);
         await settle();
         assert.equal(recorded.filter((r) => r.type === "command:remote:Command").length, 0);
 
         // The verify step's stdout exists only after it ran: an update, not a preview.
-        recorded = installMocks(false, (name) => (name.endsWith("driver-verify") ? '{"loaded":"580.159.04","library":"580.65.06","state":"reboot-required"}\n' : ""));
+        recorded = installMocks(false, (name) =>
+            name.endsWith("driver-verify") ? '{"loaded":"580.159.04","library":"580.65.06","state":"reboot-required"}\n' : "",
+        );
         const driver = new (lib().NvidiaDriver)("drv", { connection, branch: "580" }, { hostReader: new FakeHostReader(snapshot()) });
         assert.deepEqual(await valueOf(driver.steps), ["driver-packages", "driver-no-unattended-upgrades", "driver-verify"]);
         assert.equal(await valueOf(driver.rebootPending), true);
@@ -50,8 +56,11 @@ describe("components (pulumi mocks)", () => {
 
     it("DockerRuntime for a rootless user runs as that user and sets no-cgroups host-wide", async () => {
         const recorded = installMocks(true);
-        const docker = new (lib().DockerRuntime)("rootless", { connection, rootlessUser: "alice" },
-            { hostReader: new FakeHostReader(snapshot("h100-ubuntu2404-root.json", { "/home/alice/.config/docker/daemon.json": '{"bridge": "none"}\n' })) });
+        const docker = new (lib().DockerRuntime)(
+            "rootless",
+            { connection, rootlessUser: "alice" },
+            { hostReader: new FakeHostReader(snapshot("h100-ubuntu2404-root.json", { "/home/alice/.config/docker/daemon.json": '{"bridge": "none"}\n' })) },
+        );
         assert.deepEqual(await valueOf(docker.steps), ["toolkit-config", "docker-rootless-daemon-json", "docker-rootless-restart", "cdi-spec"]);
         assert.deepEqual(await valueOf(docker.files), ["/home/alice/.config/docker/daemon.json"]);
         await settle();
@@ -65,14 +74,21 @@ describe("components (pulumi mocks)", () => {
 
     it("ContainerdRuntime writes config.toml and the drop-in, then restarts and verifies", async () => {
         installMocks(true);
-        const containerd = new (lib().ContainerdRuntime)("ctrd", { connection, setAsDefault: true },
-            { hostReader: new FakeHostReader(snapshot("h100-ubuntu2404-root.json", { "/etc/containerd/config.toml": "version = 2\n# mine\n" })) });
+        const containerd = new (lib().ContainerdRuntime)(
+            "ctrd",
+            { connection, setAsDefault: true },
+            { hostReader: new FakeHostReader(snapshot("h100-ubuntu2404-root.json", { "/etc/containerd/config.toml": "version = 2\n# mine\n" })) },
+        );
         assert.deepEqual(await valueOf(containerd.steps), ["containerd-config", "containerd-drop-in", "containerd-restart", "verify-runtimes"]);
         assert.deepEqual(await valueOf(containerd.files), ["/etc/containerd/config.toml", "/etc/containerd/conf.d/99-nvidia.toml"]);
     });
 
     it("CdiSpec reports the device names nvidia-ctk cdi list printed", async () => {
-        installMocks(false, () => "changed /var/run/cdi/nvidia.yaml\ncdi-device nvidia.com/gpu=0\ncdi-device nvidia.com/gpu=GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed\ncdi-device nvidia.com/gpu=all\n");
+        installMocks(
+            false,
+            () =>
+                "changed /var/run/cdi/nvidia.yaml\ncdi-device nvidia.com/gpu=0\ncdi-device nvidia.com/gpu=GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed\ncdi-device nvidia.com/gpu=all\n",
+        );
         const cdi = new (lib().CdiSpec)("cdi", { connection }, { hostReader: new FakeHostReader(snapshot()) });
         assert.deepEqual(await valueOf(cdi.devices), ["nvidia.com/gpu=0", "nvidia.com/gpu=GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed", "nvidia.com/gpu=all"]);
     });
@@ -91,12 +107,18 @@ describe("components (pulumi mocks)", () => {
         assert.equal(b.toolkitVersion, "1.19.0-1");
         assert.deepEqual(b.runtimes, ["containerd"]);
         await settle();
-        assert.deepEqual(recorded.filter((r) => r.type === "nvidia-gpu:index:GpuNode").map((r) => r.name), ["a", "b"]);
+        assert.deepEqual(
+            recorded.filter((r) => r.type === "nvidia-gpu:index:GpuNode").map((r) => r.name),
+            ["a", "b"],
+        );
     });
 
     it("the root program names the config field at fault", () => {
         installMocks(true);
         pulumi.runtime.setAllConfig({ "project:nodes": JSON.stringify([{ host: "a", runtime: "podman" }]) });
-        assert.throws(() => lib().provisionNodesFromConfig(), /config nodes\[0\]\.runtime: "podman" is not supported — use one of: docker, docker-rootless, containerd, crio, cdi/);
+        assert.throws(
+            () => lib().provisionNodesFromConfig(),
+            /config nodes\[0\]\.runtime: "podman" is not supported — use one of: docker, docker-rootless, containerd, crio, cdi/,
+        );
     });
 });

@@ -13,7 +13,16 @@ describe("registry credentials in an existing containerd config (issue 14)", () 
     it("are sent only in secret stdin, and masked in GpuNode.plan", async () => {
         const recorded = installMocks(true);
         const { GpuNode, ContainerRuntime } = require("../../../index") as typeof import("../../../index");
-        const snapshot = { facts: serverFacts(), files: { "/etc/containerd/config.toml": CONFIG_WITH_AUTH, "/etc/containerd/conf.d/99-nvidia.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined }, priorWrites: {}, containerdDump: undefined };
+        const snapshot = {
+            facts: serverFacts(),
+            files: {
+                "/etc/containerd/config.toml": CONFIG_WITH_AUTH,
+                "/etc/containerd/conf.d/99-nvidia.toml": undefined,
+                "/etc/nvidia-container-runtime/config.toml": undefined,
+            },
+            priorWrites: {},
+            containerdDump: undefined,
+        };
         const node = new GpuNode("k8s", { connection: { host: "gpu-1" }, runtime: ContainerRuntime.Containerd }, { hostReader: new FakeHostReader(snapshot) });
         const plan = await valueOf(node.plan);
         await settle();
@@ -21,9 +30,15 @@ describe("registry credentials in an existing containerd config (issue 14)", () 
         const commands = recorded.filter((r) => r.type === "command:remote:Command");
         for (const c of commands) {
             const plain = typeof c.inputs.stdin === "string" ? c.inputs.stdin : "";
-            assert.equal(plain.includes("hunter2-registry-password") || String(c.inputs.create).includes("hunter2"), false, `${c.name}: no password in plain inputs`);
+            assert.equal(
+                plain.includes("hunter2-registry-password") || String(c.inputs.create).includes("hunter2"),
+                false,
+                `${c.name}: no password in plain inputs`,
+            );
         }
-        const carrying = commands.filter((c) => typeof c.inputs.stdin === "object" && c.inputs.stdin?.[SECRET_SIG] && String(c.inputs.stdin.value).includes("hunter2-registry-password"));
+        const carrying = commands.filter(
+            (c) => typeof c.inputs.stdin === "object" && c.inputs.stdin?.[SECRET_SIG] && String(c.inputs.stdin.value).includes("hunter2-registry-password"),
+        );
         assert.ok(carrying.length > 0, "the file's bytes still reach the host, through secret stdin");
     });
 });
@@ -36,13 +51,25 @@ describe("a drop-in that copies registry credentials (issue 14)", () => {
         const path = require("node:path") as typeof import("node:path");
         const { nodePlan } = require("../../../sdk/plan/nodePlan") as typeof import("../../../sdk/plan/nodePlan");
         const { backupPath } = require("../../../sdk/plan/fileStep") as typeof import("../../../sdk/plan/fileStep");
-        const snapshot = { facts: serverFacts(), files: { "/etc/containerd/config.toml": CONFIG_WITH_AUTH, "/etc/containerd/conf.d/99-nvidia.toml": undefined, "/etc/nvidia-container-runtime/config.toml": undefined }, priorWrites: {}, containerdDump: undefined };
+        const snapshot = {
+            facts: serverFacts(),
+            files: {
+                "/etc/containerd/config.toml": CONFIG_WITH_AUTH,
+                "/etc/containerd/conf.d/99-nvidia.toml": undefined,
+                "/etc/nvidia-container-runtime/config.toml": undefined,
+            },
+            priorWrites: {},
+            containerdDump: undefined,
+        };
         const step = nodePlan(snapshot, { runtime: "containerd", toolkit: { version: "1.20.0-1" } }).plan.steps.find((s) => s.name === "containerd-drop-in")!;
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dropin-"));
         const target = path.join(dir, "99-nvidia.toml");
         try {
             fs.writeFileSync(target, "# an older drop-in\n", { mode: 0o644 });
-            const script = step.script.replace(/^target=.*$/m, `target=${target}`).replace(/^backup=.*$/m, `backup=${backupPath(target, false)}`).replace(/^expected=.*$/m, "expected=any");
+            const script = step.script
+                .replace(/^target=.*$/m, `target=${target}`)
+                .replace(/^backup=.*$/m, `backup=${backupPath(target, false)}`)
+                .replace(/^expected=.*$/m, "expected=any");
             const r = spawnSync("sh", ["-c", script], { encoding: "utf8" });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(fs.statSync(target).mode & 0o777, 0o600);

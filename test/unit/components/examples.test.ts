@@ -42,15 +42,29 @@ describe("examples run under Pulumi mocks", function () {
     });
 
     it("3. containerd-kubernetes: GPU nodes, the device plugin with time-slicing, and a GpuWorkload", async () => {
-        const types = await runExample("containerd-kubernetes", { hosts: JSON.stringify(["a.example", "b.example"]), kubernetesNodeNames: JSON.stringify(["a"]) }, "examples/hosts/gpu-k8s-1.probe.json");
+        const types = await runExample(
+            "containerd-kubernetes",
+            { hosts: JSON.stringify(["a.example", "b.example"]), kubernetesNodeNames: JSON.stringify(["a"]) },
+            "examples/hosts/gpu-k8s-1.probe.json",
+        );
         assert.equal(types.filter((t) => t === "nvidia-gpu:index:GpuNode").length, 2);
-        for (const t of ["nvidia-gpu:index:KubernetesGpuSupport", "kubernetes:apps/v1:DaemonSet", "kubernetes:core/v1:ConfigMap", "nvidia-gpu:index:GpuWorkload", "kubernetes:apps/v1:Deployment"]) {
+        for (const t of [
+            "nvidia-gpu:index:KubernetesGpuSupport",
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:core/v1:ConfigMap",
+            "nvidia-gpu:index:GpuWorkload",
+            "kubernetes:apps/v1:Deployment",
+        ]) {
             assert.ok(types.includes(t), t);
         }
     });
 
     it("4. fleet-from-config: one GpuNode per configured node", async () => {
-        const types = await runExample("fleet-from-config", { nodes: JSON.stringify([{ host: "a" }, { host: "b", runtime: "containerd" }]) }, "examples/hosts/gpu-k8s-1.probe.json");
+        const types = await runExample(
+            "fleet-from-config",
+            { nodes: JSON.stringify([{ host: "a" }, { host: "b", runtime: "containerd" }]) },
+            "examples/hosts/gpu-k8s-1.probe.json",
+        );
         assert.equal(types.filter((t) => t === "nvidia-gpu:index:GpuNode").length, 2);
     });
 

@@ -24,7 +24,10 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
         const vm = h200Vm();
         assert.equal(fabricNeed(vm).kind, "none");
         const { plan: p, findings } = plan(vm);
-        assert.deepEqual(names(p.steps).filter((n) => n.startsWith("fabric")), []);
+        assert.deepEqual(
+            names(p.steps).filter((n) => n.startsWith("fabric")),
+            [],
+        );
         assert.ok(!findings.some((f) => f.severity === "error"), JSON.stringify(findings));
         assert.equal(fabricNeed(hgxH100()).kind, "fabric-manager");
         assert.equal(fabricNeed(hgxH100NoFm()).kind, "fabric-manager");
@@ -33,9 +36,15 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
 
     it("a VM guest whose NVLink fabric is not up and that sees no NVSwitch is warned that the fabric is managed elsewhere, and gets no Fabric Manager", () => {
         const vm = h200Vm();
-        const stuck: HostFacts = { ...vm, dataCentre: { ...vm.dataCentre!, gpus: vm.dataCentre!.gpus.map((g) => ({ ...g, fabricState: "In Progress", fabricStatus: undefined })) } };
+        const stuck: HostFacts = {
+            ...vm,
+            dataCentre: { ...vm.dataCentre!, gpus: vm.dataCentre!.gpus.map((g) => ({ ...g, fabricState: "In Progress", fabricStatus: undefined })) },
+        };
         const { plan: p, findings } = plan(stuck);
-        assert.deepEqual(names(p.steps).filter((n) => n.startsWith("fabric")), []);
+        assert.deepEqual(
+            names(p.steps).filter((n) => n.startsWith("fabric")),
+            [],
+        );
         const warning = findings.find((f) => f.id === "fabric-managed-elsewhere");
         assert.equal(warning?.severity, "warning");
         assert.match(warning!.message, /In Progress.*no NVSwitch.*error 802/);
@@ -52,7 +61,11 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
     });
 
     it("Fabric Manager's pinned version is exactly the driver's: driver.version, the host's own driver, and a branch resolved on the host", () => {
-        for (const [facts, driver] of [[hgxH100NoFm(), { version: "550.127.08" }], [hgxB200(), { version: "580.95.05", source: "cuda-repo" as const }], [hgxH100(), { version: "580.95.05" }]] as const) {
+        for (const [facts, driver] of [
+            [hgxH100NoFm(), { version: "550.127.08" }],
+            [hgxB200(), { version: "580.95.05", source: "cuda-repo" as const }],
+            [hgxH100(), { version: "580.95.05" }],
+        ] as const) {
             const { plan: p } = plan(facts, { driver });
             assert.equal(wantOf(step(p.steps, "fabric-manager-packages")), wantOf(step(p.steps, "driver-packages")), facts.os.prettyName);
             assert.equal(wantOf(step(p.steps, "fabric-manager-packages")), driver.version);
@@ -72,24 +85,51 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
         const mismatch = findings.find((f) => f.id === "fabric-manager-version-mismatch");
         assert.match(mismatch!.message, /nvidia-fabricmanager 580\.82\.07-1 does not match the driver 580\.95\.05/);
         assert.ok(names(p.steps).includes("fabric-manager-nvlsm"));
-        assert.match(step(p.steps, "fabric-manager-packages").script, /names="nvidia-fabricmanager nvidia-fabricmanager-\$branch"/, "CUDA-repo driver: the unversioned name first");
-        assert.match(step(plan(hgxH100()).plan.steps, "fabric-manager-packages").script, /names="nvidia-fabricmanager-\$branch nvidia-fabricmanager"/, "Ubuntu's driver: Ubuntu's name first");
-        assert.match(step(plan({ ...hgxH100(), packageManager: "dnf" }).plan.steps, "fabric-manager-packages").script, /pkg=nvidia-fabricmanager; else pkg=nvidia-fabric-manager/);
+        assert.match(
+            step(p.steps, "fabric-manager-packages").script,
+            /names="nvidia-fabricmanager nvidia-fabricmanager-\$branch"/,
+            "CUDA-repo driver: the unversioned name first",
+        );
+        assert.match(
+            step(plan(hgxH100()).plan.steps, "fabric-manager-packages").script,
+            /names="nvidia-fabricmanager-\$branch nvidia-fabricmanager"/,
+            "Ubuntu's driver: Ubuntu's name first",
+        );
+        assert.match(
+            step(plan({ ...hgxH100(), packageManager: "dnf" }).plan.steps, "fabric-manager-packages").script,
+            /pkg=nvidia-fabricmanager; else pkg=nvidia-fabric-manager/,
+        );
     });
 
     it("preflight: an error naming real fields when the host needs Fabric Manager, the plan does not manage the driver and the driver's version is unknown", () => {
         const facts = hgxH100NoFm();
         // NVSwitch functions on the PCI bus, no driver loaded or on disk: nvidia-smi lists no GPU.
         const unknown: HostFacts = { ...facts, driver: { loadedVersion: undefined, kernelModule: undefined, libraryVersion: undefined }, gpus: [] };
-        assert.throws(() => plan(unknown), (e: GpuConfigError) => e instanceof GpuConfigError && /fabric-manager-driver-unknown/.test(e.message) && /driver\.libraryVersion/.test(e.message) && /set driver\.version/.test(e.fix));
-        assert.ok(names(plan(unknown, { driver: { version: "550.127.08" } }).plan.steps).includes("fabric-manager-packages"), "a managed driver version is enough");
-        assert.deepEqual(names(plan(unknown, { fabricManager: "skip" }).plan.steps).filter((n) => n.startsWith("fabric")), []);
+        assert.throws(
+            () => plan(unknown),
+            (e: GpuConfigError) =>
+                e instanceof GpuConfigError &&
+                /fabric-manager-driver-unknown/.test(e.message) &&
+                /driver\.libraryVersion/.test(e.message) &&
+                /set driver\.version/.test(e.fix),
+        );
+        assert.ok(
+            names(plan(unknown, { driver: { version: "550.127.08" } }).plan.steps).includes("fabric-manager-packages"),
+            "a managed driver version is enough",
+        );
+        assert.deepEqual(
+            names(plan(unknown, { fabricManager: "skip" }).plan.steps).filter((n) => n.startsWith("fabric")),
+            [],
+        );
     });
 
     it("fabricManager install forces it where the probe sees no NVSwitch, and refuses a host without systemd by name", () => {
         assert.throws(() => plan(h200Vm(), { fabricManager: "install" }), /systemd is false\) \(fabric-manager-no-systemd\)/);
         assert.ok(names(plan(asServer(h200Vm()), { fabricManager: "install" }).plan.steps).includes("fabric-manager-service"));
-        assert.throws(() => plan(hgxH100(), { fabricManager: "always" as never }), /fabricManager: "always" is not supported — use one of: auto, install, skip/);
+        assert.throws(
+            () => plan(hgxH100(), { fabricManager: "always" as never }),
+            /fabricManager: "always" is not supported — use one of: auto, install, skip/,
+        );
     });
 
     it("nvidia-persistenced on data-centre GPUs, with an opt-out; none on hosts without systemd or on facts from an older probe", () => {
@@ -107,7 +147,13 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
         afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
         /** The step's script with the tmpfs mark and /proc/driver/nvidia/version moved into the scratch folder. */
         const runStep = (s: PlanStep, env: Record<string, string> = {}) => {
-            const text = s.script.split(FABRIC_MANAGER_RESTART_MARK).join(mark).split("/run/pulumi-nvidia-gpu").join(path.dirname(mark)).split("/proc/driver/nvidia/version").join(path.join(dir, "proc-version"));
+            const text = s.script
+                .split(FABRIC_MANAGER_RESTART_MARK)
+                .join(mark)
+                .split("/run/pulumi-nvidia-gpu")
+                .join(path.dirname(mark))
+                .split("/proc/driver/nvidia/version")
+                .join(path.join(dir, "proc-version"));
             return spawnSync("sh", ["-s"], { input: text, encoding: "utf8", env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}`, FAKE: dir } });
         };
         const log = () => fs.readFileSync(path.join(dir, "log"), "utf8");
@@ -118,8 +164,8 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
                 "apt-get": `#!/bin/sh\necho "apt-get $*" >> "$FAKE/log"\n`,
                 "apt-mark": `#!/bin/sh\necho "apt-mark $*" >> "$FAKE/log"\n[ "$1" = showhold ] && cat "$FAKE/held" 2>/dev/null\nexit 0\n`,
                 "dpkg-query": `#!/bin/sh\n[ -e "$FAKE/installed" ] && case "$*" in *nvidia-fabricmanager-580*) cat "$FAKE/installed"; exit 0 ;; esac\nexit 1\n`,
-                "systemctl": `#!/bin/sh\necho "systemctl $*" >> "$FAKE/log"\ncase "$1" in is-enabled) cat "$FAKE/enabled" 2>/dev/null || echo disabled ;; is-active) [ -e "$FAKE/active" ] ;; restart) [ ! -e "$FAKE/fm-broken" ] && touch "$FAKE/active" ;; esac\n`,
-                "journalctl": `#!/bin/sh\necho "nv-fabricmanager: fabric manager NVIDIA GPU driver interface version 580.82.07 don't match with driver version 580.95.05"\n`,
+                systemctl: `#!/bin/sh\necho "systemctl $*" >> "$FAKE/log"\ncase "$1" in is-enabled) cat "$FAKE/enabled" 2>/dev/null || echo disabled ;; is-active) [ -e "$FAKE/active" ] ;; restart) [ ! -e "$FAKE/fm-broken" ] && touch "$FAKE/active" ;; esac\n`,
+                journalctl: `#!/bin/sh\necho "nv-fabricmanager: fabric manager NVIDIA GPU driver interface version 580.82.07 don't match with driver version 580.95.05"\n`,
                 "nvidia-smi": `#!/bin/sh\nprintf 'Completed, Success\\nCompleted, Success\\n'\n`,
             });
             mark = path.join(dir, "run", "fabricmanager-restart");
@@ -130,7 +176,10 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
             const first = runStep(s);
             assert.equal(first.status, 0, first.stderr);
             assert.match(first.stdout, /changed: nvidia-fabricmanager-580 580\.95\.05-0ubuntu0\.22\.04\.1 installed and held/);
-            assert.match(log(), /apt-get .*install -y -q --allow-downgrades --allow-change-held-packages nvidia-fabricmanager-580=580\.95\.05-0ubuntu0\.22\.04\.1\n/);
+            assert.match(
+                log(),
+                /apt-get .*install -y -q --allow-downgrades --allow-change-held-packages nvidia-fabricmanager-580=580\.95\.05-0ubuntu0\.22\.04\.1\n/,
+            );
             assert.match(log(), /apt-mark hold nvidia-fabricmanager-580/);
             assert.ok(fs.existsSync(mark), "the service step is told to restart the daemon");
             fs.writeFileSync(path.join(dir, "installed"), "580.95.05-0ubuntu0.22.04.1 ii ");
@@ -151,7 +200,10 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
 
         it("service: enables, restarts after a package change and waits for the fabric; a daemon that does not start fails with its journal", () => {
             const s = step(plan(hgxH100(), { driver: { version: "580.95.05" } }).plan.steps, "fabric-manager-service");
-            fs.writeFileSync(path.join(dir, "proc-version"), "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05  Release Build  (dvs-builder@U22)\n");
+            fs.writeFileSync(
+                path.join(dir, "proc-version"),
+                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.95.05  Release Build  (dvs-builder@U22)\n",
+            );
             fs.mkdirSync(path.dirname(mark), { recursive: true });
             fs.writeFileSync(mark, "");
             const ok = runStep(s);
@@ -170,7 +222,10 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
 
         it("service: while the new driver waits for its reboot, Fabric Manager is only enabled", () => {
             const s = step(plan(hgxH100(), { driver: { version: "580.95.05" } }).plan.steps, "fabric-manager-service");
-            fs.writeFileSync(path.join(dir, "proc-version"), "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.82.07  Release Build  (dvs-builder@U22)\n");
+            fs.writeFileSync(
+                path.join(dir, "proc-version"),
+                "NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.82.07  Release Build  (dvs-builder@U22)\n",
+            );
             const run = runStep(s);
             assert.equal(run.status, 0, run.stderr);
             assert.match(run.stdout, /reboot-required: the loaded driver is 580\.82\.07; Fabric Manager 580\.95\.05 starts at boot/);

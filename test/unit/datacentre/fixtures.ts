@@ -10,7 +10,12 @@ export const readProbe = (name: string) => fs.readFileSync(path.join(PROBE_DIR, 
 export const factsOf = (name: string): HostFacts => parseHostFacts(readProbe(name));
 /** The 2×H200 VM guest, probed on the device machine with the issue 17 probe (real). */
 export const h200Vm = () => factsOf("h200x2-vm-datacentre/probe.json");
-export const snapshotOf = (facts: HostFacts): HostSnapshot => ({ facts, files: { "/etc/docker/daemon.json": undefined, "/etc/nvidia-container-runtime/config.toml": undefined }, priorWrites: {}, containerdDump: undefined });
+export const snapshotOf = (facts: HostFacts): HostSnapshot => ({
+    facts,
+    files: { "/etc/docker/daemon.json": undefined, "/etc/nvidia-container-runtime/config.toml": undefined },
+    priorWrites: {},
+    containerdDump: undefined,
+});
 /** A fixture as a systemd server (the recorded VM has no systemd; the hand-made HGX fixtures do). */
 export const asServer = (facts: HostFacts): HostFacts => ({ ...facts, systemd: true });
 

@@ -48,23 +48,57 @@ describe("MIG layouts (issue 17)", () => {
     const vm = h200Vm();
 
     it("resolves a layout by index, UUID and 'every other GPU' against the recorded H200 profiles", () => {
-        const targets = resolveMigLayout(vm, { devices: [{ gpus: [vm.gpus[1].uuid], profiles: { "1g.18gb": 7 } }, { profiles: { "3g.71gb": 1, "4g.71gb": 1 } }] });
-        assert.deepEqual(targets.map((t) => [t.index, t.enabled, t.profiles.map((p) => `${p.name}:${p.id}`).join(",")]),
-            [[0, true, "3g.71gb:9,4g.71gb:5"], [1, true, Array(7).fill("1g.18gb:19").join(",")]]);
+        const targets = resolveMigLayout(vm, {
+            devices: [{ gpus: [vm.gpus[1].uuid], profiles: { "1g.18gb": 7 } }, { profiles: { "3g.71gb": 1, "4g.71gb": 1 } }],
+        });
+        assert.deepEqual(
+            targets.map((t) => [t.index, t.enabled, t.profiles.map((p) => `${p.name}:${p.id}`).join(",")]),
+            [
+                [0, true, "3g.71gb:9,4g.71gb:5"],
+                [1, true, Array(7).fill("1g.18gb:19").join(",")],
+            ],
+        );
     });
 
     it("refuses a profile the GPU does not support, naming the ones it has (from the recorded nvidia-smi mig -lgip)", () => {
-        refused(() => resolveMigLayout(vm, { devices: [{ profiles: { "1g.10gb": 1 } }] }), "migLayout.devices[0].profiles",
-            /"1g\.10gb" is not a MIG profile of GPU 0 \(NVIDIA H200\) — use one of: 1g\.18gb, 1g\.18gb\+me, 1g\.35gb, 2g\.35gb, 3g\.71gb, 4g\.71gb, 7g\.141gb/);
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ profiles: { "1g.10gb": 1 } }] }),
+            "migLayout.devices[0].profiles",
+            /"1g\.10gb" is not a MIG profile of GPU 0 \(NVIDIA H200\) — use one of: 1g\.18gb, 1g\.18gb\+me, 1g\.35gb, 2g\.35gb, 3g\.71gb, 4g\.71gb, 7g\.141gb/,
+        );
     });
 
     it("refuses layouts that do not fit, unknown GPUs, doubly named GPUs and profiles with MIG off", () => {
-        refused(() => resolveMigLayout(vm, { devices: [{ profiles: { "3g.71gb": 3 } }] }), "migLayout.devices[0].profiles.3g.71gb", /3 is not a count GPU 0 can hold — use 0 to 2/);
-        refused(() => resolveMigLayout(vm, { devices: [{ profiles: { "4g.71gb": 1, "7g.141gb": 1 } }] }), "migLayout.devices[0].profiles", /needs 11 compute slices .* GPU 0 has 7 and 140\.00 GiB/);
-        refused(() => resolveMigLayout(vm, { devices: [{ profiles: { "1g.35gb": 4, "1g.18gb": 1 } }] }), "migLayout.devices[0].profiles", /146\.00 GiB; GPU 0 has 7 and 140\.00 GiB/);
-        refused(() => resolveMigLayout(vm, { devices: [{ gpus: ["2"], profiles: {} }] }), "migLayout.devices[0].gpus[0]", /"2" is not a GPU of this host — use an index or UUID of: 0 \(GPU-/);
-        refused(() => resolveMigLayout(vm, { devices: [{ gpus: ["0"] }, { gpus: [vm.gpus[0].uuid] }] }), "migLayout.devices[1].gpus[0]", /GPU 0 is already laid out by devices\[0\]/);
-        refused(() => resolveMigLayout(vm, { devices: [{ enabled: false, profiles: { "1g.18gb": 1 } }] }), "migLayout.devices[0].enabled", /is false but profiles are given/);
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ profiles: { "3g.71gb": 3 } }] }),
+            "migLayout.devices[0].profiles.3g.71gb",
+            /3 is not a count GPU 0 can hold — use 0 to 2/,
+        );
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ profiles: { "4g.71gb": 1, "7g.141gb": 1 } }] }),
+            "migLayout.devices[0].profiles",
+            /needs 11 compute slices .* GPU 0 has 7 and 140\.00 GiB/,
+        );
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ profiles: { "1g.35gb": 4, "1g.18gb": 1 } }] }),
+            "migLayout.devices[0].profiles",
+            /146\.00 GiB; GPU 0 has 7 and 140\.00 GiB/,
+        );
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ gpus: ["2"], profiles: {} }] }),
+            "migLayout.devices[0].gpus[0]",
+            /"2" is not a GPU of this host — use an index or UUID of: 0 \(GPU-/,
+        );
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ gpus: ["0"] }, { gpus: [vm.gpus[0].uuid] }] }),
+            "migLayout.devices[1].gpus[0]",
+            /GPU 0 is already laid out by devices\[0\]/,
+        );
+        refused(
+            () => resolveMigLayout(vm, { devices: [{ enabled: false, profiles: { "1g.18gb": 1 } }] }),
+            "migLayout.devices[0].enabled",
+            /is false but profiles are given/,
+        );
     });
 
     it("diffs the current layout against the wanted one, with a preview, and reports it from nodePlan", () => {
@@ -73,9 +107,23 @@ describe("MIG layouts (issue 17)", () => {
             `GPU 0 (NVIDIA H200, ${vm.gpus[0].uuid}): MIG Disabled → Enabled; instances none → 3g.71gb ×2`,
             `GPU 1 (NVIDIA H200, ${vm.gpus[1].uuid}): unchanged (MIG Disabled, instances none)`,
         ]);
-        const withMig: HostFacts = { ...vm, dataCentre: { ...vm.dataCentre!, gpus: vm.dataCentre!.gpus.map((g) => ({ ...g, migCurrent: "Enabled" })), migGpuInstances: [{ gpu: 0, profile: "3g.71gb", profileId: 9, instanceId: 1, placement: "0:4" }, { gpu: 0, profile: "3g.71gb", profileId: 9, instanceId: 2, placement: "4:4" }] } };
+        const withMig: HostFacts = {
+            ...vm,
+            dataCentre: {
+                ...vm.dataCentre!,
+                gpus: vm.dataCentre!.gpus.map((g) => ({ ...g, migCurrent: "Enabled" })),
+                migGpuInstances: [
+                    { gpu: 0, profile: "3g.71gb", profileId: 9, instanceId: 1, placement: "0:4" },
+                    { gpu: 0, profile: "3g.71gb", profileId: 9, instanceId: 2, placement: "4:4" },
+                ],
+            },
+        };
         assert.equal(diffMigLayout(withMig, targets)[0].changed, false);
-        const planned = nodePlan(snapshotOf(vm), { runtime: "cdi", toolkit: { version: "1.20.0-1" }, migLayout: { devices: [{ gpus: ["0"], profiles: { "3g.71gb": 2 } }] } });
+        const planned = nodePlan(snapshotOf(vm), {
+            runtime: "cdi",
+            toolkit: { version: "1.20.0-1" },
+            migLayout: { devices: [{ gpus: ["0"], profiles: { "3g.71gb": 2 } }] },
+        });
         const names = planned.plan.steps.map((s) => s.name);
         assert.ok(names.indexOf("mig-layout") >= 0 && names.indexOf("mig-layout") < names.indexOf("toolkit-prerequisites"), names.join(" "));
         assert.match(planned.findings.find((f) => f.id === "mig-layout")!.message, /GPU 0 .*MIG Disabled → Enabled; instances none → 3g\.71gb ×2/);
@@ -84,15 +132,22 @@ describe("MIG layouts (issue 17)", () => {
     describe("the apply script, in a real shell against a fake nvidia-smi that keeps MIG state in files", () => {
         let dir: string;
         const state = (f: string) => fs.readFileSync(path.join(dir, f), "utf8");
-        const layout: MigLayoutSpec = { devices: [{ gpus: ["0"], profiles: { "3g.71gb": 1, "1g.18gb": 2 } }, { gpus: ["1"], enabled: false }] };
+        const layout: MigLayoutSpec = {
+            devices: [
+                { gpus: ["0"], profiles: { "3g.71gb": 1, "1g.18gb": 2 } },
+                { gpus: ["1"], enabled: false },
+            ],
+        };
         const run = (spec = layout) => {
-            const text = migLayoutPlan(vm, spec).steps[0].script.split("/etc/cdi/nvidia.yaml").join(path.join(dir, "cdi", "nvidia.yaml"));
+            const text = migLayoutPlan(vm, spec)
+                .steps[0].script.split("/etc/cdi/nvidia.yaml")
+                .join(path.join(dir, "cdi", "nvidia.yaml"));
             return spawnSync("sh", ["-s"], { input: text, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FAKE: dir } });
         };
         beforeEach(() => {
             dir = fakeBin({
                 "nvidia-smi": FAKE_SMI,
-                "systemctl": `#!/bin/sh\necho "systemctl $*" >> "$FAKE/log"\ncase "$1" in is-active) [ "$3" = nvidia-dcgm ] ;; esac\n`,
+                systemctl: `#!/bin/sh\necho "systemctl $*" >> "$FAKE/log"\ncase "$1" in is-active) [ "$3" = nvidia-dcgm ] ;; esac\n`,
                 "nvidia-ctk": `#!/bin/sh\necho "nvidia-ctk $*" >> "$FAKE/log"\nout=\${3#--output=}\necho "# spec for $(cat "$FAKE"/gi.0 | tr '\\n' ' ')" > "$out"\n`,
             });
             fs.writeFileSync(path.join(dir, "uuids"), `${vm.gpus[0].uuid}\n${vm.gpus[1].uuid}\n`);
@@ -111,12 +166,17 @@ describe("MIG layouts (issue 17)", () => {
             assert.equal(state("gi.0"), "1g.18gb\n1g.18gb\n3g.71gb\n");
             assert.equal(state("mode.1"), "Disabled\n");
             assert.match(state("cdi/nvidia.yaml"), /spec for 1g\.18gb 1g\.18gb 3g\.71gb/);
-            const order = state("log").split("\n").filter((l) => /systemctl (stop|start)|-mig 1|-cgi|nvidia-ctk|mig -i 0 -lgi/.test(l));
+            const order = state("log")
+                .split("\n")
+                .filter((l) => /systemctl (stop|start)|-mig 1|-cgi|nvidia-ctk|mig -i 0 -lgi/.test(l));
             const at = (re: RegExp) => order.findIndex((l) => re.test(l));
             assert.ok(at(/systemctl stop nvidia-dcgm/) < at(/-i 0 -mig 1/), order.join("\n"));
             assert.ok(at(/-i 0 -mig 1/) < at(/mig -i 0 -cgi 19,19,9 -C/));
             assert.ok(at(/-cgi/) < at(/nvidia-ctk cdi generate/));
-            assert.ok(order.slice(at(/nvidia-ctk/)).some((l) => /mig -i 0 -lgi/.test(l)), "verified after the CDI spec");
+            assert.ok(
+                order.slice(at(/nvidia-ctk/)).some((l) => /mig -i 0 -lgi/.test(l)),
+                "verified after the CDI spec",
+            );
             assert.match(order[order.length - 1], /systemctl start nvidia-dcgm/);
             fs.writeFileSync(path.join(dir, "log"), "");
             const again = run();
@@ -158,7 +218,12 @@ describe("MIG layouts (issue 17)", () => {
 
         it("changes a layout: destroys the old instances before creating the new ones, and turns MIG off where asked", () => {
             assert.equal(run().status, 0);
-            const r = run({ devices: [{ gpus: ["0"], profiles: { "7g.141gb": 1 } }, { gpus: ["1"], enabled: false }] });
+            const r = run({
+                devices: [
+                    { gpus: ["0"], profiles: { "7g.141gb": 1 } },
+                    { gpus: ["1"], enabled: false },
+                ],
+            });
             assert.equal(r.status, 0, r.stderr);
             assert.equal(state("gi.0"), "7g.141gb\n");
             const off = run({ devices: [{ enabled: false }] });

@@ -14,8 +14,14 @@ describe("parseHostFacts", () => {
         assert.equal(facts.driver.libraryVersion, "580.159.04");
         assert.equal(facts.gpus.length, 1);
         assert.deepEqual(facts.gpus[0], {
-            index: 0, name: "NVIDIA H100 80GB HBM3", uuid: "GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed", driverVersion: "580.159.04",
-            memoryMiB: 81559, computeCapability: "9.0", migMode: "Disabled", pciBusId: "00000000:00:06.0",
+            index: 0,
+            name: "NVIDIA H100 80GB HBM3",
+            uuid: "GPU-90b19bec-097c-6e10-2830-1005b2cfa1ed",
+            driverVersion: "580.159.04",
+            memoryMiB: 81559,
+            computeCapability: "9.0",
+            migMode: "Disabled",
+            pciBusId: "00000000:00:06.0",
         });
         assert.deepEqual(facts.pciDevices, [{ address: "0000:00:06.0", deviceId: "0x2330", pciClass: "0x030200" }]);
         assert.deepEqual(facts.os, { id: "ubuntu", versionId: "24.04", idLike: ["debian"], prettyName: "Ubuntu 24.04.3 LTS" });
@@ -53,10 +59,13 @@ describe("parseHostFacts", () => {
 
     it("lists every GPU with index, UUID and MIG mode, and rpm packages by version (hand-made 2-GPU fixture)", () => {
         const facts = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
-        assert.deepEqual(facts.gpus.map((g) => [g.index, g.uuid, g.migMode]), [
-            [0, "GPU-11111111-2222-3333-4444-555555555555", "Disabled"],
-            [1, "GPU-66666666-7777-8888-9999-000000000000", "Enabled"],
-        ]);
+        assert.deepEqual(
+            facts.gpus.map((g) => [g.index, g.uuid, g.migMode]),
+            [
+                [0, "GPU-11111111-2222-3333-4444-555555555555", "Disabled"],
+                [1, "GPU-66666666-7777-8888-9999-000000000000", "Enabled"],
+            ],
+        );
         assert.equal(facts.toolkitPackages["nvidia-container-toolkit-base"], "1.20.0-1");
         assert.equal(facts.docker?.serverVersion, "27.5.1");
         assert.deepEqual(facts.docker?.runtimes, ["io.containerd.runc.v2", "nvidia", "runc"]);
@@ -73,7 +82,8 @@ describe("parseHostFacts", () => {
 
     it("picks the distribution's own package manager when several are installed", () => {
         const raw = JSON.parse(probeFixture("debian12-no-gpu.json"));
-        const withAll = (id: string, idLike: string) => parseHostFacts(JSON.stringify({ ...raw, osId: id, osIdLike: idLike, packageManagers: "apt-get dnf zypper" })).packageManager;
+        const withAll = (id: string, idLike: string) =>
+            parseHostFacts(JSON.stringify({ ...raw, osId: id, osIdLike: idLike, packageManagers: "apt-get dnf zypper" })).packageManager;
         assert.equal(withAll("rhel", "fedora"), "dnf");
         assert.equal(withAll("opensuse-leap", "suse opensuse"), "zypper");
         assert.equal(withAll("debian", ""), "apt");

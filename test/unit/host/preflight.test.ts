@@ -8,7 +8,20 @@ const ids = (facts: HostFacts, intent: Partial<PreflightIntent> = {}) =>
     preflight(facts, { installDriver: false, runtimes: [], ...intent }).map((f) => `${f.severity}:${f.id}`);
 
 function withDocker(facts: HostFacts, version: string, extra: Partial<NonNullable<HostFacts["docker"]>> = {}): HostFacts {
-    return { ...facts, docker: { path: "/usr/bin/docker", clientVersion: version, serverVersion: version, snap: false, rootless: false, desktop: false, runtimes: [], cgroupDriver: "systemd", ...extra } };
+    return {
+        ...facts,
+        docker: {
+            path: "/usr/bin/docker",
+            clientVersion: version,
+            serverVersion: version,
+            snap: false,
+            rootless: false,
+            desktop: false,
+            runtimes: [],
+            cgroupDriver: "systemd",
+            ...extra,
+        },
+    };
 }
 
 describe("preflight", () => {
@@ -17,13 +30,18 @@ describe("preflight", () => {
     });
 
     it("refuses an unsupported distribution and names the supported ones", () => {
-        const findings = preflight({ ...h100(), os: { id: "gentoo", versionId: "2.17", idLike: [], prettyName: "Gentoo" } }, { installDriver: false, runtimes: [] });
+        const findings = preflight(
+            { ...h100(), os: { id: "gentoo", versionId: "2.17", idLike: [], prettyName: "Gentoo" } },
+            { installDriver: false, runtimes: [] },
+        );
         assert.equal(findings[0].id, "unsupported-distro");
         assert.match(findings[0].fix, /ubuntu, debian, rhel/);
     });
 
     it("only warns for a Debian derivative or a newer release", () => {
-        assert.deepEqual(ids({ ...h100(), os: { id: "pop", versionId: "22.04", idLike: ["ubuntu", "debian"], prettyName: "Pop!_OS" } }), ["warning:untested-distro-version"]);
+        assert.deepEqual(ids({ ...h100(), os: { id: "pop", versionId: "22.04", idLike: ["ubuntu", "debian"], prettyName: "Pop!_OS" } }), [
+            "warning:untested-distro-version",
+        ]);
         assert.deepEqual(ids({ ...h100(), os: { id: "ubuntu", versionId: "18.04", idLike: ["debian"], prettyName: "" } }), ["warning:untested-distro-version"]);
     });
 
@@ -89,8 +107,14 @@ describe("workload preflight (graphics and video)", () => {
     });
     it("warns when a graphics or video workload targets a host without them", () => {
         const noGpu = parseHostFacts(probeFixture("debian12-no-gpu.json"));
-        assert.deepEqual(workloadPreflight(noGpu, ["graphics", "video", "utility"]).map((f) => f.id), ["graphics-libraries-missing", "video-libraries-missing"]);
-        assert.deepEqual(workloadPreflight(noGpu, ["all"]).map((f) => f.id), ["graphics-libraries-missing", "video-libraries-missing"]);
+        assert.deepEqual(
+            workloadPreflight(noGpu, ["graphics", "video", "utility"]).map((f) => f.id),
+            ["graphics-libraries-missing", "video-libraries-missing"],
+        );
+        assert.deepEqual(
+            workloadPreflight(noGpu, ["all"]).map((f) => f.id),
+            ["graphics-libraries-missing", "video-libraries-missing"],
+        );
         assert.deepEqual(workloadPreflight(noGpu, ["compute", "utility"]), []);
     });
 });

@@ -29,7 +29,10 @@ describe("preflight (issue 13): errors before any write", () => {
         assert.ok(!pin({ version: "418.81.07" }).includes("error:driver-pin-too-old"));
         assert.ok(pin({ branch: "410" }).includes("error:driver-pin-too-old"));
         assert.ok(!pin({ branch: "580" }).includes("error:driver-pin-too-old"));
-        assert.match(findings(dockerHost(), { installDriver: true, driver: { version: "410.48" } }).find((f) => f.id === "driver-pin-too-old")!.message, /driver\.version 410\.48 is older than 418\.81\.07/);
+        assert.match(
+            findings(dockerHost(), { installDriver: true, driver: { version: "410.48" } }).find((f) => f.id === "driver-pin-too-old")!.message,
+            /driver\.version 410\.48 is older than 418\.81\.07/,
+        );
     });
 
     it("an old loaded driver is only a warning when the plan installs a pinned one (it replaces it)", () => {
@@ -48,14 +51,18 @@ describe("preflight (issue 13): errors before any write", () => {
 
     it("names only fields GpuNodeArgs has (there is no driver.skip)", () => {
         const src = fs.readFileSync(path.join(__dirname, "../../../components/gpuNode.ts"), "utf8");
-        const args = (iface: string) => [...(new RegExp(`export interface ${iface} \\{([\\s\\S]*?)\\n\\}`).exec(src)?.[1] ?? "").matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]);
+        const args = (iface: string) =>
+            [...(new RegExp(`export interface ${iface} \\{([\\s\\S]*?)\\n\\}`).exec(src)?.[1] ?? "").matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]);
         const fields = new Set([...args("GpuNodeArgs"), ...args("DriverArgs").map((f) => `driver.${f}`), ...args("ToolkitArgs").map((f) => `toolkit.${f}`)]);
         const noGpu = parseHostFacts(probeFixture("debian12-no-gpu.json"));
         const rocky = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
         const all = [
             ...findings(noGpu, { installDriver: true, runtimes: ["docker", "containerd", "crio"], restarts: ["docker"], driver: { version: "410.48" } }),
             ...findings(rocky, { installDriver: true, runtimes: ["docker"] }),
-            ...findings({ ...h100(), driver: { loadedVersion: "410.48", libraryVersion: "410.66", kernelModule: "open" } }, { runtimes: ["docker"], restarts: ["docker"] }),
+            ...findings(
+                { ...h100(), driver: { loadedVersion: "410.48", libraryVersion: "410.66", kernelModule: "open" } },
+                { runtimes: ["docker"], restarts: ["docker"] },
+            ),
         ];
         assert.ok(all.length >= 6, all.map((f) => f.id).join(", "));
         for (const f of all) {
@@ -68,8 +75,10 @@ describe("preflight (issue 13): errors before any write", () => {
 
 describe("driver plan on SLES honours the pin (issue 13)", () => {
     it("installs the branch's or the exact version's package, not the newest", () => {
-        const script = (version?: string) => require("../../../sdk/plan/driverPlan").driverPlan({ distro: { id: "sles", versionId: "15.6" }, ...(version ? { version } : { branch: "570" }) })
-            .find((s: { name: string }) => s.name === "driver-packages").script as string;
+        const script = (version?: string) =>
+            require("../../../sdk/plan/driverPlan")
+                .driverPlan({ distro: { id: "sles", versionId: "15.6" }, ...(version ? { version } : { branch: "570" }) })
+                .find((s: { name: string }) => s.name === "driver-packages").script as string;
         assert.match(script(), /want=570\./);
         assert.match(script(), /zypper[^\n]*search[^\n]*--match-exact/);
         assert.match(script(), /install -y --oldpackage "\$pkg=\$candidate"/);
@@ -81,7 +90,12 @@ describe("driver plan on SLES honours the pin (issue 13)", () => {
 describe("node plan runs the issue 13 preflight before any step", () => {
     const { nodePlan } = require("../../../sdk/plan/nodePlan") as typeof import("../../../sdk/plan/nodePlan");
     const spec = { runtime: "docker" as const, toolkit: { version: "1.20.0-1" } };
-    const snapshot = (facts: HostFacts, files: Record<string, string | undefined> = {}) => ({ facts, files: { "/etc/nvidia-container-runtime/config.toml": undefined, "/etc/docker/daemon.json": undefined, ...files }, priorWrites: {}, containerdDump: undefined });
+    const snapshot = (facts: HostFacts, files: Record<string, string | undefined> = {}) => ({
+        facts,
+        files: { "/etc/nvidia-container-runtime/config.toml": undefined, "/etc/docker/daemon.json": undefined, ...files },
+        priorWrites: {},
+        containerdDump: undefined,
+    });
 
     it("refuses docker on a host without docker, and a restart on a host without systemd", () => {
         assert.throws(() => nodePlan(snapshot(h100()), spec), /no docker binary was found on the host \(runtime-missing\)/);

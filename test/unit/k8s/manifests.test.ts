@@ -4,7 +4,16 @@ import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
 import { Job } from "kubernetes-models/batch/v1/Job";
 import { RuntimeClass } from "kubernetes-models/node.k8s.io/v1/RuntimeClass";
-import { SharingStrategy, WorkloadKind, devicePluginDaemonSet, gpuWorkloadManifest, runtimeClassManifest, sharingConfigMap, validationJobManifest, GPU_NODE_LABEL } from "../../../sdk/k8s/manifests";
+import {
+    SharingStrategy,
+    WorkloadKind,
+    devicePluginDaemonSet,
+    gpuWorkloadManifest,
+    runtimeClassManifest,
+    sharingConfigMap,
+    validationJobManifest,
+    GPU_NODE_LABEL,
+} from "../../../sdk/k8s/manifests";
 
 /** Validates a manifest against the Kubernetes OpenAPI schema (kubernetes-models), by kind. */
 export function validateManifest(m: Record<string, any>): void {
@@ -35,7 +44,10 @@ describe("Kubernetes manifests (schema-validated with kubernetes-models)", () =>
     it("time-slicing config with failRequestsGreaterThanOne on by default, mounted into the plugin", () => {
         const cm = sharingConfigMap("kube-system", { strategy: SharingStrategy.TimeSlicing, replicas: 4 });
         validateManifest(cm);
-        assert.equal(cm.data["config.yaml"], "version: v1\nsharing:\n  timeSlicing:\n    failRequestsGreaterThanOne: true\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 4\n");
+        assert.equal(
+            cm.data["config.yaml"],
+            "version: v1\nsharing:\n  timeSlicing:\n    failRequestsGreaterThanOne: true\n    resources:\n      - name: nvidia.com/gpu\n        replicas: 4\n",
+        );
         const mps = sharingConfigMap("kube-system", { strategy: SharingStrategy.Mps, replicas: 2 });
         assert.match(mps.data["config.yaml"], /^ {2}mps:$/m);
         const ds = devicePluginDaemonSet({ namespace: "kube-system", withSharingConfig: true });
@@ -45,7 +57,14 @@ describe("Kubernetes manifests (schema-validated with kubernetes-models)", () =>
 
     it("GPU Deployment and Job request nvidia.com/gpu with the nvidia RuntimeClass", () => {
         for (const kind of [WorkloadKind.Deployment, WorkloadKind.Job]) {
-            const m = gpuWorkloadManifest({ kind, name: "train", namespace: "ml", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", gpus: 2, driverCapabilities: ["compute", "utility"] });
+            const m = gpuWorkloadManifest({
+                kind,
+                name: "train",
+                namespace: "ml",
+                image: "nvidia/cuda:12.4.1-base-ubuntu22.04",
+                gpus: 2,
+                driverCapabilities: ["compute", "utility"],
+            });
             validateManifest(m);
             const pod = m.spec.template.spec;
             assert.deepEqual(pod.containers[0].resources.limits, { "nvidia.com/gpu": 2 });

@@ -11,8 +11,14 @@ describe("device plugin sharing config: values checked where they become YAML", 
     });
 
     it("refuses a failRequestsGreaterThanOne that is not a boolean, and an unknown strategy", () => {
-        assert.throws(() => sharingConfigText({ strategy: SharingStrategy.TimeSlicing, replicas: 2, failRequestsGreaterThanOne: "false\n  x: 1" as unknown as boolean }), /sharing\.failRequestsGreaterThanOne/);
-        assert.throws(() => sharingConfigText({ strategy: "timeslicing" as SharingStrategy, replicas: 2 }), /sharing\.strategy: "timeslicing" is not supported/);
+        assert.throws(
+            () => sharingConfigText({ strategy: SharingStrategy.TimeSlicing, replicas: 2, failRequestsGreaterThanOne: "false\n  x: 1" as unknown as boolean }),
+            /sharing\.failRequestsGreaterThanOne/,
+        );
+        assert.throws(
+            () => sharingConfigText({ strategy: "timeslicing" as SharingStrategy, replicas: 2 }),
+            /sharing\.strategy: "timeslicing" is not supported/,
+        );
     });
 
     it("strategy none writes no sharing section (it wrote time-slicing)", () => {

@@ -5,18 +5,34 @@ import { validateManifest } from "./manifests.test";
 const lib = () => require("../../../index") as typeof import("../../../index");
 
 function failure(output: any): Promise<string> {
-    return new Promise((resolve) => output.promise().then(() => resolve("ok"), (e: Error) => resolve(e.message)));
+    return new Promise((resolve) =>
+        output.promise().then(
+            () => resolve("ok"),
+            (e: Error) => resolve(e.message),
+        ),
+    );
 }
 
 describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
     it("KubernetesGpuSupport creates the RuntimeClass, the device plugin, sharing config, node labels and the validation Job", async () => {
         const recorded = installMocks(false);
         const { KubernetesGpuSupport, SharingStrategy } = lib();
-        const support = new KubernetesGpuSupport("gpu", { sharing: { strategy: SharingStrategy.TimeSlicing, replicas: 4 }, labelNodes: ["node-a"], validate: true });
+        const support = new KubernetesGpuSupport("gpu", {
+            sharing: { strategy: SharingStrategy.TimeSlicing, replicas: 4 },
+            labelNodes: ["node-a"],
+            validate: true,
+        });
         await valueOf(support.runtimeClassName);
         await settle(100);
         const types = recorded.map((r) => r.type);
-        for (const t of ["nvidia-gpu:index:KubernetesGpuSupport", "kubernetes:node.k8s.io/v1:RuntimeClass", "kubernetes:apps/v1:DaemonSet", "kubernetes:core/v1:ConfigMap", "kubernetes:core/v1:NodePatch", "kubernetes:batch/v1:Job"]) {
+        for (const t of [
+            "nvidia-gpu:index:KubernetesGpuSupport",
+            "kubernetes:node.k8s.io/v1:RuntimeClass",
+            "kubernetes:apps/v1:DaemonSet",
+            "kubernetes:core/v1:ConfigMap",
+            "kubernetes:core/v1:NodePatch",
+            "kubernetes:batch/v1:Job",
+        ]) {
             assert.ok(types.includes(t), t);
         }
         for (const kind of ["RuntimeClass", "DaemonSet", "ConfigMap", "Job"]) {
@@ -43,7 +59,13 @@ describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
     it("GpuWorkload creates a Deployment (or Job) requesting nvidia.com/gpu on compatible nodes", async () => {
         const recorded = installMocks(true);
         const { GpuWorkload, WorkloadKind } = lib();
-        const w = new GpuWorkload("train", { kind: WorkloadKind.Job, image: "nvidia/cuda:13.0.2-devel-ubuntu24.04", gpus: 2, nodeDriverVersions: ["580.159.04"], preset: "video" });
+        const w = new GpuWorkload("train", {
+            kind: WorkloadKind.Job,
+            image: "nvidia/cuda:13.0.2-devel-ubuntu24.04",
+            gpus: 2,
+            nodeDriverVersions: ["580.159.04"],
+            preset: "video",
+        });
         assert.deepEqual(await valueOf(w.compatibility), ["nvidia/cuda:13.0.2-devel-ubuntu24.04 (CUDA 13.0.2) runs on driver 580.159.04 (needs ≥ 580.95.05)"]);
         await settle();
         const job = recorded.find((r) => r.type === "kubernetes:batch/v1:Job")!;
@@ -59,8 +81,17 @@ describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
         const { FakeHostReader } = require("../../helpers/pulumiMocks");
         const { parseHostFacts } = require("../../../sdk/host/hostFacts");
         const { probeFixture } = require("../host/hostFacts.test");
-        const reader = new FakeHostReader({ facts: parseHostFacts(probeFixture("h100-ubuntu2404-root.json")), files: {}, priorWrites: {}, containerdDump: undefined });
-        const c = new DockerGpuContainer("smi", { connection: { host: "gpu-1" }, driverVersion: "580.159.04", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", devices: ["0"], args: ["nvidia-smi"] }, { hostReader: reader });
+        const reader = new FakeHostReader({
+            facts: parseHostFacts(probeFixture("h100-ubuntu2404-root.json")),
+            files: {},
+            priorWrites: {},
+            containerdDump: undefined,
+        });
+        const c = new DockerGpuContainer(
+            "smi",
+            { connection: { host: "gpu-1" }, driverVersion: "580.159.04", image: "nvidia/cuda:12.4.1-base-ubuntu22.04", devices: ["0"], args: ["nvidia-smi"] },
+            { hostReader: reader },
+        );
         assert.match(await valueOf(c.compatibility), /runs on driver 580\.159\.04/);
         await settle();
         const cmd = recorded.find((r) => r.name === "smi-container-smi")!;
@@ -70,7 +101,11 @@ describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
         assert.equal(cmd.inputs.create, invocationFor(step, "root", "root").command);
         assert.equal(cmd.inputs.stdin, step.script);
         assert.match(cmd.inputs.delete, /docker rm -f smi/);
-        const bad = new DockerGpuContainer("old", { connection: { host: "gpu-1" }, driverVersion: "535.216.01", image: "nvidia/cuda:12.4.1-base-ubuntu22.04" }, { hostReader: reader });
+        const bad = new DockerGpuContainer(
+            "old",
+            { connection: { host: "gpu-1" }, driverVersion: "535.216.01", image: "nvidia/cuda:12.4.1-base-ubuntu22.04" },
+            { hostReader: reader },
+        );
         assert.match(await failure(bad.compatibility), /needs NVIDIA driver ≥ 550\.54\.15/);
     });
 });
@@ -81,7 +116,11 @@ describe("a DockerGpuContainer on a node with a pinned driver, at preview (issue
         const { FakeHostReader } = require("../../helpers/pulumiMocks");
         const { serverFacts } = require("../../helpers/serverFacts");
         const facts = { ...serverFacts(), driver: { ...serverFacts().driver, loadedVersion: undefined } };
-        return new GpuNode("n", { connection: { host: "gpu-1" }, driver }, { hostReader: new FakeHostReader({ facts, files: {}, priorWrites: {}, containerdDump: undefined }) });
+        return new GpuNode(
+            "n",
+            { connection: { host: "gpu-1" }, driver },
+            { hostReader: new FakeHostReader({ facts, files: {}, priorWrites: {}, containerdDump: undefined }) },
+        );
     };
 
     it("refuses a CUDA 13 image for a node pinned to driver 535.216.01, naming both versions, with the verify step's stdout unknown", async () => {
@@ -113,9 +152,19 @@ describe("GpuNode outputs with a secret key (issue 12 bug 9)", () => {
         const { GpuNode } = lib();
         const { FakeHostReader, isSecret } = require("../../helpers/pulumiMocks");
         const { serverFacts } = require("../../helpers/serverFacts");
-        const n = new GpuNode("n", { connection: { host: "gpu-1", privateKey: pulumi.secret("KEY") } },
-            { hostReader: new FakeHostReader({ facts: serverFacts(), files: {}, priorWrites: {}, containerdDump: undefined }) });
-        for (const [name, output] of Object.entries({ gpus: n.gpus, steps: n.steps, findings: n.findings, driverVersion: n.driverVersion, dockerHost: n.dockerHost, plan: n.plan })) {
+        const n = new GpuNode(
+            "n",
+            { connection: { host: "gpu-1", privateKey: pulumi.secret("KEY") } },
+            { hostReader: new FakeHostReader({ facts: serverFacts(), files: {}, priorWrites: {}, containerdDump: undefined }) },
+        );
+        for (const [name, output] of Object.entries({
+            gpus: n.gpus,
+            steps: n.steps,
+            findings: n.findings,
+            driverVersion: n.driverVersion,
+            dockerHost: n.dockerHost,
+            plan: n.plan,
+        })) {
             assert.equal(await isSecret(output as any), false, `${name} is not secret`);
         }
     });
@@ -125,8 +174,11 @@ describe("GpuNode outputs with a secret key (issue 12 bug 9)", () => {
         const { GpuNode, ContainerRuntime } = lib();
         const { FakeHostReader } = require("../../helpers/pulumiMocks");
         const { serverFacts } = require("../../helpers/serverFacts");
-        const n = new GpuNode("n", { connection: { host: "gpu-1", port: 2222 }, runtime: ContainerRuntime.DockerRootless, rootlessUser: "alice" },
-            { hostReader: new FakeHostReader({ facts: serverFacts(), files: {}, priorWrites: {}, containerdDump: undefined }) });
+        const n = new GpuNode(
+            "n",
+            { connection: { host: "gpu-1", port: 2222 }, runtime: ContainerRuntime.DockerRootless, rootlessUser: "alice" },
+            { hostReader: new FakeHostReader({ facts: serverFacts(), files: {}, priorWrites: {}, containerdDump: undefined }) },
+        );
         assert.equal(await valueOf(n.dockerHost), "ssh://alice@gpu-1:2222");
     });
 });

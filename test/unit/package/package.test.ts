@@ -39,17 +39,31 @@ describe("the package (issue 15)", () => {
             const s = schema();
             assert.equal(s.name, pkg().pulumi.name);
             assert.equal(s.version, pkg().version);
-            assert.deepEqual(Object.keys(s.resources).sort(), [
-                "CdiSpec", "ContainerToolkit", "ContainerdRuntime", "CrioRuntime", "DockerGpuContainer", "DockerRuntime",
-                "GpuNode", "GpuWorkload", "KubernetesGpuSupport", "NvidiaDriver",
-            ].map((c) => `nvidia-gpu:index:${c}`));
+            assert.deepEqual(
+                Object.keys(s.resources).sort(),
+                [
+                    "CdiSpec",
+                    "ContainerToolkit",
+                    "ContainerdRuntime",
+                    "CrioRuntime",
+                    "DockerGpuContainer",
+                    "DockerRuntime",
+                    "GpuNode",
+                    "GpuWorkload",
+                    "KubernetesGpuSupport",
+                    "NvidiaDriver",
+                ].map((c) => `nvidia-gpu:index:${c}`),
+            );
         });
 
         it("describes every input and output, and every object type's fields", () => {
             const missing: string[] = [];
             for (const [token, object] of [...Object.entries(schema().resources), ...Object.entries(schema().types)]) {
                 if (!object.description && object.enum === undefined) missing.push(token);
-                for (const [kind, properties] of [["input", object.inputProperties], ["output", object.properties]] as const) {
+                for (const [kind, properties] of [
+                    ["input", object.inputProperties],
+                    ["output", object.properties],
+                ] as const) {
                     for (const [name, property] of Object.entries(properties ?? {})) if (!property.description) missing.push(`${token} ${kind} ${name}`);
                 }
             }
@@ -70,7 +84,13 @@ describe("the package (issue 15)", () => {
                 if (ref === undefined || seen.has(ref)) return nested;
                 seen.add(ref);
                 const fields = Object.entries(s.types[ref]?.properties ?? {});
-                return [...nested, ...fields.flatMap(([name, p]) => [...(CREDENTIAL_FIELDS.includes(name) || name === "connection" ? [`${ref}.${name}`] : []), ...reaches(p, seen)])];
+                return [
+                    ...nested,
+                    ...fields.flatMap(([name, p]) => [
+                        ...(CREDENTIAL_FIELDS.includes(name) || name === "connection" ? [`${ref}.${name}`] : []),
+                        ...reaches(p, seen),
+                    ]),
+                ];
             };
             for (const [token, resource] of Object.entries(s.resources)) {
                 for (const [name, property] of Object.entries(resource.properties ?? {})) {
@@ -82,9 +102,15 @@ describe("the package (issue 15)", () => {
 
         it("gives Finding.severity, and each runtime, as an enum", () => {
             const types = schema().types;
-            assert.deepEqual(types["nvidia-gpu:index:Severity"].enum!.map((e) => e.value), ["error", "warning", "info"]);
+            assert.deepEqual(
+                types["nvidia-gpu:index:Severity"].enum!.map((e) => e.value),
+                ["error", "warning", "info"],
+            );
             assert.equal(types["nvidia-gpu:index:Finding"].properties!.severity.$ref, "#/types/nvidia-gpu:index:Severity");
-            assert.deepEqual(types["nvidia-gpu:index:ContainerRuntime"].enum!.map((e) => e.value), ["docker", "docker-rootless", "containerd", "crio", "cdi"]);
+            assert.deepEqual(
+                types["nvidia-gpu:index:ContainerRuntime"].enum!.map((e) => e.value),
+                ["docker", "docker-rootless", "containerd", "crio", "cdi"],
+            );
         });
     });
 
@@ -94,9 +120,29 @@ describe("the package (issue 15)", () => {
             const r = spawnSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8" });
             assert.equal(r.status, 0, r.stderr);
             const files = (JSON.parse(r.stdout) as Array<{ files: Array<{ path: string }> }>)[0].files.map((f) => f.path);
-            const forbidden = files.filter((f) => /^(test|bench|examples|tools|\.tmp|\.ci|sdk|components|cli|program)\//.test(f) || (f.endsWith(".ts") && !f.endsWith(".d.ts")) || /fixtures|\.mocharc|tsconfig/.test(f));
+            const forbidden = files.filter(
+                (f) =>
+                    /^(test|bench|examples|tools|\.tmp|\.ci|sdk|components|cli|program)\//.test(f) ||
+                    (f.endsWith(".ts") && !f.endsWith(".d.ts")) ||
+                    /fixtures|\.mocharc|tsconfig/.test(f),
+            );
             assert.deepEqual(forbidden, []);
-            for (const needed of ["dist/index.js", "dist/index.d.ts", "dist/provider.js", "dist/cli/main.js", "dist/sdk/host/probe.sh", "dist/sdk/cuda/cuda-driver-table.json", "schema.json", "PulumiPlugin.yaml", "pulumi-resource-nvidia-gpu", "bin/gpu-node", "LICENSE", "README.md", "CHANGELOG.md", "package.json"]) {
+            for (const needed of [
+                "dist/index.js",
+                "dist/index.d.ts",
+                "dist/provider.js",
+                "dist/cli/main.js",
+                "dist/sdk/host/probe.sh",
+                "dist/sdk/cuda/cuda-driver-table.json",
+                "schema.json",
+                "PulumiPlugin.yaml",
+                "pulumi-resource-nvidia-gpu",
+                "bin/gpu-node",
+                "LICENSE",
+                "README.md",
+                "CHANGELOG.md",
+                "package.json",
+            ]) {
                 assert.ok(files.includes(needed), `${needed} is not in the package`);
             }
         });

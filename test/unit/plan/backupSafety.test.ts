@@ -36,7 +36,8 @@ describe("nothing lost: verified backups and one lock around each write (issue 1
         fs.rmSync(dir, { recursive: true, force: true });
         fs.rmSync(path.dirname(backupPath(target, false)), { recursive: true, force: true });
     });
-    const step = (setAsDefault: boolean) => fileStep("docker-daemon-json", "test", renderDockerConfig(original, { path: target, setAsDefault }), { guard: sha256(original) });
+    const step = (setAsDefault: boolean) =>
+        fileStep("docker-daemon-json", "test", renderDockerConfig(original, { path: target, setAsDefault }), { guard: sha256(original) });
 
     it("redoes a backup cut short (no recorded checksum), so destroy restores the whole original", () => {
         const backup = backupPath(target, false);

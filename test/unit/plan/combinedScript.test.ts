@@ -35,26 +35,31 @@ describe("combinedScript: one POSIX script for a plan's steps", () => {
 
     for (const shell of shells) {
         it(`(${shell}) a step that finds nothing to do (exit 0) ends only itself; the others still run, in order`, () => {
-            const text = combinedScript([
-                fakeStep("first", "echo unchanged; exit 0\necho never-first"),
-                fakeStep("second", "echo ran-second"),
-                fakeStep("third", "echo ran-third"),
-            ], "test");
+            const text = combinedScript(
+                [fakeStep("first", "echo unchanged; exit 0\necho never-first"), fakeStep("second", "echo ran-second"), fakeStep("third", "echo ran-third")],
+                "test",
+            );
             const r = runPiped(text, shell);
             assert.equal(r.status, 0, r.stderr);
             assert.doesNotMatch(r.stdout, /never-first/);
             const order = ["unchanged", "ran-second", "ran-third"].map((w) => r.stdout.indexOf(w));
-            assert.ok(order.every((at) => at >= 0), r.stdout);
-            assert.deepEqual([...order].sort((a, b) => a - b), order, r.stdout);
+            assert.ok(
+                order.every((at) => at >= 0),
+                r.stdout,
+            );
+            assert.deepEqual(
+                [...order].sort((a, b) => a - b),
+                order,
+                r.stdout,
+            );
         });
     }
 
     it("stops at the first failing step, with its exit status and a line naming it", () => {
-        const text = combinedScript([
-            fakeStep("good", "echo ran-good"),
-            fakeStep("toolkit-key", "echo about-to-fail; exit 11"),
-            fakeStep("after", "echo ran-after"),
-        ], "test");
+        const text = combinedScript(
+            [fakeStep("good", "echo ran-good"), fakeStep("toolkit-key", "echo about-to-fail; exit 11"), fakeStep("after", "echo ran-after")],
+            "test",
+        );
         const r = runPiped(text);
         assert.equal(r.status, 11);
         assert.match(r.stdout, /ran-good/);
@@ -72,10 +77,10 @@ describe("combinedScript: one POSIX script for a plan's steps", () => {
     });
 
     it("runs a step's EXIT trap when the step ends, and keeps its variables to itself", () => {
-        const text = combinedScript([
-            fakeStep("one", `work=scratch; trap 'echo cleaned-one' EXIT; echo unchanged; exit 0`),
-            fakeStep("two", 'echo "two sees work=${work:-unset}"'),
-        ], "test");
+        const text = combinedScript(
+            [fakeStep("one", `work=scratch; trap 'echo cleaned-one' EXIT; echo unchanged; exit 0`), fakeStep("two", 'echo "two sees work=${work:-unset}"')],
+            "test",
+        );
         const r = runPiped(text);
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /unchanged\ncleaned-one\n[^]*two sees work=unset/);
@@ -94,7 +99,9 @@ describe("combinedScript: one POSIX script for a plan's steps", () => {
         this.timeout(60000);
         const texts = [
             combinedScript([fakeStep("a", "echo unchanged; exit 0"), fakeStep("b", "false")], "fake"),
-            ...(["apt", "dnf", "zypper"] as const).map((pm) => combinedScript(toolkitPlan({ version: "1.20.0-1", packageManager: pm, experimental: true }), `toolkit ${pm}`)),
+            ...(["apt", "dnf", "zypper"] as const).map((pm) =>
+                combinedScript(toolkitPlan({ version: "1.20.0-1", packageManager: pm, experimental: true }), `toolkit ${pm}`),
+            ),
             combinedScript(driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, branch: "580" }), "driver ubuntu"),
             combinedScript(driverPlan({ distro: { id: "rocky", versionId: "9" }, version: "580.95.05", kernelModules: "proprietary" }), "driver rocky"),
             combinedScript(driverPlan({ distro: { id: "sles", versionId: "15.6" }, branch: "580" }), "driver sles"),

@@ -50,7 +50,10 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
     function plan(): { write: PlanStep; restart: PlanStep } {
         const snapshot = read();
         const result = renderDockerConfig(snapshot.files[target], { path: target, setAsDefault: true });
-        return { write: guardedFileStep("docker-daemon-json", "test", result, snapshot), restart: restartStep("docker", [result], revisionOf([result], snapshot)) };
+        return {
+            write: guardedFileStep("docker-daemon-json", "test", result, snapshot),
+            restart: restartStep("docker", [result], revisionOf([result], snapshot)),
+        };
     }
 
     it("a hand revert to the pre-apply bytes changes the write's and the restart's inputs (bug 1), and the repaired host is converged again", () => {
@@ -92,7 +95,9 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
         const step = restartStep("docker", [result]);
         const stamp = "/var/lib/pulumi-nvidia-gpu/restarted/docker";
         const hadStamp = fs.existsSync(stamp) ? fs.readFileSync(stamp) : undefined;
-        const script = step.script.replace(/\/var\/lib\/pulumi-nvidia-gpu\/backup\/etc\/docker\/daemon\.json/g, backupPath(target, false)).replace(/^stamp=.*$/m, `stamp=${dir}/stamp`);
+        const script = step.script
+            .replace(/\/var\/lib\/pulumi-nvidia-gpu\/backup\/etc\/docker\/daemon\.json/g, backupPath(target, false))
+            .replace(/^stamp=.*$/m, `stamp=${dir}/stamp`);
         const out = run(script.replace("service=docker", "service=docker\nPATH=" + fakeBin + ":$PATH"), { ...process.env });
         assert.notEqual(out.status, 0, "no restart happened, so the step must fail");
         assert.doesNotMatch(out.stdout, /restarted/);
@@ -104,14 +109,21 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
     it("a no-op CDI run leaves no temp spec behind and cleans up those an earlier run leaked (bug 6)", () => {
         const fakeBin = path.join(dir, "bin");
         fs.mkdirSync(fakeBin);
-        fs.writeFileSync(path.join(fakeBin, "nvidia-ctk"), '#!/bin/sh\nif [ "$1 $2" = "cdi generate" ]; then out=${3#--output=}; printf "cdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\n" > "$out"; fi\nif [ "$1 $2" = "cdi list" ]; then echo nvidia.com/gpu=all; fi\n', { mode: 0o755 });
+        fs.writeFileSync(
+            path.join(fakeBin, "nvidia-ctk"),
+            '#!/bin/sh\nif [ "$1 $2" = "cdi generate" ]; then out=${3#--output=}; printf "cdiVersion: 0.5.0\\nkind: nvidia.com/gpu\\n" > "$out"; fi\nif [ "$1 $2" = "cdi list" ]; then echo nvidia.com/gpu=all; fi\n',
+            { mode: 0o755 },
+        );
         fs.writeFileSync(path.join(fakeBin, "systemctl"), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
         const output = path.join(dir, "cdi", "nvidia.yaml");
         fs.mkdirSync(path.dirname(output));
         fs.writeFileSync(`${output}.AbC123.yaml`, "leaked by an older version");
         // The step only writes into CDI folders: run it against a temp folder by changing its one output line.
         const real = cdiSpecStep();
-        const step = { script: real.script.replace(/^output=.*$/m, `output=${output}`), undoScript: real.undoScript!.replace(/^output=.*$/m, `output=${output}`) };
+        const step = {
+            script: real.script.replace(/^output=.*$/m, `output=${output}`),
+            undoScript: real.undoScript!.replace(/^output=.*$/m, `output=${output}`),
+        };
         const env = { ...process.env, PATH: `${fakeBin}:${process.env.PATH}` };
         const marker = "/var/lib/pulumi-nvidia-gpu/cdi-spec-written";
         const hadMarker = fs.existsSync(marker) ? fs.readFileSync(marker) : undefined;
@@ -134,13 +146,20 @@ describe("plans of converged hosts (issue 12)", () => {
     const facts = serverFacts();
 
     it("compares the containerd drop-in with the live file, so an applied drop-in previews as unchanged (bug 3)", () => {
-        const config = 'version = 2\n';
+        const config = "version = 2\n";
         const first = renderContainerdConfig(config, {});
         const applied = renderContainerdConfig(first.topLevel.text, { currentDropIn: first.dropIn.text });
         assert.equal(applied.dropIn.changed, false);
         const snapshot = (dropIn: string | undefined): HostSnapshot => ({
-            facts, containerdDump: undefined, generations: {}, editedByNvidiaCtk: [],
-            files: { "/etc/containerd/config.toml": first.topLevel.text, "/etc/containerd/conf.d/99-nvidia.toml": dropIn, "/etc/nvidia-container-runtime/config.toml": undefined },
+            facts,
+            containerdDump: undefined,
+            generations: {},
+            editedByNvidiaCtk: [],
+            files: {
+                "/etc/containerd/config.toml": first.topLevel.text,
+                "/etc/containerd/conf.d/99-nvidia.toml": dropIn,
+                "/etc/nvidia-container-runtime/config.toml": undefined,
+            },
             priorWrites: { "/etc/containerd/config.toml": config, "/etc/containerd/conf.d/99-nvidia.toml": undefined },
         });
         const planned = nodePlan(snapshot(first.dropIn.text), { runtime: "containerd", toolkit: { version: "1.20.0-1" } });
@@ -150,28 +169,60 @@ describe("plans of converged hosts (issue 12)", () => {
     it("a rootless node whose toolkit config nvidia-ctk created and edited plans that same step again once converged (bug 4)", () => {
         const base = { facts, containerdDump: undefined, priorWrites: {}, generations: {} };
         const spec = { runtime: "docker-rootless" as const, rootlessUser: "alice", toolkit: { version: "1.20.0-1" } };
-        const rootless = { "/home/alice/.config/docker/daemon.json": '{\n  "runtimes": {\n    "nvidia": {\n      "args": [],\n      "path": "nvidia-container-runtime"\n    }\n  }\n}\n' };
+        const rootless = {
+            "/home/alice/.config/docker/daemon.json":
+                '{\n  "runtimes": {\n    "nvidia": {\n      "args": [],\n      "path": "nvidia-container-runtime"\n    }\n  }\n}\n',
+        };
         const fresh = nodePlan({ ...base, files: { "/etc/nvidia-container-runtime/config.toml": undefined, ...rootless }, editedByNvidiaCtk: [] }, spec);
         const onHost = fresh.plan.steps.find((s) => s.name === "toolkit-config")!;
         const edited = "[nvidia-container-cli]\nno-cgroups = true\n";
-        const later = nodePlan({ ...base, files: { "/etc/nvidia-container-runtime/config.toml": edited, ...rootless }, editedByNvidiaCtk: ["/etc/nvidia-container-runtime/config.toml"] }, spec);
+        const later = nodePlan(
+            {
+                ...base,
+                files: { "/etc/nvidia-container-runtime/config.toml": edited, ...rootless },
+                editedByNvidiaCtk: ["/etc/nvidia-container-runtime/config.toml"],
+            },
+            spec,
+        );
         const step = later.plan.steps.find((s) => s.name === "toolkit-config")!;
         assert.equal(step.script, onHost.script, "same inputs as the step that ran: nothing to update");
-        assert.ok(later.files.some((f) => f.path === "/etc/nvidia-container-runtime/config.toml"), "the toolkit config is in the plan's files, so previews show it");
-        const drifted = nodePlan({ ...base, files: { "/etc/nvidia-container-runtime/config.toml": "[nvidia-container-cli]\n", ...rootless }, editedByNvidiaCtk: ["/etc/nvidia-container-runtime/config.toml"] }, spec);
+        assert.ok(
+            later.files.some((f) => f.path === "/etc/nvidia-container-runtime/config.toml"),
+            "the toolkit config is in the plan's files, so previews show it",
+        );
+        const drifted = nodePlan(
+            {
+                ...base,
+                files: { "/etc/nvidia-container-runtime/config.toml": "[nvidia-container-cli]\n", ...rootless },
+                editedByNvidiaCtk: ["/etc/nvidia-container-runtime/config.toml"],
+            },
+            spec,
+        );
         assert.notEqual(drifted.plan.steps.find((s) => s.name === "toolkit-config")!.script, onHost.script, "drift is repaired by a rendered write");
     });
 
     it("previews the repository definition against the live file and guards its write (bug 5)", () => {
         const handEdited = "deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] https://mirror.example/stable/deb/$(ARCH) /\n";
         const snapshot: HostSnapshot = {
-            facts, containerdDump: undefined, priorWrites: {}, generations: {}, editedByNvidiaCtk: [],
-            files: { "/etc/apt/sources.list.d/nvidia-container-toolkit.list": handEdited, "/etc/docker/daemon.json": "{}\n", "/etc/nvidia-container-runtime/config.toml": undefined },
+            facts,
+            containerdDump: undefined,
+            priorWrites: {},
+            generations: {},
+            editedByNvidiaCtk: [],
+            files: {
+                "/etc/apt/sources.list.d/nvidia-container-toolkit.list": handEdited,
+                "/etc/docker/daemon.json": "{}\n",
+                "/etc/nvidia-container-runtime/config.toml": undefined,
+            },
         };
         const planned = nodePlan(snapshot, { runtime: "docker", toolkit: { version: "1.20.0-1" } });
         const repo = planned.files.find((f) => f.path === "/etc/apt/sources.list.d/nvidia-container-toolkit.list")!;
         assert.equal(repo.previous, handEdited, "the preview diffs against the live file");
         const step = planned.plan.steps.find((s) => s.name === "toolkit-repo")!;
-        assert.match(step.script, new RegExp(`expected=${createHash("sha256").update(handEdited).digest("hex")}`), "the write is refused if the file changes after the preview");
+        assert.match(
+            step.script,
+            new RegExp(`expected=${createHash("sha256").update(handEdited).digest("hex")}`),
+            "the write is refused if the file changes after the preview",
+        );
     });
 });

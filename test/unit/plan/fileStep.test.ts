@@ -27,7 +27,10 @@ describe("fileStep (scripts executed with sh)", () => {
     });
 
     function stepFor(current: string | undefined, guard = current === undefined ? ABSENT : sha256(current)) {
-        return fileStep("docker-daemon-json", "test", renderDockerConfig(current, { path: target, setAsDefault: true }), { guard, validate: sh`python3 -m json.tool "$tmp" >/dev/null` });
+        return fileStep("docker-daemon-json", "test", renderDockerConfig(current, { path: target, setAsDefault: true }), {
+            guard,
+            validate: sh`python3 -m json.tool "$tmp" >/dev/null`,
+        });
     }
 
     it("writes the rendered bytes exactly, keeps the file's mode, then reports unchanged", () => {
@@ -73,8 +76,12 @@ describe("fileStep (scripts executed with sh)", () => {
 
     it("keeps the original when the new content fails validation", () => {
         fs.writeFileSync(target, original);
-        const bad = fileStep("bad", "test", { path: target, previous: original, text: "{ not json", changed: true, summary: [] },
-            { guard: sha256(original), validate: sh`python3 -m json.tool "$tmp" >/dev/null` });
+        const bad = fileStep(
+            "bad",
+            "test",
+            { path: target, previous: original, text: "{ not json", changed: true, summary: [] },
+            { guard: sha256(original), validate: sh`python3 -m json.tool "$tmp" >/dev/null` },
+        );
         const result = run(bad.script);
         assert.equal(result.status, 4);
         assert.match(result.stderr, /is not valid, so it was not written/);

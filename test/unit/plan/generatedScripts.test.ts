@@ -10,7 +10,18 @@ describe("generated scripts", () => {
 
     it("cover the toolkit for apt, dnf and zypper, the driver for four families, and every runtime", () => {
         const labels = steps.map((s) => s.label.split("/")[0]);
-        for (const want of ["toolkit-apt", "toolkit-dnf", "toolkit-zypper", "driver-ubuntu24.04", "driver-rocky9", "driver-sles15.6", "node-docker", "node-docker-rootless", "node-containerd", "node-crio"]) {
+        for (const want of [
+            "toolkit-apt",
+            "toolkit-dnf",
+            "toolkit-zypper",
+            "driver-ubuntu24.04",
+            "driver-rocky9",
+            "driver-sles15.6",
+            "node-docker",
+            "node-docker-rootless",
+            "node-containerd",
+            "node-crio",
+        ]) {
             assert.ok(labels.includes(want), want);
         }
     });
@@ -20,7 +31,10 @@ describe("generated scripts", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "shellcheck-"));
         const files: string[] = [];
         steps.forEach(({ label, step }, i) => {
-            for (const [kind, text] of [["create", step.script], ["undo", step.undoScript]] as const) {
+            for (const [kind, text] of [
+                ["create", step.script],
+                ["undo", step.undoScript],
+            ] as const) {
                 if (text === undefined) continue;
                 const file = path.join(dir, `${i}-${label.replace(/[^A-Za-z0-9.-]/g, "_")}-${kind}.sh`);
                 fs.writeFileSync(file, text);
@@ -38,8 +52,14 @@ describe("generated scripts", () => {
         const root = path.resolve(__dirname, "..", "..", "..");
         const scripts = [
             "sdk/host/probe.sh",
-            ...fs.readdirSync(path.join(root, "test/e2e/fleet")).filter((f) => f.endsWith(".sh")).map((f) => `test/e2e/fleet/${f}`),
-            ...fs.readdirSync(path.join(root, "test/tools")).filter((f) => f.endsWith(".sh")).map((f) => `test/tools/${f}`),
+            ...fs
+                .readdirSync(path.join(root, "test/e2e/fleet"))
+                .filter((f) => f.endsWith(".sh"))
+                .map((f) => `test/e2e/fleet/${f}`),
+            ...fs
+                .readdirSync(path.join(root, "test/tools"))
+                .filter((f) => f.endsWith(".sh"))
+                .map((f) => `test/tools/${f}`),
         ];
         const sh = spawnSync("shellcheck", ["-s", "sh", ...scripts], { cwd: root, encoding: "utf8" });
         assert.equal(sh.status, 0, sh.stdout);

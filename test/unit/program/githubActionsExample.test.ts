@@ -5,7 +5,11 @@ import * as path from "node:path";
 import YAML from "yaml";
 import { REPO_ROOT } from "../../helpers/paths";
 
-interface Comment { id: number; body: string; user: { type: string } }
+interface Comment {
+    id: number;
+    body: string;
+    user: { type: string };
+}
 
 /** Runs the workflow's github-script step against an in-memory pull request, as actions/github-script would. */
 async function runCommentStep(comments: Comment[], plan: string): Promise<void> {

@@ -57,7 +57,10 @@ describe("stack config: checked against a schema before anything is planned", fu
 
     it("names each bad node and still plans the others", async () => {
         const text = formatReport(await planStack(dir([good("bad", { driver: { branch: "58" } }), good("ok")]), "t"), "text");
-        assert.match(text, /== bad \(bad\.example\)\nerror: config nodes\[0\]\.driver\.branch: "58" is not valid — use a three-digit driver branch such as 580/);
+        assert.match(
+            text,
+            /== bad \(bad\.example\)\nerror: config nodes\[0\]\.driver\.branch: "58" is not valid — use a three-digit driver branch such as 580/,
+        );
         assert.match(text, /== ok \(ok\.example\)\nSteps:/);
     });
 
@@ -73,7 +76,10 @@ describe("stack config: checked against a schema before anything is planned", fu
         const d = dir([good("broken", { facts: { probeFile: DOCKER_FACTS, files: { "/etc/docker/daemon.json": "broken.json" } } }), good("ok")]);
         fs.writeFileSync(path.join(d, "broken.json"), '{"runtimes": {\n');
         const report = await planStack(d, "t");
-        assert.deepEqual(report.nodes.map((n) => n.status), ["error", "planned"]);
+        assert.deepEqual(
+            report.nodes.map((n) => n.status),
+            ["error", "planned"],
+        );
         assert.match(report.nodes[0].reason!, /^cannot be planned: .*daemon\.json/);
         const missing = await planStack(dir([good("gone", { facts: { probeFile: "examples/hosts/nope.json" } }), good("ok")]), "t");
         assert.equal(missing.nodes[0].status, "error");
@@ -94,21 +100,40 @@ describe("stack config: checked against a schema before anything is planned", fu
                 return { facts, files: {}, priorWrites: {}, containerdDump: undefined };
             },
         };
-        const report = await planStack(dir([{ name: "down", host: "down.example" }, { name: "up", host: "up.example" }]), "t", reader);
-        assert.deepEqual(report.nodes.map((n) => [n.name, n.status]), [["down", "error"], ["up", "planned"]]);
+        const report = await planStack(
+            dir([
+                { name: "down", host: "down.example" },
+                { name: "up", host: "up.example" },
+            ]),
+            "t",
+            reader,
+        );
+        assert.deepEqual(
+            report.nodes.map((n) => [n.name, n.status]),
+            [
+                ["down", "error"],
+                ["up", "planned"],
+            ],
+        );
         assert.match(report.nodes[0].reason!, /unreachable: reading down\.example failed: connect ECONNREFUSED/);
     });
 
     it("refuses a misspelt stack key with the key meant", async () => {
-        await assert.rejects(planStack(dir([good("a")], { "nvidia-gpu-fleet:kubernets": { validate: true } }), "t"),
-            /^GpuConfigError: config kubernets: is not a key of this program — did you mean kubernetes\?$/);
+        await assert.rejects(
+            planStack(dir([good("a")], { "nvidia-gpu-fleet:kubernets": { validate: true } }), "t"),
+            /^GpuConfigError: config kubernets: is not a key of this program — did you mean kubernetes\?$/,
+        );
     });
 
     it("kubernetes.sharing: a string replicas never reaches the device plugin's config.yaml", async () => {
-        await assert.rejects(planStack(dir([good("a")], { "nvidia-gpu-fleet:kubernetes": { sharing: { strategy: "time-slicing", replicas: "1\n  devices: [0]" } } }), "t"),
-            /config kubernetes\.sharing\.replicas: is "1\\n  devices: \[0\]" — use a number/);
-        await assert.rejects(planStack(dir([good("a")], { "nvidia-gpu-fleet:kubernetes": { sharing: { strategy: "timeslicing", replicas: 4 } } }), "t"),
-            /config kubernetes\.sharing\.strategy: "timeslicing" is not supported — use one of: none, time-slicing, mps/);
+        await assert.rejects(
+            planStack(dir([good("a")], { "nvidia-gpu-fleet:kubernetes": { sharing: { strategy: "time-slicing", replicas: "1\n  devices: [0]" } } }), "t"),
+            /config kubernetes\.sharing\.replicas: is "1\\n  devices: \[0\]" — use a number/,
+        );
+        await assert.rejects(
+            planStack(dir([good("a")], { "nvidia-gpu-fleet:kubernetes": { sharing: { strategy: "timeslicing", replicas: 4 } } }), "t"),
+            /config kubernetes\.sharing\.strategy: "timeslicing" is not supported — use one of: none, time-slicing, mps/,
+        );
     });
 
     it("kubernetes.sharing strategy none writes no sharing config", async () => {
@@ -125,12 +150,20 @@ describe("stack config: the root program under pulumi up", () => {
 
     it("stops before any resource, naming every problem of every node", () => {
         const recorded = installMocks(false);
-        pulumi.runtime.setAllConfig({ "project:nodes": JSON.stringify([{ host: "a", runtme: "containerd" }, { host: "b", driver: { branch: "58" } }]) });
-        assert.throws(() => lib().createNodesFromConfig(), (e: Error) => {
-            assert.match(e.message, /config nodes\[0\]\.runtme: is not a field — did you mean runtime\?/);
-            assert.match(e.message, /config nodes\[1\]\.driver\.branch: "58" is not valid/);
-            return true;
+        pulumi.runtime.setAllConfig({
+            "project:nodes": JSON.stringify([
+                { host: "a", runtme: "containerd" },
+                { host: "b", driver: { branch: "58" } },
+            ]),
         });
+        assert.throws(
+            () => lib().createNodesFromConfig(),
+            (e: Error) => {
+                assert.match(e.message, /config nodes\[0\]\.runtme: is not a field — did you mean runtime\?/);
+                assert.match(e.message, /config nodes\[1\]\.driver\.branch: "58" is not valid/);
+                return true;
+            },
+        );
         assert.deepEqual(recorded, []);
     });
 

@@ -25,7 +25,9 @@ describe("renderContainerdConfig", () => {
     it("writes the drop-in byte for byte as nvidia-ctk does (§3.6 b)", () => {
         const { dropIn, inheritedFrom } = renderContainerdConfig(KIND_LIKE);
         assert.equal(inheritedFrom, "runc");
-        assert.equal(dropIn.text, `version = 2
+        assert.equal(
+            dropIn.text,
+            `version = 2
 
 [plugins]
 
@@ -55,7 +57,8 @@ describe("renderContainerdConfig", () => {
 
     [plugins."io.containerd.grpc.v1.cri".registry]
       config_path = "/etc/containerd/certs.d"
-`);
+`,
+        );
     });
 
     it("edits config.toml by inserting one imports line and keeps every other byte, comments included", () => {
@@ -78,11 +81,17 @@ describe("renderContainerdConfig", () => {
         ["an empty array", "version = 2\nimports = []\n", 'version = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n'],
         ["a string", 'version = 2\nimports = "/etc/x.toml" # mine\n', 'version = 2\nimports = ["/etc/x.toml", "/etc/containerd/conf.d/*.toml"] # mine\n'],
         ["a literal-string array", "version = 3\nimports = ['/a.toml']\n", "version = 3\nimports = ['/a.toml', \"/etc/containerd/conf.d/*.toml\"]\n"],
-        ["a multi-line array with a trailing comma and a comment",
+        [
+            "a multi-line array with a trailing comma and a comment",
             'version = 2\nimports = [\n  "/a.toml", # first\n  "/b.toml",\n]\n',
-            'version = 2\nimports = [\n  "/a.toml", # first\n  "/b.toml", "/etc/containerd/conf.d/*.toml"\n]\n'],
-        ["a comment-only file: version and import go after the comments", "# hand-written\n\n", "# hand-written\n\nversion = 2\nimports = [\"/etc/containerd/conf.d/*.toml\"]\n"],
-        ["a CRLF file", "version = 2\r\nroot = \"/r\"\r\n", 'version = 2\r\nimports = ["/etc/containerd/conf.d/*.toml"]\r\nroot = "/r"\r\n'],
+            'version = 2\nimports = [\n  "/a.toml", # first\n  "/b.toml", "/etc/containerd/conf.d/*.toml"\n]\n',
+        ],
+        [
+            "a comment-only file: version and import go after the comments",
+            "# hand-written\n\n",
+            '# hand-written\n\nversion = 2\nimports = ["/etc/containerd/conf.d/*.toml"]\n',
+        ],
+        ["a CRLF file", 'version = 2\r\nroot = "/r"\r\n', 'version = 2\r\nimports = ["/etc/containerd/conf.d/*.toml"]\r\nroot = "/r"\r\n'],
     ];
     for (const [what, input, expected] of importCases) {
         it(`appends the import to ${what}`, () => {
@@ -110,7 +119,10 @@ describe("renderContainerdConfig", () => {
     it("refuses Docker's containerd.io default, where CRI is disabled (#1430)", () => {
         const dockerDefault = '#   Copyright 2018-2022 Docker Inc.\n\ndisabled_plugins = ["cri"]\n';
         assert.throws(() => renderContainerdConfig(dockerDefault), /version|disabled_plugins/);
-        assert.throws(() => renderContainerdConfig(`version = 2\n${dockerDefault}`), /disabled_plugins: the CRI plugin "cri" is disabled.*configure the `docker` runtime/);
+        assert.throws(
+            () => renderContainerdConfig(`version = 2\n${dockerDefault}`),
+            /disabled_plugins: the CRI plugin "cri" is disabled.*configure the `docker` runtime/,
+        );
     });
 
     it("refuses config version 1 and unknown versions", () => {
@@ -140,7 +152,8 @@ describe("renderContainerdConfig", () => {
     });
 
     it("inherits SystemdCgroup from `containerd config dump` when the file relies on defaults (§11 #9)", () => {
-        const dump = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\ndefault_runtime_name = "runc"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\nSystemdCgroup = true\n';
+        const dump =
+            'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\ndefault_runtime_name = "runc"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\nruntime_type = "io.containerd.runc.v2"\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]\nSystemdCgroup = true\n';
         const fromFile = TOML.parse(renderContainerdConfig("version = 2\n").dropIn.text) as any;
         const fromDump = TOML.parse(renderContainerdConfig("version = 2\n", { effectiveConfig: dump }).dropIn.text) as any;
         assert.equal(fromFile.plugins["io.containerd.grpc.v1.cri"].containerd.runtimes.nvidia.options.SystemdCgroup, undefined);

@@ -50,8 +50,7 @@ state = '/run/containerd'
             SystemdCgroup = true
 `;
 
-const dropInOf = (root: string | undefined, dump: string | undefined, options = {}) =>
-    renderContainerdConfig(root, { effectiveConfig: dump, ...options });
+const dropInOf = (root: string | undefined, dump: string | undefined, options = {}) => renderContainerdConfig(root, { effectiveConfig: dump, ...options });
 
 describe("containerd drop-in version: always the root file's (NVIDIA/aicr#1688)", () => {
     it("NVIDIA/aicr#1688: a version-2 root on containerd 2.3 (dump at version 4) gets a version-2 drop-in, not 4", () => {
@@ -142,7 +141,10 @@ runtime_type = 'io.containerd.runc.v2'
         const result = renderContainerdConfig("version = 4\n", { effectiveConfig: dump24(false), enableCdi: true });
         const cri = (TOML.parse(result.dropIn.text) as any).plugins["io.containerd.cri.v1.runtime"];
         assert.equal(cri.enable_cdi, undefined);
-        assert.ok(result.dropIn.summary.some((s) => /CDI is always on/.test(s)), result.dropIn.summary.join("; "));
+        assert.ok(
+            result.dropIn.summary.some((s) => /CDI is always on/.test(s)),
+            result.dropIn.summary.join("; "),
+        );
     });
 
     it("still writes enable_cdi where the containerd has the key (2.0–2.3), or without a dump", () => {

@@ -24,7 +24,9 @@ describe("renderCrioConfig", () => {
     });
 
     it("matches nvidia-ctk's bytes for a host without crio.conf", () => {
-        assert.equal(renderCrioConfig(undefined).text, `
+        assert.equal(
+            renderCrioConfig(undefined).text,
+            `
 [crio]
 
   [crio.runtime]
@@ -34,13 +36,16 @@ describe("renderCrioConfig", () => {
       [crio.runtime.runtimes.nvidia]
         runtime_path = "/usr/bin/nvidia-container-runtime"
         runtime_type = "oci"
-`);
+`,
+        );
     });
 
     it("inherits the default runtime's options but not its runtime_root (§11 #14)", () => {
         const result = renderCrioConfig(CRUN_DEFAULT, { setAsDefault: true });
         assert.equal(result.inheritedFrom, "crun");
-        assert.equal(result.text, `
+        assert.equal(
+            result.text,
+            `
 [crio]
 
   [crio.runtime]
@@ -53,7 +58,8 @@ describe("renderCrioConfig", () => {
         monitor_path = "/usr/libexec/crio/conmon"
         runtime_path = "/usr/bin/nvidia-container-runtime"
         runtime_type = "oci"
-`);
+`,
+        );
     });
 
     it("never copies from a default that is itself an nvidia runtime", () => {

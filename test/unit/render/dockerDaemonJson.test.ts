@@ -16,7 +16,9 @@ describe("renderDockerConfig", () => {
 
     it("keeps every unrelated key, their order, number text, string escapes, untouched values' layout and the 2-space indent", () => {
         const result = renderDockerConfig(existing, { setAsDefault: true });
-        assert.equal(result.text, `{
+        assert.equal(
+            result.text,
+            `{
   "log-driver": "json-file",
   "log-opts": {"max-size": "100m", "max-file": "3"},
   "insecure-registries": ["a<b>&c"],
@@ -32,7 +34,8 @@ describe("renderDockerConfig", () => {
   },
   "default-runtime": "nvidia"
 }
-`);
+`,
+        );
         assert.deepEqual(result.summary, ["runtimes.nvidia: added (path nvidia-container-runtime)", "default-runtime: runc (built-in) → nvidia"]);
         assert.equal(result.changed, true);
     });
@@ -88,12 +91,15 @@ describe("renderDockerConfig", () => {
     ];
     for (const [what, text, message] of refusals) {
         it(`refuses ${what} with the file and the fix`, () => {
-            assert.throws(() => renderDockerConfig(text, { enableCdi: true }), (e: unknown) => {
-                assert.ok(e instanceof GpuConfigError);
-                assert.match(e.message, message);
-                assert.match(e.message, /\/etc\/docker\/daemon\.json/);
-                return true;
-            });
+            assert.throws(
+                () => renderDockerConfig(text, { enableCdi: true }),
+                (e: unknown) => {
+                    assert.ok(e instanceof GpuConfigError);
+                    assert.match(e.message, message);
+                    assert.match(e.message, /\/etc\/docker\/daemon\.json/);
+                    return true;
+                },
+            );
         });
     }
 

@@ -26,28 +26,40 @@ describe("TOML and JSON emitters escape control characters (issue 14)", () => {
     it("refuses a bare CR in a multi-line literal (and basic) string by file and line, instead of passing it through", () => {
         for (const value of ["'''a\rb'''", '"""a\rb"""']) {
             const config = `version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  sandbox_image = ${value}\n`;
-            assert.throws(() => renderContainerdConfig(config), (e: unknown) => {
-                assert.ok(e instanceof GpuConfigError);
-                assert.equal(e.field, "/etc/containerd/config.toml line 4");
-                assert.match(e.message, /U\+000D/);
-                return true;
-            });
-            assert.throws(() => renderToolkitConfig(`[nvidia-container-cli]\nldconfig = ${value}\n`, [{ key: "nvidia-container-cli.no-cgroups", value: true }]), GpuConfigError);
+            assert.throws(
+                () => renderContainerdConfig(config),
+                (e: unknown) => {
+                    assert.ok(e instanceof GpuConfigError);
+                    assert.equal(e.field, "/etc/containerd/config.toml line 4");
+                    assert.match(e.message, /U\+000D/);
+                    return true;
+                },
+            );
+            assert.throws(
+                () => renderToolkitConfig(`[nvidia-container-cli]\nldconfig = ${value}\n`, [{ key: "nvidia-container-cli.no-cgroups", value: true }]),
+                GpuConfigError,
+            );
         }
         assert.doesNotThrow(() => parseToml("a = '''x\r\ny'''\r\n", "crlf.toml"), "CRLF stays allowed");
     });
 
     it("emits every string and key as valid TOML that reads back the same, whatever characters it holds", () => {
         const anyString = fc.string({ unit: "binary", maxLength: 20 }).filter((s) => !/[\uD800-\uDFFF]/.test(s));
-        fc.assert(fc.property(anyString, anyString, (key, value) => {
-            const text = emitGoToml({ t: { [key === "" ? "k" : key]: value, list: [value] } });
-            assert.equal(RAW_CONTROL.test(text), false, JSON.stringify(text));
-            const back = TOML.parse(text) as any;
-            assert.equal(back.t[key === "" ? "k" : key], value);
-            assert.deepEqual([...back.t.list], [value]);
-        }), { numRuns: 300 });
+        fc.assert(
+            fc.property(anyString, anyString, (key, value) => {
+                const text = emitGoToml({ t: { [key === "" ? "k" : key]: value, list: [value] } });
+                assert.equal(RAW_CONTROL.test(text), false, JSON.stringify(text));
+                const back = TOML.parse(text) as any;
+                assert.equal(back.t[key === "" ? "k" : key], value);
+                assert.deepEqual([...back.t.list], [value]);
+            }),
+            { numRuns: 300 },
+        );
         assert.equal(formatValue("a\u007fb\u0085"), '"a\\u007fb\\u0085"');
-        assert.throws(() => formatValue("a\uD800"), (e: unknown) => e instanceof GpuConfigError && /surrogate/.test(e.message));
+        assert.throws(
+            () => formatValue("a\uD800"),
+            (e: unknown) => e instanceof GpuConfigError && /surrogate/.test(e.message),
+        );
         assert.equal(formatValue(Infinity), "inf");
         assert.equal(formatValue(NaN), "nan");
     });

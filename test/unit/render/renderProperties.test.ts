@@ -33,10 +33,13 @@ describe("renderer properties (fast-check)", () => {
     });
 
     const tomlScalar = fc.oneof(fc.string({ maxLength: 12 }), fc.boolean(), fc.integer({ min: -1e6, max: 1e6 }));
-    const runtime = fc.record({
-        runtime_type: fc.constantFrom("io.containerd.runc.v2", ""),
-        options: fc.dictionary(fc.constantFrom("SystemdCgroup", "BinaryName", "Root", "IoGid"), tomlScalar),
-    }, { requiredKeys: [] });
+    const runtime = fc.record(
+        {
+            runtime_type: fc.constantFrom("io.containerd.runc.v2", ""),
+            options: fc.dictionary(fc.constantFrom("SystemdCgroup", "BinaryName", "Root", "IoGid"), tomlScalar),
+        },
+        { requiredKeys: [] },
+    );
     const containerdConfig = fc.record({
         version: fc.constantFrom(2, 3),
         root: fc.constant("/var/lib/containerd"),
@@ -50,7 +53,9 @@ describe("renderer properties (fast-check)", () => {
             fc.property(containerdConfig, options, fc.boolean(), (c, opts, withComment) => {
                 const plugin = c.version === 2 ? "io.containerd.grpc.v1.cri" : "io.containerd.cri.v1.runtime";
                 const input = emitGoToml({
-                    version: c.version, root: c.root, oom_score: c.oom_score,
+                    version: c.version,
+                    root: c.root,
+                    oom_score: c.oom_score,
                     plugins: { [plugin]: { ...c.extra, containerd: { runtimes: c.runtimes } } },
                 });
                 const text = withComment ? `# owned by ops\n${input}` : input;
@@ -73,7 +78,9 @@ describe("renderer properties (fast-check)", () => {
     });
 
     it("toolkit config: only the set keys change, and a second render is unchanged", () => {
-        const boolKeys = Object.entries(TOOLKIT_CONFIG_KEYS).filter(([, t]) => t === "bool").map(([k]) => k);
+        const boolKeys = Object.entries(TOOLKIT_CONFIG_KEYS)
+            .filter(([, t]) => t === "bool")
+            .map(([k]) => k);
         fc.assert(
             fc.property(fc.subarray(boolKeys), fc.boolean(), (keys, value) => {
                 const settings = keys.map((k) => parseToolkitSetting(`${k}=${value}`));
@@ -85,7 +92,11 @@ describe("renderer properties (fast-check)", () => {
                 const added = parts.filter((p) => p.added).reduce((n, p) => n + (p.count ?? 0), 0);
                 assert.ok(removed <= keys.length && added <= keys.length, "each set key touches at most its own line");
                 const data = plain(TOML.parse(first.text)) as any;
-                for (const k of keys) assert.equal(k.split(".").reduce((node, part) => node[part], data), value);
+                for (const k of keys)
+                    assert.equal(
+                        k.split(".").reduce((node, part) => node[part], data),
+                        value,
+                    );
             }),
             { numRuns: 100 },
         );

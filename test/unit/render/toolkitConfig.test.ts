@@ -16,8 +16,10 @@ describe("renderToolkitConfig (nvidia-ctk config --set)", () => {
     });
 
     it("keeps user comments and custom values (nvidia-ctk re-serialises and drops them, §11 #13, #17)", () => {
-        const mine = DEFAULT_TOOLKIT_CONFIG.replace("[nvidia-container-runtime]\n", "[nvidia-container-runtime]\n# set by ops, ticket 42\n")
-            .replace('#debug = "/var/log/nvidia-container-runtime.log"', 'debug = "/dev/null"');
+        const mine = DEFAULT_TOOLKIT_CONFIG.replace("[nvidia-container-runtime]\n", "[nvidia-container-runtime]\n# set by ops, ticket 42\n").replace(
+            '#debug = "/var/log/nvidia-container-runtime.log"',
+            'debug = "/dev/null"',
+        );
         const result = renderToolkitConfig(mine, set("nvidia-container-runtime.mode=cdi"));
         assert.ok(result.text.includes("# set by ops, ticket 42\n"));
         assert.ok(result.text.includes('debug = "/dev/null"'));
@@ -34,12 +36,15 @@ describe("renderToolkitConfig (nvidia-ctk config --set)", () => {
     it("adds a key missing from its table after the table's last line, and a missing table at the end", () => {
         const text = '[nvidia-container-cli]\nload-kmods = true\n\n[nvidia-ctk]\npath = "nvidia-ctk"\n';
         const result = renderToolkitConfig(text, set("nvidia-container-cli.no-cgroups", "nvidia-container-runtime-hook.skip-mode-detection"));
-        assert.equal(result.text, '[nvidia-container-cli]\nload-kmods = true\nno-cgroups = true\n\n[nvidia-ctk]\npath = "nvidia-ctk"\n\n[nvidia-container-runtime-hook]\nskip-mode-detection = true\n');
+        assert.equal(
+            result.text,
+            '[nvidia-container-cli]\nload-kmods = true\nno-cgroups = true\n\n[nvidia-ctk]\npath = "nvidia-ctk"\n\n[nvidia-container-runtime-hook]\nskip-mode-detection = true\n',
+        );
     });
 
     it("sets top-level keys before the first table", () => {
-        const result = renderToolkitConfig("[nvidia-ctk]\npath = \"nvidia-ctk\"\n", set("accept-nvidia-visible-devices-envvar-when-unprivileged=false"));
-        assert.equal(result.text, "accept-nvidia-visible-devices-envvar-when-unprivileged = false\n[nvidia-ctk]\npath = \"nvidia-ctk\"\n");
+        const result = renderToolkitConfig('[nvidia-ctk]\npath = "nvidia-ctk"\n', set("accept-nvidia-visible-devices-envvar-when-unprivileged=false"));
+        assert.equal(result.text, 'accept-nvidia-visible-devices-envvar-when-unprivileged = false\n[nvidia-ctk]\npath = "nvidia-ctk"\n');
     });
 
     it("is idempotent and lets the last --set of a key win", () => {
@@ -57,7 +62,10 @@ describe("renderToolkitConfig (nvidia-ctk config --set)", () => {
     });
 
     it("refuses unknown keys, bad booleans and missing values with the fix", () => {
-        assert.throws(() => parseToolkitSetting("nvidia-container-cli.no-cgroup"), /--set nvidia-container-cli\.no-cgroup: is not a key .* use one of: .*nvidia-container-cli\.no-cgroups/);
+        assert.throws(
+            () => parseToolkitSetting("nvidia-container-cli.no-cgroup"),
+            /--set nvidia-container-cli\.no-cgroup: is not a key .* use one of: .*nvidia-container-cli\.no-cgroups/,
+        );
         assert.throws(() => parseToolkitSetting("nvidia-container-cli.no-cgroups=yes"), /is not a boolean — use true or false/);
         assert.throws(() => parseToolkitSetting("nvidia-container-runtime.mode"), /needs a value/);
     });

@@ -40,10 +40,24 @@ describe("credentials in host configs (issue 14)", () => {
             "key plugins.io.containerd.grpc.v1.cri.registry.configs.registry.example.com.auth.username",
             "url plugins.io.containerd.grpc.v1.cri.registry.mirrors.docker.io.endpoint.0",
         ]);
-        const docker = { proxies: { "http-proxy": "http://user:pr0xy@proxy:3128", "no-proxy": "localhost" }, "registry-mirrors": ["https://mirror.example.com"], "data-root": "/var/lib/docker" };
-        assert.deepEqual(findCredentials(docker).map((f) => [f.kind, f.path.join("."), f.value]), [["url", "proxies.http-proxy", "user:pr0xy"]]);
-        assert.deepEqual(findCredentials({ env: ["HTTPS_PROXY=http://u:p@h:1", "REGISTRY_PASSWORD=hunter2", "PATH=/usr/bin"] }).map((f) => f.kind), ["url", "env"]);
-        assert.equal(hasCredentials({ crio: { image: { global_auth_file: "/etc/crio/auth.json" }, runtime: { default_runtime: "runc" } } }), false, "paths to auth files are not credentials");
+        const docker = {
+            proxies: { "http-proxy": "http://user:pr0xy@proxy:3128", "no-proxy": "localhost" },
+            "registry-mirrors": ["https://mirror.example.com"],
+            "data-root": "/var/lib/docker",
+        };
+        assert.deepEqual(
+            findCredentials(docker).map((f) => [f.kind, f.path.join("."), f.value]),
+            [["url", "proxies.http-proxy", "user:pr0xy"]],
+        );
+        assert.deepEqual(
+            findCredentials({ env: ["HTTPS_PROXY=http://u:p@h:1", "REGISTRY_PASSWORD=hunter2", "PATH=/usr/bin"] }).map((f) => f.kind),
+            ["url", "env"],
+        );
+        assert.equal(
+            hasCredentials({ crio: { image: { global_auth_file: "/etc/crio/auth.json" }, runtime: { default_runtime: "runc" } } }),
+            false,
+            "paths to auth files are not credentials",
+        );
         assert.equal(hasCredentials({ "authorization-plugins": ["authz"], auth: "" }), false);
         assertNoSecret(JSON.stringify(maskCredentialValues(plain(parseToml(CONTAINERD_WITH_AUTH, "c")))));
     });
@@ -57,19 +71,29 @@ describe("credentials in host configs (issue 14)", () => {
         assert.match(masked, /sandbox_image = "registry\.k8s\.io\/pause:3\.10"/, "other values stay");
         assert.equal(masked.split("\n").length, CONTAINERD_WITH_AUTH.split("\n").length);
 
-        const json = '{\n    "proxies": { "http-proxy": "http://user:pr0xy@proxy:3128" },\n    "auths": { "r": { "auth": "cm9ib3Q6czNjcjN0LXB3", "identitytoken": "id-token-value" } }\n}\n';
+        const json =
+            '{\n    "proxies": { "http-proxy": "http://user:pr0xy@proxy:3128" },\n    "auths": { "r": { "auth": "cm9ib3Q6czNjcjN0LXB3", "identitytoken": "id-token-value" } }\n}\n';
         assertNoSecret(maskCredentials(json));
         assert.match(maskCredentials(json), /"auth": "\*{8}"/);
         const inline = `auth = { username = 'robot', password = """s3cr3t-pw""" }\n-password = "hunter2"\n+  environment = ["REGISTRY_TOKEN=hunter2", "HTTP_PROXY=http://robot:pr0xy@p:3128"]\n`;
         assertNoSecret(maskCredentials(inline));
         assert.match(maskCredentials(inline), /username = '\*{8}', password = """\*{8}"""/);
-        assert.equal(maskCredentials("runtime_type = \"io.containerd.runc.v2\"\nglobal_auth_file = \"/etc/crio/auth.json\"\n"), "runtime_type = \"io.containerd.runc.v2\"\nglobal_auth_file = \"/etc/crio/auth.json\"\n");
+        assert.equal(
+            maskCredentials('runtime_type = "io.containerd.runc.v2"\nglobal_auth_file = "/etc/crio/auth.json"\n'),
+            'runtime_type = "io.containerd.runc.v2"\nglobal_auth_file = "/etc/crio/auth.json"\n',
+        );
     });
 
     it("masking is idempotent and leaves text without credentials unchanged", () => {
         const plainText = fc.string({ maxLength: 60 }).filter((s) => !/pass|secret|token|auth|user|:\/\/|=/i.test(s));
-        fc.assert(fc.property(plainText, (s) => assert.equal(maskCredentials(s), s)), { numRuns: 300 });
-        fc.assert(fc.property(fc.string({ maxLength: 60 }), (s) => assert.equal(maskCredentials(maskCredentials(s)), maskCredentials(s))), { numRuns: 300 });
+        fc.assert(
+            fc.property(plainText, (s) => assert.equal(maskCredentials(s), s)),
+            { numRuns: 300 },
+        );
+        fc.assert(
+            fc.property(fc.string({ maxLength: 60 }), (s) => assert.equal(maskCredentials(maskCredentials(s)), maskCredentials(s))),
+            { numRuns: 300 },
+        );
     });
 
     it("plan reports (text, markdown, JSON) show masked diffs; a masked baseline compares equal", () => {
@@ -77,10 +101,20 @@ describe("credentials in host configs (issue 14)", () => {
         assert.match(dropIn.text, /s3cr3t-pw/, "the drop-in copies the CRI section, registry auth included (see hasCredentials)");
         const report: PlanReport = {
             stack: "t",
-            nodes: [{ name: "n", host: "h", status: "planned", plan: {
-                steps: [{ name: "containerd-drop-in", description: "d", rebootRequired: false }], packages: [], restarts: [], findings: [],
-                files: [{ path: dropIn.path, previous: undefined, text: dropIn.text, changed: true, summary: dropIn.summary }],
-            } }],
+            nodes: [
+                {
+                    name: "n",
+                    host: "h",
+                    status: "planned",
+                    plan: {
+                        steps: [{ name: "containerd-drop-in", description: "d", rebootRequired: false }],
+                        packages: [],
+                        restarts: [],
+                        findings: [],
+                        files: [{ path: dropIn.path, previous: undefined, text: dropIn.text, changed: true, summary: dropIn.summary }],
+                    },
+                },
+            ],
             kubernetes: [],
         };
         for (const format of ["text", "markdown", "json"] as const) {
@@ -100,7 +134,9 @@ describe("credentials in host configs (issue 14)", () => {
         assert.match(toolkit.summary.join("\n"), /http:\/\/\*{8}@proxy:3128/);
         assert.ok(MASK === "********");
 
-        const crio = renderCrioConfig('[crio.runtime.runtimes.runc]\nruntime_path = "/usr/bin/runc"\nmonitor_env = ["HTTPS_PROXY=http://robot:pr0xy@proxy:3128"]\n');
+        const crio = renderCrioConfig(
+            '[crio.runtime.runtimes.runc]\nruntime_path = "/usr/bin/runc"\nmonitor_env = ["HTTPS_PROXY=http://robot:pr0xy@proxy:3128"]\n',
+        );
         assert.equal(crio.holdsCredentials, true);
         assert.equal(renderCrioConfig('[crio.runtime.runtimes.runc]\nruntime_path = "/usr/bin/runc"\n').holdsCredentials, undefined);
     });

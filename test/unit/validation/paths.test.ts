@@ -15,7 +15,10 @@ function snapshot(files: Record<string, string | undefined> = {}): HostSnapshot 
 
 /** The output's value, or the error its apply threw. */
 function settled<T>(output: import("@pulumi/pulumi").Output<T>): Promise<{ value?: T; error?: unknown }> {
-    return (output as unknown as { promise(): Promise<T> }).promise().then((value) => ({ value }), (error) => ({ error }));
+    return (output as unknown as { promise(): Promise<T> }).promise().then(
+        (value) => ({ value }),
+        (error) => ({ error }),
+    );
 }
 
 function assertConfigError(error: unknown, field: RegExp): void {
@@ -28,15 +31,35 @@ describe("validation: user-given paths (issue 14)", () => {
         for (const ok of ["/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml", "/etc/cdi/nvidia-gpu.json", "/var/run/cdi/a_b+c@d.yaml"]) {
             assert.equal(validateCdiSpecOutput(ok), ok);
         }
-        const refused = ["/etc/passwd", "-x", "/etc/cdi/-x.yaml", "/etc/cdi/../passwd.yaml", "/etc/cdi/./nvidia.yaml", "/var/run/cdi/sub/nvidia.yaml",
-            "etc/cdi/nvidia.yaml", "/etc/cdi/nvidia.yml", "/etc/cdi/nvidia.yaml\0", "/etc/cdi/.yaml", "/etc/cdi/.hidden.yaml", "/etc/cdi/a b.yaml",
-            "/etc/cdi/a\nb.yaml", "/etc/cdi/$(id).yaml", "/etc/cdi//nvidia.yaml", "/etc/cdi/nvidia.yaml/", ""];
+        const refused = [
+            "/etc/passwd",
+            "-x",
+            "/etc/cdi/-x.yaml",
+            "/etc/cdi/../passwd.yaml",
+            "/etc/cdi/./nvidia.yaml",
+            "/var/run/cdi/sub/nvidia.yaml",
+            "etc/cdi/nvidia.yaml",
+            "/etc/cdi/nvidia.yml",
+            "/etc/cdi/nvidia.yaml\0",
+            "/etc/cdi/.yaml",
+            "/etc/cdi/.hidden.yaml",
+            "/etc/cdi/a b.yaml",
+            "/etc/cdi/a\nb.yaml",
+            "/etc/cdi/$(id).yaml",
+            "/etc/cdi//nvidia.yaml",
+            "/etc/cdi/nvidia.yaml/",
+            "",
+        ];
         for (const bad of refused) {
-            assert.throws(() => validateCdiSpecOutput(bad), (e: unknown) => {
-                assertConfigError(e, /^output$/);
-                if (!bad.includes("\0")) assert.match((e as GpuConfigError).fix, /\/etc\/cdi or \/var\/run\/cdi/);
-                return true;
-            }, JSON.stringify(bad));
+            assert.throws(
+                () => validateCdiSpecOutput(bad),
+                (e: unknown) => {
+                    assertConfigError(e, /^output$/);
+                    if (!bad.includes("\0")) assert.match((e as GpuConfigError).fix, /\/etc\/cdi or \/var\/run\/cdi/);
+                    return true;
+                },
+                JSON.stringify(bad),
+            );
         }
     });
 
@@ -65,7 +88,11 @@ describe("validation: user-given paths (issue 14)", () => {
         assert.equal(rootlessDaemonJsonPath("alice", undefined), "/home/alice/.config/docker/daemon.json");
         assert.equal(rootlessDaemonJsonPath("alice", "/srv/alice"), "/srv/alice/.config/docker/daemon.json");
         for (const bad of ["home/alice", "~alice", "/home/../etc", "/home/alice/..", "/home//alice", "/home/alice/", "/home/al\0ice", "\0", "", "/home/a b"]) {
-            assert.throws(() => validateHomeFolder(bad), (e: unknown) => (assertConfigError(e, /^rootlessHome$/), true), JSON.stringify(bad));
+            assert.throws(
+                () => validateHomeFolder(bad),
+                (e: unknown) => (assertConfigError(e, /^rootlessHome$/), true),
+                JSON.stringify(bad),
+            );
         }
     });
 
@@ -81,7 +108,6 @@ describe("validation: user-given paths (issue 14)", () => {
     });
 
     it("NUL is refused by name everywhere: runtimeName, connection fields (secrets not echoed), nested args", async () => {
-
         for (const runtime of ["ContainerdRuntime", "CrioRuntime", "DockerRuntime"] as const) {
             installMocks(true);
             const reader = new FakeHostReader(snapshot());
@@ -99,8 +125,17 @@ describe("validation: user-given paths (issue 14)", () => {
         assert.equal(String((error as Error).message).includes("hunter2"), false, "the key is not echoed");
         assert.deepEqual(reader.asked, []);
         assert.throws(() => validateNoNul("a\0b", "args[1]"), /^GpuConfigError: args\[1\]: holds a NUL character/);
-        assert.throws(() => validateNoNulDeep({ args: ["ok", "a\0b"] }, ""), (e: unknown) => (assertConfigError(e, /^args\[1\]$/), true));
-        assert.throws(() => validateNoNulDeep({ env: { FOO: "x\0" } }, ""), (e: unknown) => (assertConfigError(e, /^env\.FOO$/), true));
-        assert.throws(() => validateNoNulDeep({ env: { "F\0O": "x" } }, ""), (e: unknown) => (assertConfigError(e, /^env\.F\\0O \(a name\)$/), true));
+        assert.throws(
+            () => validateNoNulDeep({ args: ["ok", "a\0b"] }, ""),
+            (e: unknown) => (assertConfigError(e, /^args\[1\]$/), true),
+        );
+        assert.throws(
+            () => validateNoNulDeep({ env: { FOO: "x\0" } }, ""),
+            (e: unknown) => (assertConfigError(e, /^env\.FOO$/), true),
+        );
+        assert.throws(
+            () => validateNoNulDeep({ env: { "F\0O": "x" } }, ""),
+            (e: unknown) => (assertConfigError(e, /^env\.F\\0O \(a name\)$/), true),
+        );
     });
 });
