@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { quote } from "../sdk/shell/shellScript";
+import { manualInstallScript } from "./manualInstall";
 import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, sshRun, startNode, startRepoServer, stopNode } from "../test/e2e/fleet";
 import { Stack, stateDir, userProject } from "../test/pulumi/engine";
 
@@ -63,21 +64,6 @@ function timed<T>(f: () => T): { value: T; seconds: number } {
     return { value, seconds: seconds(start) };
 }
 
-/** NVIDIA's install guide as one script (the list file is written directly: the loopback repo serves no .list). */
-function manualScript(version: string): string {
-    const repo = `http://127.0.0.1:${PORT}`;
-    return `set -e
-apt-get update -qq && apt-get install -y -qq --no-install-recommends ca-certificates curl gnupg2 >/dev/null
-curl -fsSL ${repo}/gpgkey | gpg --batch --yes --dearmor -o /usr/share/keyrings/nvidia-container-toolkit-keyring.gpg
-echo "deb [signed-by=/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg] ${repo}/stable/deb/\\$(ARCH) /" > /etc/apt/sources.list.d/nvidia-container-toolkit.list
-apt-get update -qq
-apt-get install -y -qq nvidia-container-toolkit=${version} nvidia-container-toolkit-base=${version} libnvidia-container-tools=${version} libnvidia-container1=${version} >/dev/null
-printf '{"bridge": "none", "iptables": false, "ip-masq": false, "runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}' > /etc/docker/daemon.json
-systemctl restart docker
-until docker info >/dev/null 2>&1; do sleep 1; done
-`;
-}
-
 async function main(): Promise<void> {
     const server = await startRepoServer(REPO_DIR, PORT);
     const started: string[] = [];
@@ -106,7 +92,7 @@ async function main(): Promise<void> {
         const one = stackFor("one", [ours], 1);
         const upOne = timed(() => one.up());
         const manualStart = process.hrtime.bigint();
-        const m = await sshRun(manual.connection, `sh -c ${quote(manualScript("1.20.0-1"))}`);
+        const m = await sshRun(manual.connection, `sh -c ${quote(manualInstallScript(PORT, "1.20.0-1"))}`);
         if (m.code !== 0) throw new Error(`manual script failed: ${m.stderr}`);
         const manualSeconds = seconds(manualStart);
 

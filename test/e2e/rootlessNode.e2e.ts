@@ -3,10 +3,9 @@ import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { AS_ALICE, USER_DAEMON_JSON, startRootlessDocker } from "./fleet/hostConfigs";
 
 const REPO_PORT = 18083;
-const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
-const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
 
 describe("e2e: rootless Docker of a user (systemctl --user, no-cgroups)", function () {
     this.timeout(900000);
@@ -23,22 +22,8 @@ describe("e2e: rootless Docker of a user (systemctl --user, no-cgroups)", functi
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);
-        node = startNode("gpu-e2e-rootless1", "gpu-e2e-rootless", 2205, "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true");
-        // The user's slirp4netns needs the tun device; lingering gives alice a systemd user manager.
-        // The setup tool looks for the docker CLI beside itself.
-        nodeExec(
-            node.name,
-            "ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done",
-        );
-        nodeExec(
-            node.name,
-            `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`,
-        );
-        nodeExec(
-            node.name,
-            `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`,
-        );
-        nodeExec(node.name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
+        node = startNode("gpu-e2e-rootless1", "gpu-e2e-rootless", 2205);
+        startRootlessDocker(nodeExec, node.name);
     });
     after(() => {
         server?.kill();

@@ -1,5 +1,17 @@
-import { HostFacts, parseHostFacts } from "../../sdk/host/hostFacts";
+import { DockerFacts, HostFacts, parseHostFacts } from "../../sdk/host/hostFacts";
 import { probeFixture } from "../unit/host/hostFacts.test";
+
+/** Docker 27.5 as a provisioned server has it: systemd cgroups, runc only. A new object each call: tests change it. */
+export const serverDocker = (): DockerFacts => ({
+    path: "/usr/bin/docker",
+    clientVersion: "27.5.1",
+    serverVersion: "27.5.1",
+    snap: false,
+    rootless: false,
+    desktop: false,
+    runtimes: ["runc"],
+    cgroupDriver: "systemd",
+});
 
 /**
  * The real H100 probe (recorded in a sandbox without systemd and without container runtimes) as the
@@ -11,16 +23,7 @@ export function serverFacts(fixture = "h100-ubuntu2404-root.json"): HostFacts {
     return {
         ...facts,
         systemd: true,
-        docker: facts.docker ?? {
-            path: "/usr/bin/docker",
-            clientVersion: "27.5.1",
-            serverVersion: "27.5.1",
-            snap: false,
-            rootless: false,
-            desktop: false,
-            runtimes: ["runc"],
-            cgroupDriver: "systemd",
-        },
+        docker: facts.docker ?? serverDocker(),
         containerd: facts.containerd ?? { version: "1.7.27", configVersion: 2 },
         crioVersion: facts.crioVersion ?? "1.32.0",
     };

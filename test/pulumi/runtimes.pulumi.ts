@@ -1,13 +1,11 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
-import { KUBEADM_CONFIG, SUDO_PASSWORD } from "../e2e/fleet/hostConfigs";
+import { AS_ALICE, KUBEADM_CONFIG, SUDO_PASSWORD, USER_DAEMON_JSON, startRootlessDocker } from "../e2e/fleet/hostConfigs";
 import { Stack, names, stateDir, userProject } from "./engine";
 import { USER_PROGRAM } from "./programs";
 
 const REPO_PORT = 18096;
-const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
-const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
 
 /** One node kind of the lifecycle: how to start it, which file to revert by hand, and how to tell its runtime restarted. */
 interface Target {
@@ -48,21 +46,7 @@ const TARGETS: Target[] = [
         name: "gpu-pulumi-rootless",
         port: 2224,
         image: "gpu-e2e-rootless",
-        setup: (node) => {
-            nodeExec(
-                node.name,
-                "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done",
-            );
-            nodeExec(
-                node.name,
-                `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`,
-            );
-            nodeExec(
-                node.name,
-                `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`,
-            );
-            nodeExec(node.name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
-        },
+        setup: (node) => startRootlessDocker(nodeExec, node.name),
         config: { runtime: "docker-rootless", rootlessUser: "alice" },
         file: { path: "/home/alice/.config/docker/daemon.json", original: USER_DAEMON_JSON, step: "gpu-docker-rootless-daemon-json" },
         repairs: ["gpu-docker-rootless-daemon-json", "gpu-docker-rootless-restart"],

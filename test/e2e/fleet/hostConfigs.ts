@@ -19,3 +19,30 @@ version = 2
     bin_dir = "/opt/cni/bin"
     conf_dir = "/etc/cni/net.d"
 `;
+
+/** The rootless Docker user's own daemon.json before a plan runs. */
+export const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
+
+/** A shell prefix that runs a command as alice, with her own Docker daemon. */
+export const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
+
+/**
+ * Starts alice's rootless Docker on a node of the gpu-e2e-rootless image (test-fleet.md): the root daemon off,
+ * lingering for her systemd user manager, her daemon.json, and NVIDIA's setup tool.
+ */
+export function startRootlessDocker(nodeExec: (name: string, command: string) => string, name: string): void {
+    // The user's slirp4netns needs the tun device; the setup tool looks for the docker CLI beside itself.
+    nodeExec(
+        name,
+        "systemctl disable --now docker docker.socket >/dev/null 2>&1 || true; ln -sf /usr/bin/docker /usr/local/bin/docker && chmod 666 /dev/net/tun && loginctl enable-linger alice && until [ -S /run/user/$(id -u alice)/bus ]; do sleep 0.5; done",
+    );
+    nodeExec(
+        name,
+        `mkdir -p /home/alice/.config/docker && cat > /home/alice/.config/docker/daemon.json <<'EOF'\n${USER_DAEMON_JSON}EOF\nchown -R alice:alice /home/alice/.config`,
+    );
+    nodeExec(
+        name,
+        `${AS_ALICE} sh -c 'dockerd-rootless-setuptool.sh install --skip-iptables >/tmp/rootless-setup.log 2>&1 || { tail -n 5 /tmp/rootless-setup.log >&2; exit 1; }'`,
+    );
+    nodeExec(name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
+}

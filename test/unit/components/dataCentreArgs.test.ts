@@ -1,21 +1,13 @@
 import { strict as assert } from "node:assert";
 import { FakeHostReader, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
 import { asServer, factsOf } from "../datacentre/fixtures";
+import { serverDocker } from "../../helpers/serverFacts";
 
 const lib = () => require("../../../index") as typeof import("../../../index");
 const snapshot = (fixture: string) => ({
     facts: {
         ...asServer(factsOf(fixture)),
-        docker: {
-            path: "/usr/bin/docker",
-            clientVersion: "27.5.1",
-            serverVersion: "27.5.1",
-            snap: false,
-            rootless: false,
-            desktop: false,
-            runtimes: ["runc"],
-            cgroupDriver: "systemd",
-        },
+        docker: serverDocker(),
     },
     files: { "/etc/docker/daemon.json": "{}\n", "/etc/nvidia-container-runtime/config.toml": undefined },
     priorWrites: {},

@@ -1,4 +1,4 @@
-import { serverFacts } from "../../helpers/serverFacts";
+import { serverDocker, serverFacts } from "../../helpers/serverFacts";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
@@ -12,16 +12,7 @@ const EXISTING = '{\n  "log-driver": "journald",\n  "bridge": "none"\n}\n';
 
 function h100Snapshot(files: Record<string, string | undefined> = { "/etc/docker/daemon.json": EXISTING }, priorWrites = {}): HostSnapshot {
     const facts = serverFacts();
-    facts.docker = {
-        path: "/usr/bin/docker",
-        clientVersion: "27.5.1",
-        serverVersion: "27.5.1",
-        snap: false,
-        rootless: false,
-        desktop: false,
-        runtimes: ["runc"],
-        cgroupDriver: "systemd",
-    };
+    facts.docker = serverDocker();
     return { facts, files: { "/etc/nvidia-container-runtime/config.toml": undefined, ...files }, priorWrites, containerdDump: undefined };
 }
 
