@@ -57,15 +57,7 @@ export function fileStep(name: string, description: string, result: RenderResult
         // second waits, then finds the file changed and refuses, instead of silently losing the first's write.
         lockFragment(options.owner !== undefined),
         sh`if [ -e "$target" ]; then current=$(sha256sum "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
-        options.generation === undefined
-            ? sh`record_generation() { :; }`
-            : sh`record_generation() {
-    mkdir -p "$(dirname "$backup")"
-    if ! { printf '%s\n' ${options.generation} > "$backup.gen.tmp" && mv -f "$backup.gen.tmp" "$backup.gen"; }; then
-        rm -f "$backup.gen.tmp"; echo "error: could not record $backup.gen (is $(dirname "$backup") full?); $target was not written" >&2; exit 13
-    fi
-    rm -f "$backup.by-nvidia-ctk"
-}`,
+        recordGenerationFragment(options.generation),
         sh`if [ "$current" = "$new_sum" ]; then record_generation; echo "unchanged $target"; exit 0; fi`,
         sh`if [ "$expected" != any ] && [ "$current" != "$expected" ]; then
     echo "error: $target changed since it was read for the preview (sha256 $current, expected $expected); nothing was written. Run the preview again to see the new diff." >&2
@@ -166,6 +158,26 @@ export const BACKUP_ONCE = sh`if [ ! -e "$backup.absent" ] && { [ ! -e "$backup.
         : > "$backup.absent"
     fi
 fi`;
+
+/**
+ * Shell defining `record_generation` (see guardedFileStep.ts), and `record_state FILE VALUE`, which writes one
+ * of this library's state files atomically: a full backup folder stops the step with a clear error, before
+ * the target is written.
+ */
+export function recordGenerationFragment(generation: number | undefined, alwaysRecordState = false): ShellFragment {
+    if (generation === undefined && !alwaysRecordState) return sh`record_generation() { :; }`;
+    return lines(
+        sh`record_state() {
+    mkdir -p "$(dirname "$1")"
+    if ! { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }; then
+        rm -f "$1.tmp"; echo "error: could not record $1 (is $(dirname "$1") full?); $target was not written" >&2; exit 13
+    fi
+}`,
+        generation === undefined
+            ? sh`record_generation() { :; }`
+            : sh`record_generation() { record_state "$backup.gen" ${generation}; rm -f "$backup.by-nvidia-ctk"; }`,
+    );
+}
 
 /** Takes the host-wide lock (flock) for the rest of the script: root's under /var/lib/pulumi-nvidia-gpu, a user's beside the backups. */
 export function lockFragment(userOwned: boolean): ShellFragment {

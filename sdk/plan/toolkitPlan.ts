@@ -4,7 +4,7 @@ import { PREAMBLE } from "../shell/preamble";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
 import { HostSnapshot, WatchedFile } from "../host/snapshot";
-import { ABSENT, BACKUP_ONCE, backupPath, fileStep, lockFragment, restoreScript } from "./fileStep";
+import { ABSENT, BACKUP_ONCE, backupPath, fileStep, lockFragment, recordGenerationFragment, restoreScript } from "./fileStep";
 import { binaryGuard, guardedFileStep } from "./guardedFileStep";
 import { PlanStep } from "./planStep";
 
@@ -114,9 +114,7 @@ function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: stri
             sh`fingerprint=${fingerprint}`,
             sh`expected=${guard ?? "any"}`,
             lockFragment(false),
-            generation === undefined
-                ? sh`record_generation() { :; }`
-                : sh`record_generation() { mkdir -p "$(dirname "$backup")"; printf '%s\n' ${generation} > "$backup.gen"; }`,
+            recordGenerationFragment(generation, true),
             sh`if [ -e "$target" ]; then current=$(sha256sum < "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi`,
             sh`work=$(mktemp -d); trap 'rm -rf "$work"' EXIT`,
             sh`if ! retry 3 curl -fsSL --connect-timeout 20 -o "$work/key.asc" "$key_url"; then
@@ -136,9 +134,10 @@ fi`,
             BACKUP_ONCE,
             sh`rm -f "$backup.prev" "$backup.prev-absent"`,
             sh`if [ -e "$target" ]; then cp -p "$target" "$backup.prev"; else : > "$backup.prev-absent"; fi`,
-            sh`install -m 0644 "$work/key.gpg" "$target.tmp" && sync -- "$target.tmp" 2>/dev/null; mv -f "$target.tmp" "$target"`,
-            sh`printf '%s\n' "$new_sum" > "$backup.written"`,
+            // Recorded before the write: a full backup folder stops the step here, with the keyring untouched.
+            sh`record_state "$backup.written" "$new_sum"`,
             sh`record_generation`,
+            sh`install -m 0644 "$work/key.gpg" "$target.tmp" && sync -- "$target.tmp" 2>/dev/null; mv -f "$target.tmp" "$target"`,
             trust,
             sh`echo "changed $target"`,
         ),
