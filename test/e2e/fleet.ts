@@ -12,7 +12,7 @@ import { PlanStep } from "../../sdk/plan/planStep";
 import { REPO_ROOT } from "../helpers/paths";
 
 /**
- * The e2e fleet: systemd containers reachable over SSH on 127.0.0.1 (see ../shared/reference/test-fleet.md),
+ * The e2e fleet: systemd containers reachable over SSH on 127.0.0.1 (how each node is started is written beside startNode below),
  * a loopback HTTP server for the NVIDIA-like repositories, and a runner that executes plan steps over SSH
  * exactly as the components do: the same scripts, wrapped by the same invocationFor, with the same stdin.
  */
