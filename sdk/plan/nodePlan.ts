@@ -1,6 +1,7 @@
 import { GpuConfigError } from "../errors";
 import { DataCentreIntent, dataCentrePreflight } from "../host/dataCentrePreflight";
 import { Finding, preflight } from "../host/preflight";
+import { cdiSpecFormatFindings } from "../host/cdiPreflight";
 import { HostSnapshot } from "../host/snapshot";
 import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
 import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
@@ -68,6 +69,10 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     });
     const dataCentreIntent = { fabricManager: spec.fabricManager, persistenced: spec.persistenced, driver: installDriver ? spec.driver : undefined };
     findings.push(...dataCentrePreflight(facts, dataCentreIntent));
+    // Toolkit ≥ 1.19.1 writes CDI spec v0.7.0, which older runtimes cannot read (issue 16).
+    findings.push(
+        ...cdiSpecFormatFindings(facts, spec.toolkit.version, spec.runtime === "cdi" || spec.runtime === "docker-rootless" || (spec.enableCdi ?? false)),
+    );
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {
         throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
