@@ -100,7 +100,11 @@ export function renderContainerdConfig(current: string | undefined, options: Con
         containerd.default_runtime_name = name;
         summary.push(`default_runtime_name: ${name}`);
     } else if (containerd.default_runtime_name === name) {
-        delete containerd.default_runtime_name;
+        // From the dump, the section must stay a fixed point: deleting the key would let the next dump show
+        // containerd's own default and the next render differ. Name the root file's default (else runc) instead.
+        const rootDefault = tableAt(file, ["plugins", criPlugin, "containerd"]).default_runtime_name;
+        if (sectionFromDump) containerd.default_runtime_name = typeof rootDefault === "string" && rootDefault !== name ? rootDefault : "runc";
+        else delete containerd.default_runtime_name;
         summary.push(`default_runtime_name: no longer ${name}`);
     }
     const effectiveCri = effective === undefined ? undefined : tableAt(effective, ["plugins", effectivePlugin as string]);

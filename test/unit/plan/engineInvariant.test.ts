@@ -226,3 +226,20 @@ describe("plans of converged hosts (issue 12)", () => {
         );
     });
 });
+
+describe("the containerd drop-in rendered from the effective config is a fixed point (found by the fault matrix)", () => {
+    it("a default once set to nvidia by another stack, then unset, renders the same drop-in before and after containerd reloads it", () => {
+        const root = 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "runc"\n';
+        const dump = (defaultName: string) =>
+            `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "${defaultName}"\n` +
+            '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n' +
+            '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]\n  runtime_type = "io.containerd.runc.v2"\n';
+        // The other stack left nvidia as the default; this one does not ask for it.
+        const first = renderContainerdConfig(root, { effectiveConfig: dump("nvidia") });
+        assert.match(first.dropIn.text, /default_runtime_name = "runc"/);
+        // containerd reloads: its dump now shows runc as the default, and the next render must be identical.
+        const second = renderContainerdConfig(root, { effectiveConfig: dump("runc"), currentDropIn: first.dropIn.text });
+        assert.equal(second.dropIn.text, first.dropIn.text);
+        assert.equal(second.dropIn.changed, false);
+    });
+});
