@@ -1,5 +1,7 @@
 import { GpuConfigError } from "../errors";
 import { validateChoice } from "../validate";
+import { MigStrategy } from "./migStrategy";
+import { migEnv, migSecurityContext, nodeDaemonSet } from "./nodeDaemonSet";
 
 /**
  * Kubernetes objects for GPU workloads, as plain manifests: pure functions, schema-checked in the
@@ -81,46 +83,35 @@ export interface DevicePluginOptions {
     nodeSelector?: Record<string, string>;
     /** Mount the sharing ConfigMap and point the plugin at it. */
     withSharingConfig?: boolean;
+    /** How MIG devices are exposed. Default `none` (the plugin's own default: no MIG environment). */
+    migStrategy?: MigStrategy;
 }
 
 export function devicePluginDaemonSet(o: DevicePluginOptions): Manifest {
-    const labels = { "app.kubernetes.io/name": "nvidia-device-plugin" };
     const volumes: Manifest[] = [{ name: "device-plugin", hostPath: { path: "/var/lib/kubelet/device-plugins" } }];
     const mounts: Manifest[] = [{ name: "device-plugin", mountPath: "/var/lib/kubelet/device-plugins" }];
-    const env: Manifest[] = [{ name: "FAIL_ON_INIT_ERROR", value: "false" }];
+    const env: Manifest[] = [{ name: "FAIL_ON_INIT_ERROR", value: "false" }, ...migEnv(o.migStrategy)];
     if (o.withSharingConfig) {
         volumes.push({ name: "config", configMap: { name: "nvidia-device-plugin-config" } });
         mounts.push({ name: "config", mountPath: "/config", readOnly: true });
         env.push({ name: "CONFIG_FILE", value: "/config/config.yaml" });
     }
-    return {
-        apiVersion: "apps/v1",
-        kind: "DaemonSet",
-        metadata: { name: "nvidia-device-plugin", namespace: o.namespace, labels },
-        spec: {
-            selector: { matchLabels: labels },
-            updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
-            template: {
-                metadata: { labels },
-                spec: {
-                    runtimeClassName: o.runtimeClassName ?? "nvidia",
-                    priorityClassName: "system-node-critical",
-                    nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
-                    tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-                    containers: [
-                        {
-                            name: "nvidia-device-plugin",
-                            image: o.image ?? DEVICE_PLUGIN_IMAGE,
-                            env,
-                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: mounts,
-                        },
-                    ],
-                    volumes,
-                },
+    return nodeDaemonSet({
+        name: "nvidia-device-plugin",
+        namespace: o.namespace,
+        runtimeClassName: o.runtimeClassName,
+        nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
+        containers: [
+            {
+                name: "nvidia-device-plugin",
+                image: o.image ?? DEVICE_PLUGIN_IMAGE,
+                env,
+                securityContext: migSecurityContext(o.migStrategy),
+                volumeMounts: mounts,
             },
-        },
-    };
+        ],
+        volumes,
+    });
 }
 
 export enum WorkloadKind {
