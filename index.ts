@@ -48,6 +48,8 @@ export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./comp
 export { parseCudaImage, checkImageAgainstDriver, parseRequireCuda, CompatibilityMode, CudaImage, CompatibilityVerdict } from "./sdk/cuda/imagePolicy";
 export { driverCapabilities, DRIVER_CAPABILITIES, WORKLOAD_PRESETS } from "./sdk/cuda/driverCapabilities";
 export { SharingStrategy, WorkloadKind, DEVICE_PLUGIN_IMAGE, GPU_NODE_LABEL } from "./sdk/k8s/manifests";
+export { MigStrategy, migStrategyConflict } from "./sdk/k8s/migStrategy";
+export { DCGM_EXPORTER_IMAGE } from "./sdk/k8s/dcgmExporter";
 
 // Data-centre nodes: Fabric Manager, nvidia-persistenced, MIG layouts
 export { DataCentreFacts, GpuModes, MigProfile, MigGpuInstance, MigComputeInstance } from "./sdk/host/dataCentreFacts";

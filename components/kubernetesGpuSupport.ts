@@ -9,8 +9,13 @@ import {
     validationJobManifest,
     VALIDATION_IMAGE,
 } from "../sdk/k8s/manifests";
+import { featureDiscoveryDaemonSet } from "../sdk/k8s/featureDiscovery";
+import { DCGM_EXPORTER_IMAGE, dcgmExporterDaemonSet, dcgmExporterService } from "../sdk/k8s/dcgmExporter";
+import { MigStrategy, migStrategyConflict } from "../sdk/k8s/migStrategy";
+import { MigLayoutSpec } from "../sdk/plan/migLayout";
 import { parseCudaImage } from "../sdk/cuda/imagePolicy";
 import { GpuConfigError } from "../sdk/errors";
+import type { MigLayoutArgs } from "./gpuNode";
 
 /** Sharing one GPU between workloads, through the device plugin's config. */
 export interface GpuSharingArgs {
@@ -39,6 +44,35 @@ export interface KubernetesGpuSupportArgs {
     validationImage?: pulumi.Input<string>;
     /** Also install the GPU Operator (Helm), for clusters that outgrow SSH provisioning. */
     gpuOperator?: GpuOperatorArgs;
+    /**
+     * Run NVIDIA's GPU Feature Discovery (from the device plugin's image) on the GPU nodes. It writes
+     * `nvidia.com/gpu.product`, `gpu.count`, `gpu.memory`, `mig.strategy`, … to Node Feature Discovery's
+     * `features.d`; NFD's worker (installed separately, or by the GPU Operator) turns them into node labels.
+     * Default true, as in the GPU Operator (`gfd.enabled: true`).
+     */
+    featureDiscovery?: boolean;
+    /**
+     * Run NVIDIA's DCGM exporter on the GPU nodes: a DaemonSet and a Service `dcgm-exporter` with Prometheus
+     * metrics on port 9400, annotated `prometheus.io/scrape`. No ServiceMonitor (a Prometheus Operator CRD).
+     * Default false, unlike the GPU Operator: it needs a Prometheus to be of use, and it holds the GPUs, so a
+     * GpuNode `migLayout` change fails while it runs on that node.
+     */
+    dcgmExporter?: boolean;
+    /** Image of the DCGM exporter. Default `nvcr.io/nvidia/k8s/dcgm-exporter:4.6.0-4.8.3-distroless`. */
+    dcgmExporterImage?: pulumi.Input<string>;
+    /**
+     * How the device plugin and GPU Feature Discovery expose MIG devices (NVIDIA's `MIG_STRATEGY`): `none`
+     * (default, as the device plugin's own default), `single` (each instance is an `nvidia.com/gpu`; every GPU of
+     * a node must use one profile) or `mixed` (`nvidia.com/mig-<profile>` resources). Checked against `migLayouts`. Under `mixed` a
+     * MIG-enabled GPU offers no `nvidia.com/gpu`, which the validation Job requests.
+     */
+    migStrategy?: pulumi.Input<MigStrategy>;
+    /**
+     * The MIG layouts of the cluster's GPU nodes: the `migLayout` given to each GpuNode, one entry per node.
+     * `migStrategy` is checked against them at preview: `none` refuses a layout that enables MIG, `single` one
+     * whose node mixes profiles, or MIG on and off, or MIG without instances; `mixed` accepts any. Default: none.
+     */
+    migLayouts?: pulumi.Input<pulumi.Input<MigLayoutArgs>[]>;
 }
 
 /** NVIDIA's GPU Operator, installed with Helm beside the device plugin. */
@@ -49,10 +83,15 @@ export interface GpuOperatorArgs {
     manageDriverAndToolkit?: pulumi.Input<boolean>;
 }
 
-/** The cluster side of GPU support: RuntimeClass `nvidia`, the NVIDIA device plugin, optional sharing, validation and GPU Operator. */
+/**
+ * The cluster side of GPU support: RuntimeClass `nvidia`, the NVIDIA device plugin, GPU Feature Discovery, a MIG
+ * strategy checked against the nodes' MIG layouts, optional sharing, DCGM exporter, validation and GPU Operator.
+ */
 export class KubernetesGpuSupport extends pulumi.ComponentResource {
     /** The RuntimeClass pods name to run with the NVIDIA runtime (`nvidia`). */
     public readonly runtimeClassName: pulumi.Output<string>;
+    /** The MIG strategy the device plugin and GFD run with, once checked against `migLayouts`. */
+    public readonly migStrategy: pulumi.Output<MigStrategy>;
 
     constructor(name: string, args: KubernetesGpuSupportArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("nvidia-gpu:index:KubernetesGpuSupport", name, {}, opts);
@@ -87,16 +126,50 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
                       asArgs<k8s.core.v1.ConfigMapArgs>(pulumi.all([namespace, sharing]).apply(([ns, s]) => sharingConfigMap(ns, s))),
                       parent,
                   );
+        const migStrategy = pulumi.all([args.migStrategy ?? MigStrategy.None, pulumi.output(args.migLayouts ?? [])]).apply(([strategy, layouts]) => {
+            const conflict = migStrategyConflict(strategy, layouts as MigLayoutSpec[]);
+            if (conflict) throw conflict;
+            return strategy;
+        });
         const daemonSet = new k8s.apps.v1.DaemonSet(
             `${name}-device-plugin`,
             asArgs<k8s.apps.v1.DaemonSetArgs>(
-                pulumi.all([namespace, args.devicePluginImage, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
+                pulumi.all([namespace, args.devicePluginImage, args.nodeSelector, migStrategy]).apply(([ns, image, nodeSelector, mig]) => {
                     if (image !== undefined) parseCudaImage(image, "devicePluginImage"); // refuses latest and untagged
-                    return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined });
+                    return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined, migStrategy: mig });
                 }),
             ),
             { parent: this, dependsOn: [runtimeClass, ...(configMap ? [configMap] : [])] },
         );
+        const featureDiscovery = args.featureDiscovery ?? true;
+        if (featureDiscovery) {
+            new k8s.apps.v1.DaemonSet(
+                `${name}-gpu-feature-discovery`,
+                asArgs<k8s.apps.v1.DaemonSetArgs>(
+                    pulumi.all([namespace, args.devicePluginImage, args.nodeSelector, migStrategy]).apply(([ns, image, nodeSelector, mig]) => {
+                        if (image !== undefined) parseCudaImage(image, "devicePluginImage");
+                        return featureDiscoveryDaemonSet({ namespace: ns, image, nodeSelector, migStrategy: mig });
+                    }),
+                ),
+                { parent: this, dependsOn: [runtimeClass] },
+            );
+        }
+        if (args.dcgmExporter) {
+            const exporter = new k8s.apps.v1.DaemonSet(
+                `${name}-dcgm-exporter`,
+                asArgs<k8s.apps.v1.DaemonSetArgs>(
+                    pulumi.all([namespace, args.dcgmExporterImage ?? DCGM_EXPORTER_IMAGE, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
+                        parseCudaImage(image, "dcgmExporterImage");
+                        return dcgmExporterDaemonSet({ namespace: ns, image, nodeSelector });
+                    }),
+                ),
+                { parent: this, dependsOn: [runtimeClass] },
+            );
+            new k8s.core.v1.Service(`${name}-dcgm-exporter`, asArgs<k8s.core.v1.ServiceArgs>(pulumi.output(namespace).apply((ns) => dcgmExporterService(ns))), {
+                parent: this,
+                dependsOn: [exporter],
+            });
+        }
         pulumi.output(args.validate).apply((validate) => {
             if (!validate) return;
             // The provider waits for the Job to complete and fails the update if it fails.
@@ -121,13 +194,22 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
                     repositoryOpts: { repo: "https://helm.ngc.nvidia.com/nvidia" },
                     namespace: "gpu-operator",
                     createNamespace: true,
-                    values: own.apply((manage) => ({ driver: { enabled: manage }, toolkit: { enabled: manage }, devicePlugin: { enabled: false } })),
+                    values: pulumi.all([own, migStrategy]).apply(([manage, mig]) => ({
+                        driver: { enabled: manage },
+                        toolkit: { enabled: manage },
+                        devicePlugin: { enabled: false },
+                        // This component runs GFD and the exporter when asked; the operator's would be second copies.
+                        ...(featureDiscovery ? { gfd: { enabled: false } } : {}),
+                        ...(args.dcgmExporter ? { dcgmExporter: { enabled: false } } : {}),
+                        ...(mig === MigStrategy.None ? {} : { mig: { strategy: mig } }),
+                    })),
                 },
                 parent,
             );
         }
         this.runtimeClassName = runtimeClass.metadata.name;
-        this.registerOutputs({ runtimeClassName: this.runtimeClassName });
+        this.migStrategy = migStrategy;
+        this.registerOutputs({ runtimeClassName: this.runtimeClassName, migStrategy: this.migStrategy });
     }
 }
 
