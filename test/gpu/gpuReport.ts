@@ -1,0 +1,128 @@
+/**
+ * Checks what the device half of the real-GPU suite brought back and writes test/gpu/results/gpu-<date>.md.
+ * Besides the device's own PASS/FAIL lines, it re-plans here, with the components' sdk functions, from the snapshots
+ * read there: the plan must be byte-identical on the state it met (so it was built from that machine's state), on
+ * the applied state (the engine's invariant: a converged host gives the same step inputs, so `pulumi up` runs
+ * nothing), and after destroy (a later `up` does the same as the first).
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { CARRY_DIR, planFor } from "./gpuSuite";
+import { REPO_ROOT } from "../helpers/paths";
+
+/** The device checks a complete run has; a run missing one of them is a failed run, not a partial pass. */
+const REQUIRED = [
+    "setup",
+    "apply",
+    "daemon-json-as-previewed",
+    "docker-restarted",
+    "nvidia-runtime-registered",
+    "real-toolkit-binaries",
+    "build-image",
+    "runtime-nvidia-all",
+    "cdi-all",
+    "cdi-index-0",
+    "cdi-uuid-0",
+    "control-no-gpu-under-runc",
+    "reapply-ok",
+    "reapply-writes-nothing",
+    "destroy-restores-daemon-json",
+    "destroy-restarted-docker",
+    "destroy-removed-runtime",
+    "destroy-removed-packages",
+];
+
+interface Check {
+    name: string;
+    passed: boolean;
+    detail: string;
+}
+
+/** `PASS name detail` / `FAIL name detail` lines. */
+export function parseResults(text: string): Check[] {
+    return text
+        .split("\n")
+        .filter((l) => /^(PASS|FAIL) /.test(l))
+        .map((l) => {
+            const [verdict, name, ...rest] = l.split(" ");
+            return { name, passed: verdict === "PASS", detail: rest.join(" ").trim() };
+        });
+}
+
+/** Compares the plan for one snapshot with the applied plan, step by step (script bytes). */
+export function samePlan(applied: ReturnType<typeof planFor>, other: ReturnType<typeof planFor>): string | undefined {
+    const names = (p: typeof applied) => p.steps.map((s) => s.name).join(",");
+    if (names(applied) !== names(other)) return `steps ${names(other)} instead of ${names(applied)}`;
+    const differing = applied.steps.filter((s, i) => s.script !== other.steps[i].script || s.undoScript !== other.steps[i].undoScript).map((s) => s.name);
+    return differing.length === 0 ? undefined : `inputs differ in ${differing.join(", ")}`;
+}
+
+function untar(archive: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "gpu-results-"));
+    execFileSync("tar", ["-C", dir, "-xzf", archive]);
+    return dir;
+}
+
+/** Returns true when every check passed; writes the dated results file either way. */
+export function writeReport(resultsDir: string): boolean {
+    const device = parseResults(fs.readFileSync(path.join(resultsDir, "results.txt"), "utf8"));
+    const artifacts = untar(path.join(resultsDir, "artifacts.tar.gz"));
+    const read = (name: string) => fs.readFileSync(path.join(artifacts, name), "utf8");
+    const checks: Check[] = [...device];
+    for (const name of REQUIRED) if (!device.some((c) => c.name === name)) checks.push({ name, passed: false, detail: "missing from the run" });
+
+    const planned = planFor(fs.readFileSync(path.join(CARRY_DIR, "plan", "snapshot.txt"), "utf8"));
+    for (const [name, file, what] of [
+        ["plan-matches-machine", "pre-snapshot.txt", "re-planned from the state the apply met"],
+        ["converged-plan-identical", "post-snapshot.txt", "re-planned from the applied host: the engine would run no step"],
+        ["plan-after-destroy-identical", "destroyed-snapshot.txt", "re-planned after destroy: a later up does what the first did"],
+    ] as const) {
+        let problem: string | undefined;
+        try {
+            problem = samePlan(planned, planFor(read(file)));
+        } catch (e) {
+            problem = (e as Error).message;
+        }
+        checks.push({ name, passed: problem === undefined, detail: problem ?? what });
+    }
+
+    const failed = checks.filter((c) => !c.passed);
+    const date = new Date().toISOString().slice(0, 10);
+    const machine = fs.readFileSync(path.join(resultsDir, "machine.txt"), "utf8").trim();
+    const out = [
+        `# Real-GPU suite, ${date}`,
+        "",
+        "`npm run test:gpu` (test/gpu/README.md): the project's own plan, built here from a snapshot read on the GPU machine,",
+        "run there step by step as the components send it; CUDA in containers; re-apply; destroy.",
+        "",
+        "## Machine",
+        "```",
+        machine,
+        "```",
+        "",
+        "## Steps (apply, then re-apply)",
+        "```",
+        read("apply.steps").trim(),
+        "--- re-apply",
+        read("reapply.steps").trim(),
+        "--- destroy",
+        read("destroy.steps").trim(),
+        "```",
+        "",
+        "## Checks",
+        "| check | result | detail |",
+        "|---|---|---|",
+        ...checks.map((c) => `| ${c.name} | ${c.passed ? "passed" : "FAILED"} | ${c.detail.replace(/\|/g, "\\|")} |`),
+        "",
+        `${checks.length - failed.length} passed, ${failed.length} failed.`,
+        "",
+    ];
+    const file = path.join(REPO_ROOT, "test", "gpu", "results", `gpu-${date}.md`);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, out.join("\n"));
+    console.log(`${checks.length - failed.length} passed, ${failed.length} failed; wrote ${path.relative(REPO_ROOT, file)}`);
+    for (const c of failed) console.log(`FAILED ${c.name}: ${c.detail}`);
+    return failed.length === 0;
+}
