@@ -13,6 +13,7 @@ export { unifiedDiff } from "./sdk/unifiedDiff";
 export { HostFacts, GpuInfo, parseHostFacts } from "./sdk/host/hostFacts";
 export { preflight, Finding, Severity, MINIMUM_DOCKER, MINIMUM_DRIVER } from "./sdk/host/preflight";
 export { NodePlanData, PlanStepData, PlanFileData } from "./sdk/report/planReport";
+export { InjectionModeData } from "./sdk/plan/injectionMode";
 export { snapshotScript, parseSnapshot, HostSnapshot } from "./sdk/host/snapshot";
 export { PlanStep, NodePlan } from "./sdk/plan/planStep";
 export { toolkitPlan, ToolkitSpec, TOOLKIT_PACKAGES } from "./sdk/plan/toolkitPlan";
@@ -20,7 +21,7 @@ export { driverPlan, DriverSpec } from "./sdk/plan/driverPlan";
 export { nodePlan, NodeSpec, RUNTIMES } from "./sdk/plan/nodePlan";
 
 // Pulumi components
-export { ContainerRuntime, KernelModules, DriverSource, FabricManager } from "./components/enums";
+export { ContainerRuntime, KernelModules, DriverSource, FabricManager, RuntimeMode } from "./components/enums";
 export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
 export { GpuComponentOptions, setDefaultHostReader } from "./components/planOnHost";

@@ -2,6 +2,7 @@ import { Command, Option } from "commander";
 import { combinedScript } from "../sdk/plan/combinedScript";
 import { DriverSpec, driverPlan } from "../sdk/plan/driverPlan";
 import { NVIDIA_KEY_FINGERPRINT, NVIDIA_REPO_URL, toolkitPlan } from "../sdk/plan/toolkitPlan";
+import { RUNTIME_MODES } from "../sdk/render/toolkitConfig";
 import { validate } from "../sdk/validate";
 import { CommandIo, UsageError, checked, switchOption } from "./cliCommon";
 
@@ -36,8 +37,19 @@ export function scriptCommand(io: CommandIo): Command {
                 .argParser(checked((v) => validate(v.replace(/\s+/g, "").toUpperCase(), "fingerprint", "--key-fingerprint")))
                 .default(NVIDIA_KEY_FINGERPRINT),
         )
+        .addOption(
+            new Option("--mode <mode>", "set nvidia-container-runtime.mode in the toolkit config (default: leave the host's setting)").choices(RUNTIME_MODES),
+        )
         .action(
-            (options: { pm?: "apt" | "dnf" | "zypper"; version?: string; experimental: boolean; repoUrl: string; keyUrl?: string; keyFingerprint: string }) => {
+            (options: {
+                pm?: "apt" | "dnf" | "zypper";
+                version?: string;
+                experimental: boolean;
+                repoUrl: string;
+                keyUrl?: string;
+                keyFingerprint: string;
+                mode?: string;
+            }) => {
                 // Checked here, not by commander, so that a mistyped flag is reported (with a suggestion) before a missing one.
                 const pm = required(options.pm, "--pm", "the host's package manager: --pm apt, dnf or zypper");
                 const version = required(options.version, "--version", "the four packages' version, e.g. --version 1.20.0-1");
@@ -48,6 +60,7 @@ export function scriptCommand(io: CommandIo): Command {
                     repoUrl: options.repoUrl,
                     keyUrl: options.keyUrl,
                     keyFingerprint: options.keyFingerprint,
+                    mode: options.mode,
                 });
                 io.out.write(combinedScript(steps, `NVIDIA Container Toolkit ${version} (${pm})`));
             },

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { toolkitPlan, toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
 import { GpuConfigError } from "../sdk/errors";
+import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { NodeConnectionArgs } from "./connection";
 import { ToolkitArgs, DEFAULT_TOOLKIT_VERSION } from "./gpuNode";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
@@ -10,7 +11,10 @@ export interface ContainerToolkitArgs extends ToolkitArgs {
     connection: NodeConnectionArgs;
 }
 
-/** The NVIDIA Container Toolkit: NVIDIA's repository and signing key, and the four packages pinned to one version. */
+/**
+ * The NVIDIA Container Toolkit: NVIDIA's repository and signing key, the four packages pinned to one version, and
+ * (with `mode`) the runtime's injection mode in its config.toml.
+ */
 export class ContainerToolkit extends pulumi.ComponentResource {
     /** The version all four packages are at. */
     public readonly version: pulumi.Output<string>;
@@ -25,12 +29,14 @@ export class ContainerToolkit extends pulumi.ComponentResource {
             repoUrl: args.repoUrl,
             keyUrl: args.keyUrl,
             keyFingerprint: args.keyFingerprint,
+            mode: args.mode,
         });
         const planned = planOnHost(
             name,
             args.connection,
             spec,
-            toolkitWatchedFiles,
+            // The toolkit config is read when the plan sets its mode: the step guards its write against it.
+            (s) => [...(s.mode === undefined ? [] : [{ path: TOOLKIT_CONFIG }]), ...toolkitWatchedFiles()],
             (snapshot, s) => {
                 const pm = snapshot.facts.packageManager;
                 if (pm === undefined)

@@ -40,3 +40,21 @@ export enum FabricManager {
     /** Never install or touch it. */
     Skip = "skip",
 }
+
+/**
+ * How the NVIDIA Container Runtime injects GPUs into a container: `nvidia-container-runtime.mode` in
+ * /etc/nvidia-container-runtime/config.toml.
+ */
+export enum RuntimeMode {
+    /**
+     * NVIDIA's default: the runtime decides per container. Toolkit ≥ 1.18 resolves it to `jit-cdi` (to `csv` on
+     * Tegra, to `cdi` for a container that names only CDI devices); older toolkits to `legacy`.
+     */
+    Auto = "auto",
+    /** A CDI spec generated in memory for each container's devices (toolkit ≥ 1.18). */
+    JitCdi = "jit-cdi",
+    /** The devices of the CDI specs in /etc/cdi and /var/run/cdi (toolkit ≥ 1.12). */
+    Cdi = "cdi",
+    /** nvidia-container-cli through the prestart hook; the only mode that checks `NVIDIA_REQUIRE_CUDA`. Deprecated since 1.18. */
+    Legacy = "legacy",
+}

@@ -10,9 +10,10 @@ import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
 import { maskCredentials } from "../sdk/secrets/credentials";
 import { toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
+import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/plan/injectionMode";
 import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
-import { ContainerRuntime, DriverSource, FabricManager, KernelModules } from "./enums";
+import { ContainerRuntime, DriverSource, FabricManager, KernelModules, RuntimeMode } from "./enums";
 import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
 
 /** The NVIDIA driver to install. Exactly one of `branch` or `version`. */
@@ -50,6 +51,16 @@ export interface ToolkitArgs {
     keyUrl?: pulumi.Input<string>;
     /** Fingerprint the key must have. Default NVIDIA's (`C95B321B61E88C1809C4F759DDCAE044F796ECB0`). */
     keyFingerprint?: pulumi.Input<string>;
+    /**
+     * How the NVIDIA runtime injects GPUs (`nvidia-container-runtime.mode` in /etc/nvidia-container-runtime/config.toml):
+     * `auto`, `jit-cdi` (toolkit ≥ 1.18), `cdi` (≥ 1.12) or `legacy`. Default: the host's setting is left as it is
+     * (the package's is `auto`, which toolkit ≥ 1.18 resolves to `jit-cdi`, older toolkits to `legacy`); the plan
+     * shows the mode in effect. In `jit-cdi` and `cdi` the runtime no longer refuses an image whose
+     * `NVIDIA_REQUIRE_CUDA` the driver does not meet (NVIDIA/nvidia-container-toolkit#1470): DockerGpuContainer checks
+     * images against the driver at preview instead. With `cdi` or `jit-cdi`, `docker run --gpus` without the nvidia
+     * runtime fails (NVIDIA's hook runs only in legacy mode).
+     */
+    mode?: pulumi.Input<RuntimeMode>;
 }
 
 /** The settings of a GPU node: how to reach it, and what to set up on it. */
@@ -190,7 +201,7 @@ export class GpuNode extends pulumi.ComponentResource {
         this.cdiDevices = pulumi.unsecret(planned.apply((p) => stdoutOf(p, "cdi-spec").apply(parseCdiDevices)));
         this.findings = pulumi.unsecret(planned.apply((p) => p.findings ?? []));
         this.steps = pulumi.unsecret(planned.apply((p) => p.steps.map((step) => step.name)));
-        this.plan = pulumi.unsecret(planned.apply((p) => summarisePlan(p)));
+        this.plan = pulumi.unsecret(pulumi.all([planned, spec]).apply(([p, s]) => summarisePlan(p, nodeInjectionMode(s, p.snapshot.files[TOOLKIT_CONFIG]))));
         // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root.
         this.dockerHost = pulumi.unsecret(
             pulumi
@@ -269,7 +280,7 @@ export function plannedDriver(spec: NodeSpec, loaded: string | undefined): { ver
 /** What a node's plan does, in data: for previews, `gpu-node plan` and baselines. */
 export type NodePlanSummary = NodePlanData;
 
-export function summarisePlan(plan: Pick<HostPlan, "steps" | "files" | "findings">): NodePlanSummary {
+export function summarisePlan(plan: Pick<HostPlan, "steps" | "files" | "findings">, mode?: InjectionModeData): NodePlanSummary {
     return {
         steps: plan.steps.map((s) => ({ name: s.name, description: s.description, rebootRequired: s.rebootRequired ?? false })),
         packages: plan.steps.flatMap((s) => s.changes.filter((c) => c.startsWith("package ")).map((c) => c.slice("package ".length))),
@@ -283,7 +294,13 @@ export function summarisePlan(plan: Pick<HostPlan, "steps" | "files" | "findings
         })),
         restarts: plan.steps.filter((s) => s.name.endsWith("-restart")).map((s) => s.name.replace(/-restart$/, "")),
         findings: plan.findings ?? [],
+        ...(mode === undefined ? {} : { injectionMode: mode }),
     };
+}
+
+/** The injection mode a node's containers get once its plan has run, from the spec and the host's live toolkit config. */
+export function nodeInjectionMode(spec: NodeSpec, liveToolkitConfig: string | undefined): InjectionModeData {
+    return injectionMode(spec.toolkit.version, validateRuntimeMode(spec.toolkit.mode, spec.toolkit.version), liveToolkitConfig);
 }
 
 /** The stdout of one step's command, or "" when the plan has no such step. */

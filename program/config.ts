@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RuntimeMode } from "../components/enums";
 import { DEFAULT_TOOLKIT_VERSION } from "../components/gpuNode";
 import { GpuConfigError } from "../sdk/errors";
 import { SharingStrategy } from "../sdk/k8s/manifests";
@@ -53,6 +54,7 @@ const ToolkitConfigSchema = z.strictObject({
     repoUrl: patterned("url").optional(),
     keyUrl: patterned("url").optional(),
     keyFingerprint: patterned("fingerprint").optional(),
+    mode: z.enum(RuntimeMode).optional(),
 });
 
 /** One entry of the stack config's `nodes` list (see Pulumi.example.yaml). */

@@ -7,15 +7,16 @@ import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from ".
 import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
-import { TOOLKIT_CONFIG, ToolkitSetting, renderToolkitConfig } from "../render/toolkitConfig";
+import { ToolkitSetting } from "../render/toolkitConfig";
 import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
 import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
 import { guardedFileStep, revisionOf } from "./guardedFileStep";
+import { runtimeModeFindings, validateRuntimeMode } from "./injectionMode";
 import { NodePlan, PlanStep } from "./planStep";
-import { cdiSpecStep, restartStep, rootlessRestartStep, toolkitConfigOnHostStep, verifyRuntimesStep } from "./runtimeSteps";
+import { cdiSpecStep, restartStep, rootlessRestartStep, verifyRuntimesStep } from "./runtimeSteps";
 import { MigLayoutSpec } from "./migLayout";
-import { ToolkitSpec, toolkitPlan } from "./toolkitPlan";
+import { ToolkitSpec, toolkitConfigStep, toolkitPlan } from "./toolkitPlan";
 
 /** The container runtimes a node can be set up for. `cdi` only writes the CDI spec (Podman, CDI-native runtimes). */
 export const RUNTIMES = ["docker", "docker-rootless", "containerd", "crio", "cdi"] as const;
@@ -58,6 +59,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const { facts } = snapshot;
     const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
     const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
+    const mode = validateRuntimeMode(spec.toolkit.mode, spec.toolkit.version);
     const installDriver = spec.driver !== undefined && !facts.wsl2;
     const findings = preflight(facts, {
         installDriver: spec.driver !== undefined,
@@ -73,6 +75,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     findings.push(
         ...cdiSpecFormatFindings(facts, spec.toolkit.version, spec.runtime === "cdi" || spec.runtime === "docker-rootless" || (spec.enableCdi ?? false)),
     );
+    findings.push(...runtimeModeFindings(mode, runtime, spec.setAsDefault ?? false));
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {
         throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
@@ -95,10 +98,11 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const dataCentre = dataCentrePlan(snapshot, { ...dataCentreIntent, migLayout: spec.migLayout });
     steps.push(...dataCentre.steps);
     findings.push(...dataCentre.notes);
-    const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot);
+    // The toolkit config has one step, the toolkit's: its mode and the runtime's settings together.
+    const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot, runtimeToolkitSettings(runtime));
     steps.push(...toolkitSteps);
 
-    const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName });
+    const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName }, false);
     steps.push(...runtimePart.steps);
     return { plan: { steps }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
 }
@@ -109,16 +113,16 @@ export type RuntimeSpec = Pick<NodeSpec, "runtime" | "rootlessUser" | "rootlessH
 /**
  * The runtime's steps: toolkit config (no-cgroups for rootless), the rendered config files with their
  * guarded writes, a restart only on change with rollback, the CDI spec where asked, and a check that
- * the runtime lists the nvidia runtime.
+ * the runtime lists the nvidia runtime. Without `writeToolkitConfig` the toolkit config is left to the toolkit plan.
  */
-export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps: PlanStep[]; files: RenderResult[] } {
+export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec, writeToolkitConfig = true): { steps: PlanStep[]; files: RenderResult[] } {
     const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
     const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
     const live = snapshot.files;
     const containerdDump = snapshot.containerdDump;
     const steps: PlanStep[] = [];
     const files: RenderResult[] = [];
-    const settings: ToolkitSetting[] = runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
+    const settings = writeToolkitConfig ? runtimeToolkitSettings(runtime) : [];
     if (settings.length > 0) {
         const toolkitConfig = toolkitConfigStep(snapshot, settings);
         steps.push(toolkitConfig);
@@ -190,15 +194,7 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
     return { steps, files };
 }
 
-/**
- * The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package
- * created it. A converged file that nvidia-ctk edited last gets that same step again (its inputs are
- * those of the last run); a drifted one gets a guarded write of the rendered text.
- */
-function toolkitConfigStep(snapshot: HostSnapshot, settings: ToolkitSetting[]): PlanStep {
-    const current = snapshot.files[TOOLKIT_CONFIG];
-    if (current === undefined) return toolkitConfigOnHostStep(settings);
-    const result = renderToolkitConfig(current, settings);
-    if (!result.changed && (snapshot.editedByNvidiaCtk ?? []).includes(TOOLKIT_CONFIG)) return { ...toolkitConfigOnHostStep(settings), files: [result] };
-    return guardedFileStep("toolkit-config", `toolkit config: ${settings.map((s) => s.key).join(", ")}`, result, snapshot);
+/** The toolkit config a runtime needs: `no-cgroups` for rootless Docker. */
+export function runtimeToolkitSettings(runtime: Runtime): ToolkitSetting[] {
+    return runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
 }

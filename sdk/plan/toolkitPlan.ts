@@ -1,12 +1,15 @@
 import { PackageManager } from "../host/hostFacts";
 import { renderResult } from "../render/renderResult";
+import { TOOLKIT_CONFIG, ToolkitSetting, renderToolkitConfig, runtimeModeSetting } from "../render/toolkitConfig";
 import { PREAMBLE } from "../shell/preamble";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
 import { HostSnapshot, WatchedFile } from "../host/snapshot";
 import { ABSENT, BACKUP_ONCE, backupPath, fileStep, lockFragment, recordGenerationFragment, restoreScript } from "./fileStep";
 import { binaryGuard, guardedFileStep } from "./guardedFileStep";
+import { validateRuntimeMode } from "./injectionMode";
 import { PlanStep } from "./planStep";
+import { toolkitConfigOnHostStep } from "./runtimeSteps";
 
 /** The four packages NVIDIA's install guide pins to one version; they require each other's exact version. */
 export const TOOLKIT_PACKAGES = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"] as const;
@@ -36,6 +39,11 @@ export interface ToolkitSpec {
     keyUrl?: string;
     /** Fingerprint the downloaded key must have. Default NVIDIA's. */
     keyFingerprint?: string;
+    /**
+     * `nvidia-container-runtime.mode` to set in the toolkit config: `auto`, `jit-cdi` (toolkit ≥ 1.18), `cdi`
+     * (≥ 1.12) or `legacy`. Default: the host's setting is left as it is.
+     */
+    mode?: string;
 }
 
 /** Where each package manager keeps the repository definition. */
@@ -52,22 +60,40 @@ export function toolkitWatchedFiles(): WatchedFile[] {
 /**
  * The Container Toolkit plan, step by step as NVIDIA's install guide does it, pinned and idempotent.
  * With a host snapshot, the repository definition is diffed against the live file and its write guarded
- * (see guardedFileStep.ts); without one (`gpu-node script`), it is written unguarded.
+ * (see guardedFileStep.ts); without one (`gpu-node script`), it is written unguarded. The toolkit config
+ * (`spec.mode`, then the caller's `settings`, e.g. rootless Docker's no-cgroups) is one last step, so the
+ * file has one writer.
  */
-export function toolkitPlan(spec: ToolkitSpec, snapshot?: HostSnapshot): PlanStep[] {
+export function toolkitPlan(spec: ToolkitSpec, snapshot?: HostSnapshot, settings: ToolkitSetting[] = []): PlanStep[] {
     const version = validate(spec.version, "packageVersion", "toolkit.version");
     const pm = validateChoice(spec.packageManager === "yum" ? "dnf" : spec.packageManager, ["apt", "dnf", "zypper"] as const, "packageManager");
     const repoUrl = validate((spec.repoUrl ?? NVIDIA_REPO_URL).replace(/\/+$/, ""), "url", "toolkit.repoUrl");
     const keyUrl = validate(spec.keyUrl ?? `${repoUrl}/gpgkey`, "url", "toolkit.keyUrl");
     const fingerprint = validate((spec.keyFingerprint ?? NVIDIA_KEY_FINGERPRINT).replace(/\s+/g, "").toUpperCase(), "fingerprint", "toolkit.keyFingerprint");
     const experimental = spec.experimental ?? false;
+    const mode = validateRuntimeMode(spec.mode, version);
+    const config = [...(mode === undefined ? [] : [runtimeModeSetting(mode)]), ...settings];
 
     return [
         prerequisitesStep(pm),
         keyStep(pm, keyUrl, fingerprint, snapshot),
         repoStep(pm, repoUrl, experimental, snapshot),
         packagesStep(pm, version, repoUrl),
+        ...(config.length === 0 ? [] : [snapshot === undefined ? toolkitConfigOnHostStep(config) : toolkitConfigStep(snapshot, config)]),
     ];
+}
+
+/**
+ * The toolkit's config.toml: rendered here when it exists, else edited by nvidia-ctk once the package
+ * created it. A converged file that nvidia-ctk edited last gets that same step again (its inputs are
+ * those of the last run); a drifted one gets a guarded write of the rendered text.
+ */
+export function toolkitConfigStep(snapshot: HostSnapshot, settings: ToolkitSetting[]): PlanStep {
+    const current = snapshot.files[TOOLKIT_CONFIG];
+    if (current === undefined) return toolkitConfigOnHostStep(settings);
+    const result = renderToolkitConfig(current, settings);
+    if (!result.changed && (snapshot.editedByNvidiaCtk ?? []).includes(TOOLKIT_CONFIG)) return { ...toolkitConfigOnHostStep(settings), files: [result] };
+    return guardedFileStep("toolkit-config", `toolkit config: ${settings.map((s) => s.key).join(", ")}`, result, snapshot);
 }
 
 function prerequisitesStep(pm: "apt" | "dnf" | "zypper"): PlanStep {

@@ -41,6 +41,23 @@ export const TOOLKIT_CONFIG_KEYS: Readonly<Record<string, KeyType>> = {
     "nvidia-ctk.path": "string",
 };
 
+/** `nvidia-container-runtime.mode`: how the runtime injects GPUs into containers. */
+export const RUNTIME_MODE_KEY = "nvidia-container-runtime.mode";
+/** The modes a plan may set (`csv` is Tegra's, chosen there by `auto`). */
+export const RUNTIME_MODES = ["auto", "jit-cdi", "cdi", "legacy"] as const;
+export type RuntimeModeName = (typeof RUNTIME_MODES)[number];
+
+/** The edit that sets the runtime mode, as `nvidia-ctk config --set nvidia-container-runtime.mode=<mode> --in-place` makes it. */
+export function runtimeModeSetting(mode: RuntimeModeName): ToolkitSetting {
+    return { key: RUNTIME_MODE_KEY, value: mode };
+}
+
+/** The runtime mode a config.toml sets, or undefined when it sets none (the toolkit then uses `auto`). */
+export function configuredRuntimeMode(text: string, path = TOOLKIT_CONFIG): string | undefined {
+    const value = getAt(plain(parseToml(text, path)) as Record<string, unknown>, RUNTIME_MODE_KEY);
+    return typeof value === "string" ? value : undefined;
+}
+
 /** One `--set KEY[=VALUE]` edit, parsed. */
 export interface ToolkitSetting {
     key: string;

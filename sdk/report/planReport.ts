@@ -1,6 +1,7 @@
 import { maskCredentials } from "../secrets/credentials";
 import { unifiedDiff } from "../unifiedDiff";
 import { Finding } from "../host/preflight";
+import { InjectionModeData } from "../plan/injectionMode";
 
 /** One step of a node's plan. */
 export interface PlanStepData {
@@ -38,6 +39,8 @@ export interface NodePlanData {
     restarts: string[];
     /** Preflight warnings and notes. */
     findings: Finding[];
+    /** How the NVIDIA runtime injects GPUs once the plan has run (jit-cdi, cdi or legacy), and why. */
+    injectionMode?: InjectionModeData;
 }
 
 /** What `gpu-node plan` found for a stack; its JSON form is the baseline of the next plan. */
@@ -84,6 +87,8 @@ export function changesOf(unmasked: PlanReport, unmaskedBaseline?: PlanReport): 
             }
             const describe = (p?: NodePlanData) => JSON.stringify([p?.steps, p?.packages, p?.restarts]);
             if (before?.plan && describe(before.plan) !== describe(plan)) entry.other.push("steps, packages or restarts changed");
+            const [was, now] = [before?.plan?.injectionMode?.mode, plan.injectionMode?.mode];
+            if (was !== undefined && now !== undefined && was !== now) entry.other.push(`injection mode ${was} → ${now}`);
         } else {
             for (const file of node.plan!.files) {
                 if (file.changed)
@@ -133,6 +138,7 @@ export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaske
         );
         if (plan.packages.length) out.push(`${md ? "**Packages:**" : "Packages:"} ${plan.packages.join(", ")}`);
         out.push(`${md ? "**Restarts:**" : "Restarts:"} ${plan.restarts.length ? `${plan.restarts.join(", ")} (only if its configuration changes)` : "none"}`);
+        if (plan.injectionMode) out.push(`${md ? "**Injection mode:**" : "Injection mode:"} ${injectionModeLine(plan.injectionMode, md)}`);
         for (const f of plan.findings) out.push(`${md ? "> " : ""}${f.severity}: ${f.message} — ${f.fix}`);
         const nodeChanges = changes.get(node.name);
         for (const other of nodeChanges?.other ?? []) out.push(`${md ? "- " : "  "}${other}`);
@@ -168,6 +174,11 @@ export function formatReport(unmasked: PlanReport, format: ReportFormat, unmaske
         out.push("");
     }
     return `${out.join("\n")}\n`;
+}
+
+/** `jit-cdi — the package's config.toml sets … "auto"; toolkit 1.20.0-1 resolves "auto" to jit-cdi …`: the mode, then why. */
+function injectionModeLine(m: InjectionModeData, md: boolean): string {
+    return `${md ? `\`${m.mode}\`` : m.mode} — ${m.reason}`;
 }
 
 /**
