@@ -4,7 +4,7 @@ import { Finding, preflight } from "../host/preflight";
 import { cdiSpecFormatFindings } from "../host/cdiPreflight";
 import { HostSnapshot } from "../host/snapshot";
 import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
-import { CRIO_CONFIG, renderCrioConfig } from "../render/crioConfig";
+import { CRIO_CONFIG, CRIO_DROP_IN, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
 import { ToolkitSetting } from "../render/toolkitConfig";
@@ -177,7 +177,7 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec, writeTool
             break;
         }
         case "crio": {
-            const result = renderCrioConfig(live[CRIO_CONFIG], common);
+            const result = renderCrioConfig(live[CRIO_CONFIG], { ...common, currentDropIn: live[CRIO_DROP_IN] });
             steps.push(
                 guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio", undefined, true),
                 restartStep("crio", [result], revisionOf([result], snapshot)),

@@ -25,6 +25,8 @@ export interface CrioConfigOptions {
     runtimePath?: string;
     /** Make it CRI-O's `default_runtime`. */
     setAsDefault?: boolean;
+    /** The drop-in as it is on the host (undefined: absent), so an applied drop-in renders as unchanged. */
+    currentDropIn?: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export function renderCrioConfig(
 
     const summary = [`runtimes.${name}: ${inheritedFrom ? `options copied from ${inheritedFrom}` : "no runtime to copy from"}, runtime_path ${runtimePath}`];
     if (options.setAsDefault) summary.push(`default_runtime: ${name}`);
-    const result = renderResult(dropInPath, undefined, emitGoToml({ crio: { runtime } }), summary);
+    const result = renderResult(dropInPath, options.currentDropIn, emitGoToml({ crio: { runtime } }), summary);
     // A copied entry may carry credentials (a proxy URL with user:pass in monitor_env): the plan writes such a drop-in 0600.
     const holdsCredentials = hasCredentials(entry) ? { holdsCredentials: true } : {};
     return inheritedFrom ? { ...result, inheritedFrom, ...holdsCredentials } : { ...result, ...holdsCredentials };

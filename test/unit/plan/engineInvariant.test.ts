@@ -243,3 +243,33 @@ describe("the containerd drop-in rendered from the effective config is a fixed p
         assert.equal(second.dropIn.changed, false);
     });
 });
+
+describe("the CRI-O drop-in is compared with the live file (found by the fault matrix's crio node)", () => {
+    const facts = serverFacts();
+    const crioConf = '[crio.runtime]\ndefault_runtime = "runc"\n[crio.runtime.runtimes.runc]\nruntime_path = "/usr/sbin/runc"\nruntime_type = "oci"\n';
+    const dropIn = "/etc/crio/crio.conf.d/99-nvidia.toml";
+    const snapshot = (live: string | undefined, wroteBefore: boolean): HostSnapshot => ({
+        facts,
+        containerdDump: undefined,
+        generations: {},
+        editedByNvidiaCtk: [],
+        files: { "/etc/crio/crio.conf": crioConf, [dropIn]: live, "/etc/nvidia-container-runtime/config.toml": undefined },
+        priorWrites: wroteBefore ? { [dropIn]: undefined } : {},
+    });
+    const spec = { runtime: "crio" as const, toolkit: { version: "1.20.0-1" } };
+
+    it("an applied drop-in previews as unchanged with the applied inputs; one edited by hand after the apply is a drift", () => {
+        const first = nodePlan(snapshot(undefined, false), spec);
+        const written = first.files.find((f) => f.path === dropIn)!;
+        assert.equal(written.changed, true);
+        const converged = nodePlan(snapshot(written.text, true), spec);
+        assert.equal(converged.files.find((f) => f.path === dropIn)!.changed, false, "the live drop-in is what the plan renders");
+        for (const name of ["crio-drop-in", "crio-restart", "verify-runtimes"]) {
+            const before = first.plan.steps.find((s) => s.name === name)!;
+            const after = converged.plan.steps.find((s) => s.name === name)!;
+            assert.equal(after.script, before.script, `${name}: the converged host's inputs are the applied ones`);
+        }
+        const drifted = nodePlan(snapshot(written.text.replace("oci", "vm"), true), spec);
+        assert.equal(drifted.files.find((f) => f.path === dropIn)!.changed, true);
+    });
+});
