@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { DEFAULT_TOOLKIT_CONFIG, parseToolkitSetting, renderToolkitConfig } from "../../../sdk/render/toolkitConfig";
+import { DEFAULT_TOOLKIT_CONFIG, configuredRuntimeMode, parseToolkitSetting, renderToolkitConfig, runtimeModeSetting } from "../../../sdk/render/toolkitConfig";
 
 const set = (...expressions: string[]) => expressions.map(parseToolkitSetting);
 
@@ -68,5 +68,15 @@ describe("renderToolkitConfig (nvidia-ctk config --set)", () => {
         );
         assert.throws(() => parseToolkitSetting("nvidia-container-cli.no-cgroups=yes"), /is not a boolean — use true or false/);
         assert.throws(() => parseToolkitSetting("nvidia-container-runtime.mode"), /needs a value/);
+    });
+
+    it("sets the runtime mode as `--set nvidia-container-runtime.mode=<m>` does, and reads it back (issue 16)", () => {
+        assert.deepEqual(runtimeModeSetting("jit-cdi"), parseToolkitSetting("nvidia-container-runtime.mode=jit-cdi"));
+        const result = renderToolkitConfig(DEFAULT_TOOLKIT_CONFIG, [runtimeModeSetting("jit-cdi")]);
+        assert.equal(result.text, DEFAULT_TOOLKIT_CONFIG.replace('mode = "auto"', 'mode = "jit-cdi"'));
+        assert.equal(configuredRuntimeMode(result.text), "jit-cdi");
+        assert.equal(configuredRuntimeMode(DEFAULT_TOOLKIT_CONFIG.replace('mode = "auto"', '#mode = "auto"')), undefined);
+        const added = renderToolkitConfig('[nvidia-ctk]\npath = "nvidia-ctk"\n', [runtimeModeSetting("legacy")]);
+        assert.equal(added.text, '[nvidia-ctk]\npath = "nvidia-ctk"\n\n[nvidia-container-runtime]\nmode = "legacy"\n');
     });
 });
