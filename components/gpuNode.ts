@@ -176,6 +176,9 @@ export class GpuNode extends pulumi.ComponentResource {
             watchedFiles,
             (snapshot, s) => {
                 const node = nodePlan(snapshot, s);
+                // The MIG layout the host has and the one it will get, in the preview (like the files' diffs).
+                const mig = node.findings.find((f) => f.id === "mig-layout");
+                if (mig !== undefined) pulumi.log.info(`${name}: ${mig.message}`, this);
                 return { steps: node.plan.steps, files: node.files, findings: node.findings };
             },
             this,

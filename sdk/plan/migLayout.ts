@@ -2,7 +2,7 @@ import { GpuConfigError } from "../errors";
 import { MigProfile } from "../host/dataCentreFacts";
 import { HostFacts } from "../host/hostFacts";
 import { PREAMBLE } from "../shell/preamble";
-import { script, sh } from "../shell/shellScript";
+import { ShellFragment, script, sh } from "../shell/shellScript";
 import { validate } from "../validate";
 import { PlanStep } from "./planStep";
 
@@ -162,10 +162,127 @@ export function migLayoutPreview(changes: MigGpuChange[]): string[] {
     });
 }
 
+/** Where the mig-layout step records each GPU's layout before its first change, for the undo to restore. */
+export const MIG_RECORD_DIR = "/var/lib/pulumi-nvidia-gpu/mig-before";
+
 /**
- * The MIG step: stop the GPU workloads (listed units; a GPU still running processes stops the step), set MIG mode
+ * Shell functions of the MIG step and its undo. A layout table has one line per GPU: `index uuid mode ids names`
+ * (ids and names comma-separated, sorted by name, `-` for none).
+ */
+function migFunctions(services: string[]): ShellFragment {
+    return sh`services=${services.join(" ")}
+record=${MIG_RECORD_DIR}
+mode_of() { nvidia-smi -i "$1" --query-gpu=mig.mode.current --format=csv,noheader; }
+pending_of() { nvidia-smi -i "$1" --query-gpu=mig.mode.pending --format=csv,noheader; }
+uuid_of() { nvidia-smi -i "$1" --query-gpu=uuid --format=csv,noheader; }
+instances_of() { nvidia-smi mig -i "$1" -lgi 2>/dev/null | awk '$1 == "|" && $3 == "MIG" { print $4, $5 }' | sort; }
+profiles_of() { instances_of "$1" | cut -d ' ' -f 1 | paste -s -d, -; }
+state_of() {
+    m=$(mode_of "$1")
+    if [ "$m" = Enabled ]; then p=$(profiles_of "$1"); else p=""; fi
+    echo "$m \${p:--}"
+}
+# entry_of INDEX: the GPU's layout now, as a table line.
+entry_of() {
+    m=$(mode_of "$1"); ids=-; names=-
+    if [ "$m" = Enabled ]; then
+        list=$(instances_of "$1")
+        if [ -n "$list" ]; then
+            names=$(printf '%s\\n' "$list" | cut -d ' ' -f 1 | paste -s -d, -)
+            ids=$(printf '%s\\n' "$list" | cut -d ' ' -f 2 | paste -s -d, -)
+        fi
+    fi
+    echo "$1 $(uuid_of "$1") $m $ids $names"
+}
+# plan_todo TABLE: the GPUs whose layout differs, in $todo; refuses GPUs that changed since the plan.
+plan_todo() {
+    todo=""
+    while read -r idx uuid mode ids names; do
+        got=$(uuid_of "$idx")
+        [ "$got" = "$uuid" ] || { log "error: GPU $idx is $got, not $uuid: the GPUs changed since the plan; plan again"; exit 50; }
+        [ "$(state_of "$idx")" = "$mode $names" ] || todo="$todo $idx"
+    done <<EOF
+$1
+EOF
+}
+stopped=""
+stopped_containers=""
+restart_stopped() {
+    for c in $stopped_containers; do
+        if docker start "$c" >/dev/null; then echo "started GPU container $c again"; else log "warning: could not start container $c again"; fi
+    done
+    for s in $stopped; do systemctl start "$s" || log "warning: could not start $s again"; done
+}
+# gpu_containers: running Docker containers that use GPUs (the nvidia runtime, --gpus, CDI or /dev/nvidia* devices).
+gpu_containers() {
+    command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || return 0
+    for id in $(docker ps -q); do
+        case "$(docker inspect -f '{{.HostConfig.Runtime}} {{json .HostConfig.DeviceRequests}} {{json .HostConfig.Devices}}' "$id" 2>/dev/null)" in
+            *nvidia*|*'"gpu"'*) docker inspect -f '{{.Name}}' "$id" | sed 's|^/||' ;;
+        esac
+    done
+}
+# stop_gpu_workloads: the listed units and the GPU containers stop (started again on exit); a GPU still in use stops the step.
+stop_gpu_workloads() {
+    trap restart_stopped EXIT
+    for s in $services; do
+        if systemctl is-active --quiet "$s" 2>/dev/null; then systemctl stop "$s"; stopped="$stopped $s"; echo "stopped $s"; fi
+    done
+    for c in $(gpu_containers); do
+        docker stop -t 30 "$c" >/dev/null
+        stopped_containers="$stopped_containers $c"
+        echo "stopped GPU container $c"
+    done
+    for idx in $todo; do
+        apps=$(nvidia-smi -i "$idx" --query-compute-apps=pid,process_name --format=csv,noheader) || { log "error: could not list GPU $idx's processes"; exit 51; }
+        [ -z "$apps" ] || { log "error: GPU $idx still runs $(printf '%s' "$apps" | tr '\\n' ';'); stop these workloads (or drain the node) and run again"; exit 51; }
+    done
+}
+# apply_todo TABLE: destroys the instances of the GPUs in $todo, sets their MIG mode, creates the table's instances.
+apply_todo() {
+    while read -r idx uuid mode ids names; do
+        case " $todo " in *" $idx "*) ;; *) continue ;; esac
+        if [ "$(mode_of "$idx")" = Enabled ]; then
+            nvidia-smi mig -i "$idx" -dci >/dev/null 2>&1 || true
+            nvidia-smi mig -i "$idx" -dgi >/dev/null 2>&1 || true
+        fi
+        if [ "$(mode_of "$idx")" != "$mode" ]; then
+            if [ "$mode" = Enabled ]; then nvidia-smi -i "$idx" -mig 1 >/dev/null; else nvidia-smi -i "$idx" -mig 0 >/dev/null; fi
+            if [ "$(mode_of "$idx")" != "$(pending_of "$idx")" ]; then
+                nvidia-smi -i "$idx" -r >/dev/null 2>&1 || { echo "reboot-required: GPU $idx's MIG mode is pending $(pending_of "$idx"); reboot, then run again to create the instances"; exit 0; }
+            fi
+        fi
+        if [ "$ids" != - ]; then nvidia-smi mig -i "$idx" -cgi "$ids" -C >/dev/null; fi
+    done <<EOF
+$1
+EOF
+}
+# regenerate_cdi: the CDI specs that exist, written again for the new MIG devices (nvidia-cdi-refresh does not).
+regenerate_cdi() {
+    for spec in /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml; do
+        [ -e "$spec" ] || continue
+        if command -v nvidia-ctk >/dev/null 2>&1; then
+            tmp=$(mktemp "$spec.XXXXXX")
+            if nvidia-ctk cdi generate --output="$tmp" >/dev/null 2>&1; then chmod 0644 "$tmp"; mv -f "$tmp" "$spec"; echo "regenerated $spec"; else rm -f "$tmp"; log "error: nvidia-ctk cdi generate failed for $spec"; exit 52; fi
+        fi
+    done
+}
+verify_layout() {
+    while read -r idx uuid mode ids names; do
+        now=$(state_of "$idx")
+        [ "$now" = "$mode $names" ] || { log "error: GPU $idx has MIG $now after the change, not $mode $names"; exit 53; }
+    done <<EOF
+$1
+EOF
+}`;
+}
+
+/**
+ * The MIG step: stop the GPU workloads (the listed units and the Docker containers using GPUs, started again after;
+ * a GPU still running processes stops the step), record each GPU's layout before its first change, set MIG mode
  * (with a GPU reset where the mode stays pending), destroy and create the instances, regenerate the CDI specs that
- * exist (nvidia-cdi-refresh does not: NVIDIA/nvidia-container-toolkit#1828), verify, start the units again.
+ * exist (nvidia-cdi-refresh does not: NVIDIA/nvidia-container-toolkit#1828), verify. Its undo (layout removed, or
+ * destroy) puts the recorded layout back the same way.
  * The script holds only the wanted layout, so its text is the same on every run; it prints `unchanged` when the
  * host already has it. The layout is lost on reboot (only the mode persists: NVIDIA/k8s-device-plugin#225).
  */
@@ -183,65 +300,34 @@ export function migLayoutPlan(facts: HostFacts, layout: MigLayoutSpec): { steps:
         description: `MIG layout: ${targets.map((t) => `GPU ${t.index} ${t.enabled ? t.profiles.map((p) => p.name).join("+") || "MIG enabled, no instances" : "MIG disabled"}`).join("; ")}`,
         script: script(
             PREAMBLE,
+            migFunctions(services),
             sh`layout=${table}
-services=${services.join(" ")}
-mode_of() { nvidia-smi -i "$1" --query-gpu=mig.mode.current --format=csv,noheader; }
-pending_of() { nvidia-smi -i "$1" --query-gpu=mig.mode.pending --format=csv,noheader; }
-profiles_of() { nvidia-smi mig -i "$1" -lgi 2>/dev/null | awk '$1 == "|" && $3 == "MIG" { print $4 }' | sort | paste -s -d, -; }
-state_of() {
-    m=$(mode_of "$1")
-    if [ "$m" = Enabled ]; then p=$(profiles_of "$1"); else p=""; fi
-    echo "$m \${p:--}"
-}
-todo=""
-while read -r idx uuid mode ids names; do
-    got=$(nvidia-smi -i "$idx" --query-gpu=uuid --format=csv,noheader)
-    [ "$got" = "$uuid" ] || { log "error: GPU $idx is $got, not $uuid: the GPUs changed since the plan; plan again"; exit 50; }
-    [ "$(state_of "$idx")" = "$mode $names" ] || todo="$todo $idx"
-done <<EOF
-$layout
-EOF
+plan_todo "$layout"
 if [ -z "$todo" ]; then echo "unchanged: MIG layout in place"; exit 0; fi
-stopped=""
-restart_stopped() { for s in $stopped; do systemctl start "$s" || log "warning: could not start $s again"; done; }
-trap restart_stopped EXIT
-for s in $services; do
-    if systemctl is-active --quiet "$s" 2>/dev/null; then systemctl stop "$s"; stopped="$stopped $s"; fi
-done
+stop_gpu_workloads
+mkdir -p "$record"
 for idx in $todo; do
-    apps=$(nvidia-smi -i "$idx" --query-compute-apps=pid,process_name --format=csv,noheader) || { log "error: could not list GPU $idx's processes"; exit 51; }
-    [ -z "$apps" ] || { log "error: GPU $idx still runs $(printf '%s' "$apps" | tr '\\n' ';'); stop these workloads (or drain the node) and run again"; exit 51; }
+    [ -e "$record/$idx" ] || { entry_of "$idx" > "$record/$idx.tmp"; mv -f "$record/$idx.tmp" "$record/$idx"; echo "recorded GPU $idx's layout before the change: $(cat "$record/$idx")"; }
 done
-while read -r idx uuid mode ids names; do
-    case " $todo " in *" $idx "*) ;; *) continue ;; esac
-    if [ "$(mode_of "$idx")" = Enabled ]; then
-        nvidia-smi mig -i "$idx" -dci >/dev/null 2>&1 || true
-        nvidia-smi mig -i "$idx" -dgi >/dev/null 2>&1 || true
-    fi
-    if [ "$(mode_of "$idx")" != "$mode" ]; then
-        if [ "$mode" = Enabled ]; then nvidia-smi -i "$idx" -mig 1 >/dev/null; else nvidia-smi -i "$idx" -mig 0 >/dev/null; fi
-        if [ "$(mode_of "$idx")" != "$(pending_of "$idx")" ]; then
-            nvidia-smi -i "$idx" -r >/dev/null 2>&1 || { echo "reboot-required: GPU $idx's MIG mode is pending $(pending_of "$idx"); reboot, then run again to create the instances"; exit 0; }
-        fi
-    fi
-    if [ "$ids" != - ]; then nvidia-smi mig -i "$idx" -cgi "$ids" -C >/dev/null; fi
-done <<EOF
-$layout
-EOF
-for spec in /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml; do
-    [ -e "$spec" ] || continue
-    if command -v nvidia-ctk >/dev/null 2>&1; then
-        tmp=$(mktemp "$spec.XXXXXX")
-        if nvidia-ctk cdi generate --output="$tmp" >/dev/null 2>&1; then chmod 0644 "$tmp"; mv -f "$tmp" "$spec"; echo "regenerated $spec"; else rm -f "$tmp"; log "error: nvidia-ctk cdi generate failed for $spec"; exit 52; fi
-    fi
-done
-while read -r idx uuid mode ids names; do
-    now=$(state_of "$idx")
-    [ "$now" = "$mode $names" ] || { log "error: GPU $idx has MIG $now after the change, not $mode $names"; exit 53; }
-done <<EOF
-$layout
-EOF
+apply_todo "$layout"
+regenerate_cdi
+verify_layout "$layout"
 echo "changed: MIG layout applied to GPU$todo"`,
+        ),
+        undoScript: script(
+            PREAMBLE,
+            migFunctions(services),
+            sh`layout=$(for f in "$record"/*; do case "$f" in *.tmp) ;; *) if [ -f "$f" ]; then cat "$f"; fi ;; esac; done)
+if [ -z "$layout" ]; then rm -rf "$record"; echo "unchanged: no MIG layout was recorded before a change"; exit 0; fi
+plan_todo "$layout"
+if [ -n "$todo" ]; then
+    stop_gpu_workloads
+    apply_todo "$layout"
+    regenerate_cdi
+    verify_layout "$layout"
+fi
+rm -rf "$record"
+echo "restored: MIG layout from before the plan on GPU \${todo:- (already in place)}"`,
         ),
         changes: targets.map((t) => `MIG GPU ${t.index}: ${t.enabled ? `enabled, ${t.profiles.map((p) => p.name).join(", ") || "no instances"}` : "disabled"}`),
         root: true,

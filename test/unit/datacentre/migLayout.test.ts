@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { GpuConfigError } from "../../../sdk/errors";
 import { HostFacts } from "../../../sdk/host/hostFacts";
-import { MigLayoutSpec, diffMigLayout, migLayoutPlan, migLayoutPreview, resolveMigLayout } from "../../../sdk/plan/migLayout";
+import { MIG_RECORD_DIR, MigLayoutSpec, diffMigLayout, migLayoutPlan, migLayoutPreview, resolveMigLayout } from "../../../sdk/plan/migLayout";
 import { nodePlan } from "../../../sdk/plan/nodePlan";
 import { fakeBin, h200Vm, snapshotOf } from "./fixtures";
 
@@ -141,12 +141,15 @@ describe("MIG layouts (issue 17)", () => {
         const run = (spec = layout) => {
             const text = migLayoutPlan(vm, spec)
                 .steps[0].script.split("/etc/cdi/nvidia.yaml")
-                .join(path.join(dir, "cdi", "nvidia.yaml"));
+                .join(path.join(dir, "cdi", "nvidia.yaml"))
+                .split(MIG_RECORD_DIR)
+                .join(path.join(dir, "record"));
             return spawnSync("sh", ["-s"], { input: text, encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}`, FAKE: dir } });
         };
         beforeEach(() => {
             dir = fakeBin({
                 "nvidia-smi": FAKE_SMI,
+                docker: `#!/bin/sh\necho "docker $*" >> "$FAKE/log"\n`,
                 systemctl: `#!/bin/sh\necho "systemctl $*" >> "$FAKE/log"\ncase "$1" in is-active) [ "$3" = nvidia-dcgm ] ;; esac\n`,
                 "nvidia-ctk": `#!/bin/sh\necho "nvidia-ctk $*" >> "$FAKE/log"\nout=\${3#--output=}\necho "# spec for $(cat "$FAKE"/gi.0 | tr '\\n' ' ')" > "$out"\n`,
             });
