@@ -16,7 +16,9 @@ import { REPO_ROOT } from "../helpers/paths";
  * a loopback HTTP server for the NVIDIA-like repositories, and a runner that executes plan steps over SSH
  * exactly as the components do: the same scripts, wrapped by the same invocationFor, with the same stdin.
  */
-export const REPO_DIR = path.join(REPO_ROOT, ".tmp/e2e-repo");
+export const REPO_DIR = process.env.E2E_REPO_DIR ?? path.join(REPO_ROOT, ".tmp/e2e-repo");
+/** What stands in for a GPU on every node (the nodes have none): test/e2e/fleet/gpu-stand-ins/install.sh says what and why. */
+const GPU_STAND_INS = path.join(REPO_ROOT, "test/e2e/fleet/gpu-stand-ins");
 const KEY_DIR = path.join(REPO_ROOT, ".tmp/e2e-ssh");
 
 /** One key pair for every node, made once. */
@@ -80,6 +82,8 @@ export function startNode(name: string, image: string, port: number, setup = "")
     );
     const { publicKey } = sshKey();
     waitFor(() => /running|degraded/.test(tryExec(name, "systemctl is-system-running || true")), 90, `${name}: systemd did not come up`);
+    docker("cp", GPU_STAND_INS, `${name}:/opt/e2e-gpu-stand-ins`);
+    nodeExec(name, "sh /opt/e2e-gpu-stand-ins/install.sh");
     nodeExec(
         name,
         [

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Everything the e2e suite needs on a fresh machine: Debian packages, the Docker engine, the node
-# images and the NVIDIA-like repositories. Idempotent.
+# images, NVIDIA's toolkit binaries (Go module proxy) and the NVIDIA-like repositories built from them. Idempotent.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 need=""
@@ -15,4 +15,5 @@ fi
 mkdir -p /var/log/e2e
 sh "$here/start-docker.sh"
 sh "$here/build-images.sh"
+sh "$here/../../../tools/setup-toolkit-versions.sh"
 sh "$here/build-repo.sh"
