@@ -90,9 +90,10 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         assert.deepEqual(json.runtimes.nvidia, { path: "nvidia-container-runtime", args: [] });
     });
 
-    it("runs a container through the nvidia runtime shim (docker run --runtime=nvidia)", () => {
-        nodeExec(node.name, "rm -f /var/log/nvidia-container-runtime-shim.log; docker run --rm --runtime=nvidia mini /bin/busybox true");
-        assert.match(nodeExec(node.name, "cat /var/log/nvidia-container-runtime-shim.log"), /nvidia-container-runtime .*create/);
+    it("runs a container through NVIDIA's real runtime (docker run --runtime=nvidia, no GPU requested)", () => {
+        // The node's GPU stand-in (test/e2e/fleet/gpu-stand-ins/nvidia-container-runtime) logs which way each create went.
+        nodeExec(node.name, "rm -f /var/log/nvidia-container-runtime-stand-in.log; docker run --rm --runtime=nvidia mini /bin/busybox true");
+        assert.match(nodeExec(node.name, "cat /var/log/nvidia-container-runtime-stand-in.log"), /^\d+ real: \/usr\/bin\/nvidia-container-runtime .*create/m);
     });
 
     it("re-applies with zero writes and zero restarts, and with the same scripts (no Pulumi diff)", async () => {
@@ -149,17 +150,18 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    it("runs a DockerGpuContainer step: --runtime=nvidia through the shim, idempotent, replaced on change, removed on delete", async () => {
+    it("runs a DockerGpuContainer step: --runtime=nvidia (its GPU request through the GPU stand-in), idempotent, replaced on change, removed on delete", async () => {
         nodeExec(node.name, "docker tag mini mini:1 && docker tag mini mini:2");
         const step = (image: string) => dockerContainerStep({ name: "gpu-app", image, mode: "runtime", args: ["/bin/busybox", "sleep", "600"] });
-        nodeExec(node.name, "rm -f /var/log/nvidia-container-runtime-shim.log");
+        nodeExec(node.name, "rm -f /var/log/nvidia-container-runtime-stand-in.log");
         const first = await applySteps(node.connection, [step("mini:1")]);
         assert.equal(failed(first), undefined, JSON.stringify(failed(first)));
         assert.match(first[0].stdout, /started container gpu-app/);
         assert.match(nodeExec(node.name, "docker inspect -f '{{.HostConfig.Runtime}} {{.State.Running}} {{.Config.Image}}' gpu-app"), /^nvidia true mini:1/);
         const env = JSON.parse(nodeExec(node.name, "docker inspect -f '{{json .Config.Env}}' gpu-app")) as string[];
         assert.ok(env.includes("NVIDIA_VISIBLE_DEVICES=all") && env.includes("NVIDIA_DRIVER_CAPABILITIES=compute,utility"), env.join(" "));
-        assert.match(nodeExec(node.name, "cat /var/log/nvidia-container-runtime-shim.log"), /nvidia-container-runtime/);
+        // NVIDIA_VISIBLE_DEVICES=all needs NVML and a GPU: the node's runtime stand-in hands it to runc unmodified.
+        assert.match(nodeExec(node.name, "cat /var/log/nvidia-container-runtime-stand-in.log"), /^\d+ stand-in: GPU request \(all\) passed to runc/m);
         const again = await applySteps(node.connection, [step("mini:1")]);
         assert.match(again[0].stdout, /unchanged: container gpu-app/);
         const changed = await applySteps(node.connection, [step("mini:2")]);
