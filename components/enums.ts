@@ -2,7 +2,7 @@
 export enum ContainerRuntime {
     /** Rootful Docker: /etc/docker/daemon.json. */
     Docker = "docker",
-    /** Rootless Docker of one user: ~/.config/docker/daemon.json, plus `no-cgroups` in the toolkit config. */
+    /** Rootless Docker of one user: ~/.config/docker/daemon.json and the CDI spec; the host-wide `no-cgroups` is left alone. */
     DockerRootless = "docker-rootless",
     /** containerd: a drop-in in /etc/containerd/conf.d and an `imports` entry in config.toml. */
     Containerd = "containerd",

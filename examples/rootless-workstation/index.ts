@@ -1,5 +1,6 @@
 // A workstation whose user runs rootless Docker: ~/.config/docker/daemon.json, `systemctl --user restart docker`,
-// and `no-cgroups = true` in /etc/nvidia-container-runtime/config.toml (host-wide, as NVIDIA's guide says).
+// and the CDI spec: containers ask for `nvidia.com/gpu=all`, so the host-wide `no-cgroups` in
+// /etc/nvidia-container-runtime/config.toml is never flipped (NVIDIA/nvidia-container-toolkit#85).
 import * as pulumi from "@pulumi/pulumi";
 import { ContainerRuntime, GpuNode } from "../../index";
 

@@ -111,7 +111,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
 export type RuntimeSpec = Pick<NodeSpec, "runtime" | "rootlessUser" | "rootlessHome" | "runtimeName" | "setAsDefault" | "enableCdi">;
 
 /**
- * The runtime's steps: toolkit config (no-cgroups for rootless), the rendered config files with their
+ * The runtime's steps: the rendered config files with their
  * guarded writes, a restart only on change with rollback, the CDI spec where asked, and a check that
  * the runtime lists the nvidia runtime. Without `writeToolkitConfig` the toolkit config is left to the toolkit plan.
  */
@@ -194,7 +194,11 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec, writeTool
     return { steps, files };
 }
 
-/** The toolkit config a runtime needs: `no-cgroups` for rootless Docker. */
-export function runtimeToolkitSettings(runtime: Runtime): ToolkitSetting[] {
-    return runtime === "docker-rootless" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
+/**
+ * The toolkit config a runtime needs: none. Rootless Docker gets its GPUs through CDI (the cdi-spec step; containers ask
+ * for `nvidia.com/gpu=…`), so the host-wide `no-cgroups`, which a rootful daemon on the same host needs false, is never
+ * flipped (NVIDIA/nvidia-container-toolkit#85).
+ */
+export function runtimeToolkitSettings(_runtime: Runtime): ToolkitSetting[] {
+    return [];
 }

@@ -3,6 +3,7 @@ import { ChildProcess, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { REPO_ROOT } from "../helpers/paths";
 import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
+import { AS_ALICE, startRootlessDocker } from "../e2e/fleet/hostConfigs";
 import { Stack, names, stateDir, userProject } from "./engine";
 
 /**
@@ -182,5 +183,121 @@ describe("pulumi engine: a MIG layout on a node with a stand-in nvidia-smi, prev
         assert.match(state(), /^gi 0 /m);
         stack.destroy();
         assert.equal(state(), INITIAL_STATE);
+    });
+});
+
+const BOTH_PORT = 2282;
+const BOTH_NODE = "datacentre-both";
+const ALICE_DAEMON_JSON = '{\n  "bridge": "none",\n  "storage-driver": "vfs"\n}\n';
+const ROOT_DAEMON_JSON = '{\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false,\n  "storage-driver": "vfs"\n}\n';
+const ALICE_JSON_PATH = "/home/alice/.config/docker/daemon.json";
+const TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml";
+const SHIM_LOG = "/var/log/nvidia-container-runtime-shim.log";
+
+/** Rootful Docker from a GpuNode, and alice's rootless Docker from a DockerRuntime after it, on one host. */
+const BOTH_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
+import { ContainerRuntime, DockerRuntime, GpuNode, commandsOf } from "pulumi-nvidia-gpu";
+
+const cfg = new pulumi.Config();
+const connection = { host: "127.0.0.1", port: cfg.requireNumber("port"), user: "root", privateKey: cfg.requireSecret("privateKey"), hostKey: cfg.require("hostKey") };
+const node = new GpuNode("gpu", {
+    connection,
+    runtime: ContainerRuntime.Docker,
+    toolkit: { version: "1.20.0-1", repoUrl: cfg.require("repoUrl"), keyFingerprint: cfg.require("keyFingerprint") },
+});
+new DockerRuntime("alice", { connection, rootlessUser: "alice" }, { dependsOn: commandsOf(node) });
+`;
+
+describe("pulumi engine: rootful and rootless Docker side by side on one node, the rootless one through CDI (issue 17)", function () {
+    this.timeout(900000);
+    let server: ChildProcess;
+    let node: FleetNode;
+    let stack: Stack;
+    const cat = (file: string) => nodeExec(BOTH_NODE, `cat ${file}`);
+
+    before(async () => {
+        server = await startRepoServer(REPO_DIR, REPO_PORT + 1);
+        node = startNode(BOTH_NODE, "gpu-e2e-rootless", BOTH_PORT);
+        startRootlessDocker(nodeExec, BOTH_NODE);
+        execFileSync("docker", ["cp", "/bin/busybox", `${BOTH_NODE}:/tmp/busybox`]);
+        nodeExec(
+            BOTH_NODE,
+            [
+                // vfs: the node has no fuse for fuse-overlayfs. Docker's masked /proc and /sys paths in the node would
+                // stop runc in alice's user namespace from mounting /proc and /sys ("mount_too_revealing").
+                `printf '%s' '${ROOT_DAEMON_JSON.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > /etc/docker/daemon.json`,
+                `printf '%s' '${ALICE_DAEMON_JSON.replace(/\n/g, "\\n")}' | sed 's/\\\\n/\\n/g' > ${ALICE_JSON_PATH}`,
+                'awk \'$5 ~ "^/proc/" { print $5 }\' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done; umount /sys/firmware',
+                "systemctl enable --now docker.socket docker >/dev/null 2>&1 && until docker info >/dev/null 2>&1; do sleep 1; done",
+                `${AS_ALICE} systemctl --user restart docker`,
+                `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`,
+                "mkdir -p /tmp/mini/bin && cp /tmp/busybox /tmp/mini/bin/busybox && chmod -R a+rX /tmp/mini",
+                "tar -C /tmp/mini -c . | docker import - mini >/dev/null",
+                `${AS_ALICE} sh -c 'tar -C /tmp/mini -c . | docker import - mini >/dev/null'`,
+            ].join(" && "),
+        );
+        stack = new Stack(userProject("datacentre-both", BOTH_PROGRAM), "test", stateDir("datacentre-both"));
+        stack.init(
+            { port: String(BOTH_PORT), hostKey: node.connection.hostKey!, repoUrl: `http://127.0.0.1:${REPO_PORT + 1}`, keyFingerprint: fingerprint() },
+            { privateKey: sshKey().privateKey },
+        );
+    });
+    after(() => {
+        server?.kill();
+        stopNode(BOTH_NODE);
+    });
+
+    it("up configures both daemons and never flips the host-wide no-cgroups; each daemon runs a container through its own nvidia runtime", () => {
+        const preview = stack.preview();
+        const text = diagnostics(preview);
+        assert.ok(text.includes("gpu: /etc/docker/daemon.json will change"), text);
+        assert.ok(text.includes(`alice: ${ALICE_JSON_PATH} will change`), text);
+        assert.ok(!text.includes(`${TOOLKIT_CONFIG} will change`), text);
+        stack.up();
+        // The toolkit package's own config, as its postinst wrote it: no-cgroups still the commented default.
+        const toolkit = cat(TOOLKIT_CONFIG);
+        assert.match(toolkit, /^#no-cgroups = false$/m);
+        assert.doesNotMatch(toolkit, /^no-cgroups/m);
+        // Both daemon.json files as planned: the nvidia runtime added, the owners' keys kept.
+        const rootJson = JSON.parse(cat("/etc/docker/daemon.json"));
+        assert.deepEqual(rootJson, { ...JSON.parse(ROOT_DAEMON_JSON), runtimes: { nvidia: { path: "nvidia-container-runtime", args: [] } } });
+        const aliceJson = JSON.parse(cat(ALICE_JSON_PATH));
+        assert.deepEqual(aliceJson, { ...JSON.parse(ALICE_DAEMON_JSON), runtimes: { nvidia: { path: "nvidia-container-runtime", args: [] } } });
+        assert.match(cat("/var/run/cdi/nvidia.yaml"), /kind: nvidia\.com\/gpu/);
+        // The stand-in runtime logs each call; alice's runtime runs as her, so its log must be writable for her.
+        nodeExec(BOTH_NODE, `rm -f ${SHIM_LOG}; touch ${SHIM_LOG}; chmod 666 ${SHIM_LOG}`);
+        nodeExec(BOTH_NODE, "docker run --rm --runtime nvidia -e NVIDIA_VISIBLE_DEVICES=all mini /bin/busybox true");
+        const rootful = cat(SHIM_LOG).trim().split("\n");
+        // The rootless daemon asks for GPUs by CDI name: the nvidia runtime then injects from the CDI spec, without cgroups.
+        nodeExec(BOTH_NODE, `${AS_ALICE} docker run --rm --runtime nvidia -e NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=all mini /bin/busybox true`);
+        const rootless = cat(SHIM_LOG).trim().split("\n").slice(rootful.length);
+        // Each daemon's calls name its own runc state. (The stand-in's log holds start and delete lines, no create line: not looked into.)
+        assert.ok(
+            rootful.some((l) => / start /.test(l)),
+            rootful.join("\n"),
+        );
+        assert.ok(
+            rootless.some((l) => / start /.test(l)),
+            rootless.join("\n"),
+        );
+        const uid = nodeExec(BOTH_NODE, "id -u alice").trim();
+        assert.ok(
+            rootless.every((l) => l.includes(`/run/user/${uid}/`)),
+            `alice's daemon's calls use her runtime state: ${rootless.join("\n")}`,
+        );
+        assert.ok(
+            rootful.every((l) => !l.includes("/run/user/")),
+            `the system daemon's calls: ${rootful.join("\n")}`,
+        );
+        assert.equal(cat(TOOLKIT_CONFIG), toolkit, "running containers changed no toolkit setting");
+    });
+
+    it("previews no changes, and destroy restores both daemon.json files byte for byte", () => {
+        const clean = stack.expectNoChanges();
+        assert.equal(clean.code, 0, `${clean.stdout}\n${clean.stderr}`);
+        stack.destroy();
+        assert.equal(cat("/etc/docker/daemon.json"), ROOT_DAEMON_JSON);
+        assert.equal(cat(ALICE_JSON_PATH), ALICE_DAEMON_JSON);
+        assert.doesNotMatch(nodeExec(BOTH_NODE, `cat ${TOOLKIT_CONFIG} 2>/dev/null || true`), /^no-cgroups/m);
     });
 });

@@ -54,22 +54,24 @@ describe("components (pulumi mocks)", () => {
         assert.equal(recorded.find((r) => r.name === "drv-driver-packages")!.inputs.stdin.includes("nvidia-driver-580-server-open"), true);
     });
 
-    it("DockerRuntime for a rootless user runs as that user and sets no-cgroups host-wide", async () => {
+    it("DockerRuntime for a rootless user runs as that user, gets GPUs through CDI and leaves the host-wide no-cgroups alone", async () => {
         const recorded = installMocks(true);
         const docker = new (lib().DockerRuntime)(
             "rootless",
             { connection, rootlessUser: "alice" },
             { hostReader: new FakeHostReader(snapshot("h100-ubuntu2404-root.json", { "/home/alice/.config/docker/daemon.json": '{"bridge": "none"}\n' })) },
         );
-        assert.deepEqual(await valueOf(docker.steps), ["toolkit-config", "docker-rootless-daemon-json", "docker-rootless-restart", "cdi-spec"]);
+        assert.deepEqual(await valueOf(docker.steps), ["docker-rootless-daemon-json", "docker-rootless-restart", "cdi-spec"]);
         assert.deepEqual(await valueOf(docker.files), ["/home/alice/.config/docker/daemon.json"]);
         await settle();
         const write = recorded.find((r) => r.name === "rootless-docker-rootless-daemon-json")!;
         assert.match(write.inputs.create, /^runuser -u alice -- sh -c /);
         const restart = recorded.find((r) => r.name === "rootless-docker-rootless-restart")!;
         assert.match(restart.inputs.stdin, /systemctl --user restart docker/);
-        const noCgroups = recorded.find((r) => r.name === "rootless-toolkit-config")!;
-        assert.match(noCgroups.inputs.stdin, /--set nvidia-container-cli.no-cgroups=true/);
+        assert.equal(
+            recorded.some((r) => /no-cgroups/.test(r.inputs.stdin ?? "")),
+            false,
+        );
     });
 
     it("ContainerdRuntime writes config.toml and the drop-in, then restarts and verifies", async () => {
