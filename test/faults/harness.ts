@@ -3,7 +3,9 @@ import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { backupPath } from "../../sdk/plan/fileStep";
-import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
+import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk/plan/toolkitPlan";
+import { CRIO_DROP_IN } from "../../sdk/render/crioConfig";
+import { FleetNode, REPO_DIR, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
 import { RunResult, Stack, stateDir, userProject } from "../pulumi/engine";
 import { REPO_ROOT } from "../helpers/paths";
 import { execFileSync } from "node:child_process";
@@ -34,10 +36,65 @@ const DOCKER_DAEMON_JSON =
 const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
 export const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
 const RPM_REPO_ORIGINAL = "[local]\nname=local\nbaseurl=file:///nonexistent\nenabled=0\n";
+const OPENSUSE_OS_RELEASE = 'ID="opensuse-leap"\\nVERSION_ID="15.6"\\nID_LIKE="suse opensuse"\\nPRETTY_NAME="openSUSE Leap 15.6"\\n';
+
+/** A stand-in for openSUSE's base system in the zypper node's rpm database: it provides the /bin/sh that scriptlets need. */
+const RPM_BASE_PACKAGE = `set -e; mkdir -p /root/rpmbuild/SPECS
+printf 'Name: fault-base\\nVersion: 1\\nRelease: 1\\nSummary: stand-in for the base system\\nLicense: MIT\\nBuildArch: noarch\\nProvides: /bin/sh\\n%%description\\nbase\\n%%files\\n' > /root/rpmbuild/SPECS/base.spec
+rpmbuild --quiet --define '_topdir /root/rpmbuild' -bb /root/rpmbuild/SPECS/base.spec >/dev/null 2>&1
+rpm --dbpath /var/lib/rpm -i --nodeps /root/rpmbuild/RPMS/noarch/fault-base-1-1.noarch.rpm 2>/dev/null
+rpm --dbpath /var/lib/rpm -q fault-base >/dev/null
+`;
+
+/** A platform team's crio.conf on the crio node: runc as the default runtime, Debian's conmon, the vfs storage driver. */
+const CRIO_CONF = `# managed by the platform team: do not remove this comment
+[crio]
+storage_driver = "vfs"
+
+[crio.runtime]
+default_runtime = "runc"
+cgroup_manager = "cgroupfs"
+conmon_cgroup = "pod"
+
+[crio.runtime.runtimes.runc]
+runtime_path = "/usr/sbin/runc"
+runtime_type = "oci"
+runtime_root = "/run/runc"
+monitor_path = "/usr/bin/conmon"
+`;
+/** CRI-O's unit, as its own contrib/systemd/crio.service has it (Type=notify), for the binary tools/crio/setup.sh builds. */
+const CRIO_UNIT = `[Unit]
+Description=Container Runtime Interface for OCI (CRI-O), built by tools/crio/setup.sh
+After=network-online.target
+
+[Service]
+Type=notify
+ExecStart=/usr/local/bin/crio
+ExecReload=/bin/kill -s HUP $MAINPID
+Restart=on-failure
+RestartSec=2
+TimeoutStartSec=60
+
+[Install]
+WantedBy=multi-user.target
+`;
+
+/** Builds CRI-O, pinns and fetches conmon once per run (tools/crio/setup.sh is cached), then copies them into a node. */
+let crioReady = false;
+function installCrio(name: string): void {
+    if (!crioReady) {
+        execFileSync("sh", [path.join(REPO_ROOT, "tools/crio/setup.sh")], { cwd: REPO_ROOT, stdio: ["ignore", "ignore", "inherit"] });
+        crioReady = true;
+    }
+    const bin = path.join(REPO_ROOT, ".tmp/bin");
+    execFileSync("docker", ["cp", path.join(bin, "crio"), `${name}:/usr/local/bin/crio`]);
+    execFileSync("docker", ["cp", path.join(bin, "pinns"), `${name}:/usr/local/bin/pinns`]);
+    execFileSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/crio-debs"), `${name}:/root/crio-debs`]);
+}
 
 const heredoc = (file: string, text: string) => `cat > ${file} <<'FAULT_EOF'\n${text}FAULT_EOF\n`;
 
-export type KindId = "docker" | "containerd" | "rootless" | "dnf";
+export type KindId = "docker" | "containerd" | "crio" | "rootless" | "dnf" | "zypper";
 
 /** One node kind of the matrix. */
 export interface Kind {
@@ -49,8 +106,13 @@ export interface Kind {
     setup: (name: string) => void;
     config: Record<string, string>;
     secrets?: Record<string, string>;
-    /** The runtime config the plan edits (undefined: the node has no runtime config, CDI only). */
-    runtimeConfig?: { path: string; original: string; owner?: string };
+    /** The repository definition the toolkit plan writes (where a CDI-only node's one guarded text file is). */
+    repoFile: string;
+    /**
+     * The runtime config the plan reads and edits (undefined: the node has no runtime config, CDI only); `target`:
+     * the file the runtime step writes, where that is not `path` itself (CRI-O's drop-in: crio.conf is never edited).
+     */
+    runtimeConfig?: { path: string; original: string; owner?: string; target?: string; dropIns?: string };
     /** The daemon behind it: its unit, how to read its main PID and state, and the binary to wrap. */
     daemon?: { binary: string; pid: (name: string) => string; active: (name: string) => string; journal: (name: string) => string };
     /**
@@ -58,7 +120,7 @@ export interface Kind {
      * own /etc/nvidia-container-runtime/config.toml: the stand-in package's postinst creates it and purge keeps it.
      */
     files: string[];
-    pm: "apt" | "dnf";
+    pm: "apt" | "dnf" | "zypper";
     /** The name of the SSH session process sshd runs for the engine's user. */
     sshSession: string;
 }
@@ -76,6 +138,7 @@ export const KINDS: Record<KindId, Kind> = {
                 `${heredoc("/etc/docker/daemon.json", DOCKER_DAEMON_JSON)}systemctl restart docker && until docker info >/dev/null 2>&1; do sleep 1; done`,
             ),
         config: {},
+        repoFile: APT_LIST,
         runtimeConfig: { path: "/etc/docker/daemon.json", original: DOCKER_DAEMON_JSON },
         daemon: {
             binary: "/usr/sbin/dockerd",
@@ -106,7 +169,8 @@ export const KINDS: Record<KindId, Kind> = {
             ),
         config: { user: "ops", runtime: "containerd" },
         secrets: { sudoPassword: SUDO_PASSWORD },
-        runtimeConfig: { path: "/etc/containerd/config.toml", original: KUBEADM_CONFIG },
+        repoFile: APT_LIST,
+        runtimeConfig: { path: "/etc/containerd/config.toml", original: KUBEADM_CONFIG, dropIns: "/etc/containerd/conf.d" },
         daemon: {
             binary: "/usr/bin/containerd",
             pid: (name) => nodeExec(name, "systemctl show -p MainPID --value containerd").trim(),
@@ -122,6 +186,33 @@ export const KINDS: Record<KindId, Kind> = {
         ],
         pm: "apt",
         sshSession: "sshd: ops@notty",
+    },
+    crio: {
+        id: "crio",
+        title: "CRI-O 1.34 (built from source, runc)",
+        image: "gpu-e2e-docker",
+        port: 2292,
+        repoPort: 18116,
+        setup: (name) => {
+            installCrio(name);
+            nodeExec(
+                name,
+                `systemctl disable --now docker docker.socket containerd >/dev/null 2>&1 || true; dpkg -i /root/crio-debs/*.deb >/dev/null
+mkdir -p /etc/crio/crio.conf.d; ${heredoc("/etc/crio/crio.conf", CRIO_CONF)}${heredoc("/etc/systemd/system/crio.service", CRIO_UNIT)}systemctl daemon-reload && systemctl enable --now crio >/dev/null 2>&1 && systemctl is-active crio`,
+            );
+        },
+        config: { runtime: "crio" },
+        repoFile: APT_LIST,
+        runtimeConfig: { path: "/etc/crio/crio.conf", original: CRIO_CONF, target: CRIO_DROP_IN, dropIns: "/etc/crio/crio.conf.d" },
+        daemon: {
+            binary: "/usr/local/bin/crio",
+            pid: (name) => nodeExec(name, "systemctl show -p MainPID --value crio").trim(),
+            active: (name) => nodeExec(name, "systemctl is-active crio || true").trim(),
+            journal: (name) => nodeExec(name, "journalctl -u crio --no-pager -n 200 2>/dev/null || true"),
+        },
+        files: ["/etc/crio/crio.conf", CRIO_DROP_IN, APT_LIST, APT_KEYRING, "/etc/containerd/config.toml", "/etc/docker/daemon.json"],
+        pm: "apt",
+        sshSession: "sshd: root@notty",
     },
     rootless: {
         id: "rootless",
@@ -145,6 +236,7 @@ export const KINDS: Record<KindId, Kind> = {
             nodeExec(name, `${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`);
         },
         config: { runtime: "docker-rootless", rootlessUser: "alice" },
+        repoFile: APT_LIST,
         runtimeConfig: { path: "/home/alice/.config/docker/daemon.json", original: USER_DAEMON_JSON, owner: "alice" },
         daemon: {
             binary: "/usr/sbin/dockerd",
@@ -170,11 +262,32 @@ export const KINDS: Record<KindId, Kind> = {
         setup: (name) =>
             nodeExec(
                 name,
-                `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; ${heredoc("/etc/yum.repos.d/nvidia-container-toolkit.repo", RPM_REPO_ORIGINAL)}`,
+                `printf 'ID="rhel"\\nVERSION_ID="9.4"\\nID_LIKE="fedora"\\nPRETTY_NAME="Red Hat Enterprise Linux 9.4"\\n' > /etc/os-release; mkdir -p /etc/yum.repos.d; ${heredoc(DNF_REPO, RPM_REPO_ORIGINAL)}`,
             ),
         config: { runtime: "cdi" },
-        files: ["/etc/yum.repos.d/nvidia-container-toolkit.repo", "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit", "/etc/os-release"],
+        repoFile: DNF_REPO,
+        files: [DNF_REPO, RPM_KEY, "/etc/os-release"],
         pm: "dnf",
+        sshSession: "sshd: root@notty",
+    },
+    zypper: {
+        id: "zypper",
+        title: "zypper (openSUSE os-release, CDI)",
+        image: "gpu-e2e-rpm",
+        port: 2291,
+        repoPort: 18115,
+        // Debian's zypper and rpm (libzypp runs `rpm -U` per package, against /var/lib/rpm) under an openSUSE os-release.
+        // The rpm database starts with one base package, as a real openSUSE's is never empty: with none left after a
+        // remove, Debian's libzypp fails to cache it ("Failed to cache rpm database") and zypper exits non-zero.
+        setup: (name) =>
+            nodeExec(
+                name,
+                `printf '${OPENSUSE_OS_RELEASE}' > /etc/os-release; mkdir -p /etc/zypp/repos.d; ${heredoc(ZYPPER_REPO, RPM_REPO_ORIGINAL)}${RPM_BASE_PACKAGE}`,
+            ),
+        config: { runtime: "cdi" },
+        repoFile: ZYPPER_REPO,
+        files: [ZYPPER_REPO, RPM_KEY, "/etc/os-release"],
+        pm: "zypper",
         sshSession: "sshd: root@notty",
     },
 };
@@ -187,7 +300,8 @@ export const KINDS: Record<KindId, Kind> = {
 const PACKAGE_DIR = path.join(REPO_ROOT, ".tmp/fault-pkg");
 let packageBuilt = false;
 export function ensurePackage(): string {
-    if (packageBuilt) return PACKAGE_DIR;
+    // Built once by the run's global setup (report.ts) before mocha's parallel workers start: they only use it.
+    if (packageBuilt || (process.env.FAULT_PACKAGE_READY === "1" && fs.existsSync(path.join(PACKAGE_DIR, "package.json")))) return PACKAGE_DIR;
     fs.rmSync(PACKAGE_DIR, { recursive: true, force: true });
     try {
         execFileSync(
@@ -215,6 +329,24 @@ export function ensurePackage(): string {
     fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(PACKAGE_DIR, "package.json"));
     packageBuilt = true;
     return PACKAGE_DIR;
+}
+
+/**
+ * The run's own copy of the fleet's loopback repository (hard links to the files of one build): the fleet's
+ * .tmp/e2e-repo is a link that a rebuild switches to a new build with a new signing key, which would change
+ * the key under a running matrix. Made by the run's global setup (report.ts), before the workers start.
+ */
+export const FAULT_REPO = path.join(REPO_ROOT, ".tmp/fault-repo");
+export function snapshotRepo(): void {
+    fs.rmSync(FAULT_REPO, { recursive: true, force: true });
+    execFileSync("cp", ["-al", `${fs.realpathSync(REPO_DIR)}/.`, FAULT_REPO]);
+    assert.ok(fs.existsSync(path.join(FAULT_REPO, "fingerprint")), `${FAULT_REPO} holds a repository build`);
+}
+
+/** The signing key's fingerprint of the run's repository copy. */
+export function repoFingerprint(): string {
+    if (!fs.existsSync(path.join(FAULT_REPO, "fingerprint"))) snapshotRepo();
+    return fs.readFileSync(path.join(FAULT_REPO, "fingerprint"), "utf8").trim();
 }
 
 /** sha256 of each file on the node, or "absent". */
@@ -289,7 +421,7 @@ export class Fixture {
                 hostKey: this.node.connection.hostKey!,
                 toolkitVersion: "1.20.0-1",
                 repoUrl: `http://127.0.0.1:${this.kind.repoPort}`,
-                keyFingerprint: fingerprint(),
+                keyFingerprint: repoFingerprint(),
                 ...this.kind.config,
                 ...config,
             },
@@ -301,7 +433,8 @@ export class Fixture {
 
     async startServer(): Promise<void> {
         if (this.server && this.server.exitCode === null && !this.server.killed) return;
-        this.server = await startRepoServer(REPO_DIR, this.kind.repoPort);
+        repoFingerprint();
+        this.server = await startRepoServer(FAULT_REPO, this.kind.repoPort);
     }
 
     async stopServer(): Promise<void> {
@@ -354,7 +487,9 @@ systemctl start ssh || true`);
             [
                 this.kind.pm === "apt"
                     ? `dpkg --configure -a >/dev/null 2>&1 || true; DEBIAN_FRONTEND=noninteractive apt-get purge -y -q ${pkgs} fault-slow >/dev/null 2>&1 || dpkg -P ${pkgs} fault-slow >/dev/null 2>&1 || true`
-                    : `dnf -y remove ${pkgs} >/dev/null 2>&1 || rpm -e --nodeps ${pkgs} >/dev/null 2>&1 || true; rpm -e --nodeps fault-slow >/dev/null 2>&1 || true`,
+                    : this.kind.pm === "dnf"
+                      ? `dnf -y remove ${pkgs} >/dev/null 2>&1 || rpm -e --nodeps ${pkgs} >/dev/null 2>&1 || true; rpm -e --nodeps fault-slow >/dev/null 2>&1 || true`
+                      : `rm -f /run/zypp.pid; rpm --dbpath /var/lib/rpm -e --nodeps ${pkgs} fault-slow >/dev/null 2>&1 || rpm --dbpath /var/lib/rpm -e --nodeps ${pkgs} >/dev/null 2>&1 || true`,
                 "rm -rf /var/lib/pulumi-nvidia-gpu",
                 ...this.kind.files.filter((f) => this.originals[f] === "absent").map((f) => `rm -f '${f}'`),
                 cfg
@@ -364,6 +499,7 @@ systemctl start ssh || true`);
         );
         if (this.kind.id === "docker") this.exec("systemctl reset-failed docker; systemctl restart docker");
         if (this.kind.id === "containerd") this.exec("systemctl reset-failed containerd; systemctl restart containerd");
+        if (this.kind.id === "crio") this.exec(`rm -f ${CRIO_DROP_IN}; systemctl reset-failed crio; systemctl restart crio`);
         if (this.kind.id === "rootless") this.exec(`${AS_ALICE} sh -c 'systemctl --user reset-failed docker; systemctl --user restart docker'`);
         assert.deepEqual(hashes(this.name, this.kind.files), this.originals, "the reset after a failed fault put the originals back");
     }

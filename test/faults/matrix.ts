@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
 import { backupPath } from "../../sdk/plan/fileStep";
-import { fingerprint } from "../e2e/fleet";
+import { APT_KEYRING, RPM_KEY } from "../../sdk/plan/toolkitPlan";
 import { RunResult } from "../pulumi/engine";
-import { Fixture, KINDS, Kind, KindId, UP, cell, engineAsync, hashes, tail } from "./harness";
+import { Fixture, KINDS, Kind, KindId, UP, cell, engineAsync, hashes, repoFingerprint, tail } from "./harness";
 import { declare } from "./report";
 
 /*
@@ -12,7 +12,7 @@ import { declare } from "./report";
  *   (1) every checked file is its original or its converged bytes, backups are the originals, no temp file left;
  *   (2) a re-apply (`pulumi up`) converges and `pulumi preview --expect-no-changes` passes;
  *   (3) `pulumi destroy` restores the originals byte for byte (sha256 recorded before the first up).
- * FAULT_KINDS=docker,dnf and FAULTS=repo,key (fault ids) narrow a run.
+ * FAULT_KINDS=docker,dnf and FAULTS=repo,key (fault ids) narrow a run; FAULT_REPORT=stdout keeps the results file.
  */
 
 const onlyKinds = process.env.FAULT_KINDS?.split(",");
@@ -78,15 +78,16 @@ function unmount(f: Fixture, dir: string): void {
 function wrapDaemon(f: Fixture): void {
     const d = f.kind.daemon!;
     const cfg = f.kind.runtimeConfig!.path;
+    const dropIns = f.kind.runtimeConfig!.dropIns;
     const passthrough =
-        f.kind.id === "containerd"
-            ? `case "\${1:-}" in config|--version|-v|--help|-h) exec ${d.binary}.fault-real "$@";; esac`
+        f.kind.id === "containerd" || f.kind.id === "crio"
+            ? `case "\${1:-}" in config|status|version|--version|-v|--help|-h) exec ${d.binary}.fault-real "$@";; esac`
             : `case " $* " in *" --validate "*|*" --help "*|*" --version "*|*" -v "*) exec ${d.binary}.fault-real "$@";; esac`;
     f.exec(`set -e; [ -e ${d.binary}.fault-real ] || mv ${d.binary} ${d.binary}.fault-real
 cat > ${d.binary} <<'EOF'
 #!/bin/sh
 ${passthrough}
-if grep -rqs nvidia ${cfg}${f.kind.id === "containerd" ? " /etc/containerd/conf.d" : ""}; then echo "fault-injection: $(basename $0) refuses to start: ${cfg} mentions nvidia" >&2; exit 1; fi
+if grep -rqs nvidia ${cfg}${dropIns ? ` ${dropIns}` : ""}; then echo "fault-injection: $(basename $0) refuses to start: ${cfg} mentions nvidia" >&2; exit 1; fi
 exec ${d.binary}.fault-real "$@"
 EOF
 chmod 755 ${d.binary}`);
@@ -97,9 +98,14 @@ function unwrapDaemon(f: Fixture): void {
     f.exec(`if [ -e ${b}.fault-real ]; then mv -f ${b}.fault-real ${b}; fi`);
 }
 
+/** The one guarded text file a kind's runtime step writes: the runtime config, its drop-in, or (CDI) the repository. */
+function target(kind: Kind): string {
+    return kind.runtimeConfig?.target ?? kind.runtimeConfig?.path ?? kind.repoFile;
+}
+
 /** Where the plan's runtime config write leaves its `.changed` marker: the end of that step. */
 function changedMarker(kind: Kind): string {
-    const file = kind.runtimeConfig?.path ?? "/etc/yum.repos.d/nvidia-container-toolkit.repo";
+    const file = target(kind);
     return `${backupPath(file, kind.runtimeConfig?.owner !== undefined)}.changed`;
 }
 
@@ -113,12 +119,26 @@ dpkg-deb -b /root/slow /root/fault-slow.deb >/dev/null
 nohup apt-get install -y /root/fault-slow.deb >/root/fault-slow.log 2>&1 &
 until pgrep -f '[s]leep ${seconds}' >/dev/null; do sleep 0.2; done`);
     } else {
+        const install =
+            f.kind.pm === "zypper"
+                ? "zypper --non-interactive --no-gpg-checks install -y /root/rpmbuild/RPMS/noarch/fault-slow-1-1.noarch.rpm"
+                : "rpm -i --nodeps /root/rpmbuild/RPMS/noarch/fault-slow-1-1.noarch.rpm";
         f.exec(`set -e; rm -rf /root/rpmbuild; mkdir -p /root/rpmbuild/SPECS
 printf 'Name: fault-slow\\nVersion: 1\\nRelease: 1\\nSummary: holds the rpm lock\\nLicense: MIT\\nBuildArch: noarch\\n%%description\\nslow\\n%%pre\\nsleep ${seconds}\\n%%files\\n' > /root/rpmbuild/SPECS/slow.spec
 rpmbuild --quiet --define '_topdir /root/rpmbuild' -bb /root/rpmbuild/SPECS/slow.spec >/dev/null 2>&1
-nohup rpm -i --nodeps /root/rpmbuild/RPMS/noarch/fault-slow-1-1.noarch.rpm >/root/fault-slow.log 2>&1 &
+nohup ${install} >/root/fault-slow.log 2>&1 &
 until pgrep -f '[s]leep ${seconds}' >/dev/null; do sleep 0.2; done`);
     }
+}
+
+/** The installed version of a package as the node's package manager sees it ("" when not installed). */
+function installedPackage(f: Fixture, name: string): string {
+    const query = {
+        apt: `dpkg-query -W -f '\${db:Status-Abbrev}' ${name} 2>/dev/null || true`,
+        dnf: `rpm -q ${name} || true`,
+        zypper: `rpm --dbpath /var/lib/rpm -q ${name} || true`,
+    }[f.kind.pm];
+    return f.exec(query);
 }
 
 interface Fault {
@@ -157,18 +177,17 @@ const FAULTS: Fault[] = [
                 const r = failingUp(f);
                 assert.match(text(r), /not the pinned 0123456789ABCDEF0123456789ABCDEF01234567/, tail(text(r)));
                 f.assertIntact("wrong fingerprint");
-                const keyFile =
-                    f.kind.pm === "apt" ? "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg" : "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit";
+                const keyFile = f.kind.pm === "apt" ? APT_KEYRING : RPM_KEY;
                 assert.equal(hashes(f.name, [keyFile])[keyFile], "absent", "the refused key was not installed");
             } finally {
-                f.stack.setConfig("keyFingerprint", fingerprint());
+                f.stack.setConfig("keyFingerprint", repoFingerprint());
             }
         },
     },
     {
         id: "malformed",
         title: "malformed existing config: preview fails naming file and line, nothing written",
-        skip: (k) => (k.runtimeConfig ? undefined : "the dnf/CDI plan merges into no existing config (its .repo file is replaced whole)"),
+        skip: (k) => (k.runtimeConfig ? undefined : `the ${k.pm}/CDI plan merges into no existing config (its .repo file is replaced whole)`),
         run: async (f) => {
             const cfg = f.kind.runtimeConfig!;
             const broken = cfg.path.endsWith(".json")
@@ -244,7 +263,7 @@ const FAULTS: Fault[] = [
         id: "target-full",
         title: "full disk for the target's folder",
         run: async (f) => {
-            const file = f.kind.runtimeConfig?.path ?? "/etc/yum.repos.d/nvidia-container-toolkit.repo";
+            const file = target(f.kind);
             const dir = file.replace(/\/[^/]*$/, "");
             fillDir(f, dir);
             try {
@@ -263,7 +282,11 @@ const FAULTS: Fault[] = [
         id: "ssh-mid-step",
         title: "SSH session killed mid-step (package install) through the engine",
         run: async (f) => {
-            const pattern = f.kind.pm === "apt" ? "[a]pt-get .*install .*nvidia-container-toolkit=" : "[d]nf -y (install|downgrade) nvidia-container-toolkit-";
+            const pattern = {
+                apt: "[a]pt-get .*install .*nvidia-container-toolkit=",
+                dnf: "[d]nf -y (install|downgrade) nvidia-container-toolkit-",
+                zypper: "[z]ypper .*install -y --oldpackage nvidia-container-toolkit-",
+            }[f.kind.pm];
             const up = engineAsync(f.stack, UP);
             const killed = nodeWatch(
                 f.name,
@@ -304,7 +327,7 @@ const FAULTS: Fault[] = [
     },
     {
         id: "pkg-lock",
-        title: "package lock held by a real apt-get / rpm install",
+        title: "package lock held by a real apt-get / rpm / zypper install",
         run: async (f) => {
             holdPackageLock(f, 30);
             const start = Date.now();
@@ -317,17 +340,20 @@ const FAULTS: Fault[] = [
             }
             const seconds = (Date.now() - start) / 1000;
             assert.equal(r.code, 0, `the up should have waited for the lock and succeeded:\n${tail(text(r))}`);
-            assert.match(text(r), /waiting for (apt-get|dpkg|rpm) \(\d+\) to finish/, tail(text(r)));
-            const installed =
-                f.kind.pm === "apt" ? f.exec("dpkg-query -W -f '${db:Status-Abbrev}' fault-slow 2>/dev/null || true") : f.exec("rpm -q fault-slow || true");
+            assert.match(text(r), /waiting for (apt-get|dpkg|rpm|zypper) \(\d+\) to finish/, tail(text(r)));
+            const installed = installedPackage(f, "fault-slow");
             assert.match(installed, /^ii|fault-slow-1-1/, `the holder's own install completed: ${installed} (${seconds} s)`);
             f.assertIntact("package lock held");
-            f.exec(f.kind.pm === "apt" ? "dpkg -P fault-slow >/dev/null" : "rpm -e --nodeps fault-slow");
+            f.exec(
+                { apt: "dpkg -P fault-slow >/dev/null", dnf: "rpm -e --nodeps fault-slow", zypper: "rpm --dbpath /var/lib/rpm -e --nodeps fault-slow" }[
+                    f.kind.pm
+                ],
+            );
         },
     },
     {
         id: "pkg-killed",
-        title: "dpkg / dnf killed mid-transaction, then re-apply",
+        title: "dpkg / dnf / zypper and its rpm killed mid-transaction, then re-apply",
         run: async (f) => {
             let watch: Promise<string>;
             if (f.kind.pm === "apt") {
@@ -345,9 +371,12 @@ EOF
 chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
                 watch = Promise.resolve("");
             } else {
+                // The stand-in packages put their files under /usr/share/nvidia-e2e: the first one there is mid-transaction.
+                // zypper runs `rpm --root / --dbpath /var/lib/rpm -U` per package: both are killed, leaving zypper's lock file.
+                const victims = f.kind.pm === "dnf" ? "^/usr/bin/python3 /usr/bin/dnf|^dnf " : "^zypper |^rpm --root";
                 watch = nodeWatch(
                     f.name,
-                    "for i in $(seq 1 30000); do if ls /usr/share/nvidia-e2e/ 2>/dev/null | grep -q .; then pkill -9 -f '^/usr/bin/python3 /usr/bin/dnf|^dnf ' ; echo killed: $(ls /usr/share/nvidia-e2e/); exit 0; fi; sleep 0.01; done; echo timeout",
+                    `for i in $(seq 1 30000); do if ls /usr/share/nvidia-e2e/ 2>/dev/null | grep -q .; then ps -eo pid,args | grep -E '${victims.replace(/\^/g, "[0-9] ")}' >&2; pkill -9 -f '${victims}'; echo killed: $(ls /usr/share/nvidia-e2e/); exit 0; fi; sleep 0.01; done; echo timeout`,
                 );
             }
             try {
@@ -358,7 +387,7 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
                 const status =
                     f.kind.pm === "apt"
                         ? f.exec("dpkg-query -W -f '${db:Status-Abbrev} ${Package}\\n' 'nvidia-container-toolkit*' 'libnvidia-container*' 2>/dev/null || true")
-                        : f.exec("rpm -qa 'nvidia-container-toolkit*' 'libnvidia-container*' || true");
+                        : f.exec(`rpm ${f.kind.pm === "zypper" ? "--dbpath /var/lib/rpm " : ""}-qa 'nvidia-container-toolkit*' 'libnvidia-container*' || true`);
                 process.stdout.write(`      up exit ${r.code}; ${log.trim()}; packages: ${status.replace(/\n/g, ", ")}\n`);
                 f.assertIntact("package tool killed");
             } finally {
@@ -369,17 +398,18 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
     {
         id: "concurrent",
         title: "two stacks on one host, `pulumi up` of both at once",
-        skip: (k) =>
-            k.id === "docker" || k.id === "containerd"
-                ? undefined
-                : "not run: the same flock and checksum guard as the docker and containerd nodes; left out to keep the matrix within 25 min",
         run: async (f) => {
-            const other = f.newStack("other", { setAsDefault: "true" });
+            const cfg = f.kind.runtimeConfig?.path;
+            // With a runtime config the second stack also makes nvidia the default: a different write to the same file.
+            // A CDI-only node has nothing to vary: both stacks write the same repository, key, packages and CDI spec.
+            const other = f.newStack("other", cfg ? { setAsDefault: "true" } : {});
             const a = engineAsync(f.stack, UP);
             const b = engineAsync(other, UP);
             const [ra, rb] = await Promise.all([a.done, b.done]);
-            const cfg = f.kind.runtimeConfig!.path;
             const refused = (r: RunResult) => /changed since it was read for the preview/.test(text(r));
+            process.stdout.write(
+                `      first: exit ${ra.code}${refused(ra) ? " (refused: changed since read)" : ""}; second: exit ${rb.code}${refused(rb) ? " (refused: changed since read)" : ""}\n`,
+            );
             for (const [label, r] of [
                 ["first", ra],
                 ["second", rb],
@@ -387,17 +417,27 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
                 assert.ok(r.code === 0 || refused(r), `the ${label} stack failed, but not with the clear guard error:\n${tail(text(r))}`);
             }
             assert.ok(ra.code === 0 || rb.code === 0, "at least one stack landed");
-            // containerd's nvidia runtime lives in the drop-in /etc/containerd/conf.d/99-nvidia.toml that config.toml imports.
-            const liveConfig = () => f.exec(`cat ${cfg}${cfg.endsWith(".json") ? "" : " /etc/containerd/conf.d/*.toml 2>/dev/null || true"}`);
+            const owned = cfg !== undefined && f.kind.runtimeConfig?.owner !== undefined;
+            const guarded = target(f.kind);
+            const orig = `${backupPath(guarded, owned)}.orig`;
+            assert.equal(hashes(f.name, [orig])[orig], f.originals[guarded], "the one backup is the original, not either stack's write");
+            if (!cfg) {
+                f.assertIntact("two stacks at once");
+                assert.equal(ra.code, 0, `both stacks write the same bytes: the first landed too:\n${tail(text(ra))}`);
+                assert.equal(rb.code, 0, `both stacks write the same bytes: the second landed too:\n${tail(text(rb))}`);
+                assert.deepEqual(hashes(f.name, f.kind.files), f.converged, "the host holds the one converged state");
+                other.remove();
+                f.converge();
+                f.destroyRestores();
+                return;
+            }
+            // containerd's and CRI-O's nvidia runtime lives in a drop-in (/etc/containerd/conf.d, /etc/crio/crio.conf.d).
+            const dropIns = f.kind.runtimeConfig!.dropIns;
+            const liveConfig = () => f.exec(`cat ${cfg}${dropIns ? ` ${dropIns}/*.toml 2>/dev/null || true` : ""}`);
             const live = liveConfig();
-            const isDefault = cfg.endsWith(".json") ? JSON.parse(live)["default-runtime"] === "nvidia" : /default_runtime_name = "nvidia"/.test(live);
+            const isDefault = cfg.endsWith(".json") ? JSON.parse(live)["default-runtime"] === "nvidia" : /default_runtime(_name)? = "nvidia"/.test(live);
             if (ra.code !== 0) assert.ok(isDefault, "only the second landed: its write is the one on the host");
             if (rb.code !== 0) assert.ok(!isDefault, "only the first landed: its write is the one on the host");
-            process.stdout.write(
-                `      first: exit ${ra.code}${refused(ra) ? " (refused: changed since read)" : ""}; second: exit ${rb.code}${refused(rb) ? " (refused: changed since read)" : ""}\n`,
-            );
-            const orig = `${backupPath(cfg, false)}.orig`;
-            assert.equal(hashes(f.name, [orig])[orig], f.originals[cfg], "the one backup is the original, not either stack's write");
             // The second stack is forgotten (its resources stay on the host, owned by the first): one owner from here on.
             other.remove();
             // The first stack's render merges into what is there: after the second's write (default-runtime added), it
@@ -410,13 +450,17 @@ chmod 755 /usr/bin/dpkg; rm -f /root/fault-dpkg.log`);
     },
 ];
 
-const KIND_IDS = (Object.keys(KINDS) as KindId[]).filter((k) => !onlyKinds || onlyKinds.includes(k));
 const SELECTED = FAULTS.filter((x) => !onlyFaults || onlyFaults.includes(x.id));
 const label = (x: Fault) => `${x.id}: ${x.title}`;
-declare(["baseline: up, no-changes, destroy", ...SELECTED.map(label)], KIND_IDS);
 
-for (const id of KIND_IDS) {
+/**
+ * One column of the matrix: a describe block for one node kind. Each kind has a spec file of its own under
+ * columns/, so mocha's parallel workers (.mocharc.faults.json) run different columns at once.
+ */
+export function defineColumn(id: KindId): void {
+    if (onlyKinds && !onlyKinds.includes(id)) return;
     const kind = KINDS[id];
+    declare(["baseline: up, no-changes, destroy", ...SELECTED.map(label)], id, Object.keys(KINDS).indexOf(id));
     describe(`fault matrix: ${kind.title}`, function () {
         this.timeout(900000);
         const f = new Fixture(kind);

@@ -1,0 +1,3 @@
+import { defineColumn } from "../matrix";
+
+defineColumn("crio");
