@@ -108,8 +108,13 @@ fi`
  * says so and keeps the current file.
  */
 export function restoreScript(target: string, backup: string, after?: ShellFragment): string {
-    const userOwned = !backup.startsWith(`${BACKUP_ROOT}/`);
-    return script(
+    return script(restoreFragment(target, backup), after ?? sh`:`);
+}
+
+/** restoreScript's body, for scripts that restore a file after other work (a package purge). Takes the host lock. */
+export function restoreFragment(target: string, backup: string): ShellFragment {
+    const userOwned = !backup.startsWith(`${STATE_ROOT}/`);
+    return lines(
         sh`target=${target}`,
         sh`backup=${backup}`,
         lockFragment(userOwned),
@@ -128,8 +133,23 @@ elif [ -e "$backup.absent" ]; then
     echo "removed $target"
 fi`,
         sh`rm -f "$backup.orig" "$backup.orig.sha256" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed" "$backup.gen" "$backup.by-nvidia-ctk"`,
-        after ?? sh`:`,
     );
+}
+
+/**
+ * The first-time backup of a file that something else is about to write (a package's install script), in a
+ * subshell that takes the host lock and lets it go: the backup is taken, verified and recorded as BACKUP_ONCE
+ * does, and restoreFragment gives it back.
+ */
+export function backupOnceFragment(target: string, backup: string): ShellFragment {
+    return sh`(
+    target=${target}
+    backup=${backup}
+    ${lockFragment(false)}
+    mkdir -p "$(dirname "$backup")"
+    if [ -e "$target" ]; then current=$(sha256sum "$target" | cut -d ' ' -f 1); else current=${ABSENT}; fi
+    ${BACKUP_ONCE}
+)`;
 }
 
 /**

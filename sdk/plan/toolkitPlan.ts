@@ -5,7 +5,18 @@ import { PREAMBLE } from "../shell/preamble";
 import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { validate, validateChoice } from "../validate";
 import { HostSnapshot, WatchedFile } from "../host/snapshot";
-import { ABSENT, BACKUP_ONCE, backupPath, fileStep, lockFragment, recordGenerationFragment, restoreScript } from "./fileStep";
+import {
+    ABSENT,
+    BACKUP_ONCE,
+    STATE_ROOT,
+    backupOnceFragment,
+    backupPath,
+    fileStep,
+    lockFragment,
+    recordGenerationFragment,
+    restoreFragment,
+    restoreScript,
+} from "./fileStep";
 import { binaryGuard, guardedFileStep } from "./guardedFileStep";
 import { validateRuntimeMode } from "./injectionMode";
 import { PlanStep } from "./planStep";
@@ -214,6 +225,9 @@ export function repoDefinition(pm: "apt" | "dnf" | "zypper", repoUrl: string, ex
     return `${section("nvidia-container-toolkit", "stable", true)}\n${section("nvidia-container-toolkit-experimental", "experimental", experimental)}`;
 }
 
+/** Where the packages step keeps the toolkit config as it was before their first install (not a file step's backup). */
+const CONFIG_BEFORE_PACKAGES = `${STATE_ROOT}/before-packages${TOOLKIT_CONFIG}`;
+
 /** Installs the four packages at exactly `version`: upgrades and downgrades alike, nothing when already there. */
 function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: string): PlanStep {
     const pinned = TOOLKIT_PACKAGES.map((p) => (pm === "apt" ? `${p}=${version}` : `${p}-${version}`));
@@ -271,11 +285,20 @@ fi`,
             sh`at_version=yes; for p in ${TOOLKIT_PACKAGES}; do [ "$(installed_version "$p")" = "$version" ] || at_version=no; done`,
             sh`if [ "$at_version" = yes ]; then echo "unchanged: all four toolkit packages at $version"; exit 0; fi`,
             sh`wait_for_lock`,
+            backupOnceFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
             refreshAndInstall[pm],
             sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
             sh`echo "changed: all four toolkit packages at $version"`,
         ),
-        undoScript: script(PREAMBLE, sh`wait_for_lock`, removeAll[pm]),
+        // The packages' install script creates the toolkit config (or rewrites it: `nvidia-ctk config --in-place`), and
+        // purge leaves it, since it is no package's file: it goes back to what it was before the first install.
+        undoScript: script(
+            PREAMBLE,
+            sh`wait_for_lock`,
+            removeAll[pm],
+            restoreFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
+            sh`rmdir ${TOOLKIT_CONFIG.replace(/\/[^/]*$/, "")} 2>/dev/null || true`,
+        ),
         changes: pinned.map((p) => `package ${p}`),
         root: true,
     };

@@ -32,6 +32,8 @@ const REQUIRED = [
     "destroy-restarted-docker",
     "destroy-removed-runtime",
     "destroy-removed-packages",
+    "destroy-restores-every-file",
+    "destroy-steps-ok",
 ];
 
 interface Check {

@@ -31,3 +31,15 @@ if [ "$(cat "$carry/docker-bundle.stamp" 2>/dev/null)" != "$stamp" ]; then
     echo "$stamp" >"$carry/docker-bundle.stamp"
 fi
 echo "docker bundle: $(du -h "$carry/docker-bundle.tar.xz" | cut -f1) ($DOCKER_PACKAGES)"
+
+# The NVIDIA-like repository at 1.20.0-1 with the real binaries; only what an apt host reads from it travels.
+sh "$root/tools/setup-toolkit-versions.sh" >/dev/null
+sh "$root/test/e2e/fleet/build-repo.sh" "$cache/repo" 1.20.0-1 >/dev/null
+rm -rf "$carry/repo.tmp"
+mkdir -p "$carry/repo.tmp/stable/deb"
+cp -RL "$cache/repo/stable/deb/." "$carry/repo.tmp/stable/deb/"
+cp -L "$cache/repo/gpgkey" "$cache/repo/fingerprint" "$carry/repo.tmp/"
+rm -rf "$carry/repo"
+mv "$carry/repo.tmp" "$carry/repo"
+echo "repository: $(du -sh "$carry/repo" | cut -f1), key $(cat "$carry/repo/fingerprint")"
+echo ".gpu: $(du -sh "$carry" | cut -f1) (the device tool carries at most 64 MiB with the working tree)"

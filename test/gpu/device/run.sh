@@ -64,7 +64,7 @@ machine_facts() {
 run_steps() {
     while read -r n name; do
         start=$(date +%s.%N)
-        sh -c "$(cat "$carry/plan/$n.cmd")" <"$carry/plan/$n.sh" >"$work/$2-$n.out" 2>&1
+        timeout 300 sh -c "$(cat "$carry/plan/$n.cmd")" <"$carry/plan/$n.sh" >"$work/$2-$n.out" 2>&1
         rc=$?
         printf '%s %s exit=%s %ss %s\n' "$n" "$name" "$rc" "$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")" "$(tail -n 1 "$work/$2-$n.out")" >>"$work/$2.steps"
         [ "$rc" = 0 ] || { log "step $n $name failed ($rc): $(tail -n 5 "$work/$2-$n.out")"; return 1; }
@@ -75,8 +75,12 @@ run_steps() {
 undo_steps() {
     sort -r "$carry/plan/steps.txt" | while read -r n name; do
         [ -f "$carry/plan/$n.undo.cmd" ] || continue
-        sh -c "$(cat "$carry/plan/$n.undo.cmd")" </dev/null >"$work/destroy-$n.out" 2>&1
-        echo "$n $name exit=$? $(tail -n 1 "$work/destroy-$n.out")" >>"$work/destroy.steps"
+        start=$(date +%s.%N)
+        timeout 180 sh -c "$(cat "$carry/plan/$n.undo.cmd")" </dev/null >"$work/destroy-$n.out" 2>&1
+        rc=$?
+        printf '%s %s exit=%s %ss %s\n' "$n" "$name" "$rc" "$(awk "BEGIN { printf \"%.1f\", $(date +%s.%N) - $start }")" "$(tail -n 1 "$work/destroy-$n.out")" >>"$work/destroy.steps"
+        [ "$rc" = 124 ] && ps -eo pid,ppid,etimes,args >"$work/destroy-$n.ps"
+        save
     done
 }
 
@@ -85,9 +89,12 @@ gpu_run() {
     name=$1; want=$2; shift 2
     docker run --rm "$@" gpu-check:local >"$work/$name.log" 2>&1
     rc=$?
-    seen=$(awk '$1 == "gpu" && $4 == "saxpy" && $5 == "ok" {print $3}' "$work/$name.log" | LC_ALL=C sort | tr '\n' ' ')
+    seen=$(awk '$1 == "gpu" && $5 == "saxpy" && $6 == "ok" {print $3}' "$work/$name.log" | LC_ALL=C sort | tr '\n' ' ')
     if [ "$rc" = 0 ] && [ "$seen" = "$want" ]; then pass "$name" "saw $seen"; else fail "$name" "exit $rc, saw '$seen', want '$want': $(tail -n 2 "$work/$name.log" | tr '\n' ' ')"; fi
 }
+
+# save: what has been learnt so far goes under $OUT now, so a run stopped at its limit still brings it back.
+save() { tar -C "$work" -czf "$out/artifacts.tar.gz" . 2>/dev/null; }
 
 phase_snapshot() {
     setup || { fail setup "docker did not start"; return; }
@@ -98,7 +105,10 @@ phase_snapshot() {
 
 phase_apply() {
     setup || { fail setup "docker did not start"; return; }
+    pass setup "$(docker version --format '{{.Server.Version}}')"
     machine_facts
+    # Every file a plan may touch, before it: destroy must leave the same (the library's own state folder aside).
+    manifest | grep -v ' /var/lib/pulumi-nvidia-gpu/' >"$work/manifest-before.txt"
     # The state the plan meets, against the one it was built from (the report compares them).
     sh "$carry/read-host.sh" >"$work/pre-snapshot.txt" 2>/dev/null
     original=$(sha256sum /etc/docker/daemon.json | cut -d' ' -f1)
@@ -127,6 +137,7 @@ phase_apply() {
     # The control: the same image under plain runc sees no GPU, so the checks above can fail.
     docker run --rm gpu-check:local >"$work/control-runc.log" 2>&1 && fail control-no-gpu-under-runc "the check passed without a GPU" || pass control-no-gpu-under-runc "$(head -n 1 "$work/control-runc.log")"
 
+    save
     sh "$carry/read-host.sh" >"$work/post-snapshot.txt" 2>/dev/null
     manifest >"$work/manifest-applied.txt"
     run_steps "$carry/plan" reapply && pass reapply-ok || fail reapply-ok
@@ -138,6 +149,7 @@ phase_apply() {
         fail reapply-writes-nothing "$(diff "$work/manifest-applied.txt" "$work/manifest-reapplied.txt" | head -n 5 | tr '\n' ' ') pid $pid_applied -> $pid_reapplied"
     fi
 
+    save
     undo_steps
     now=$(sha256sum /etc/docker/daemon.json 2>/dev/null | cut -d' ' -f1)
     [ "$now" = "$original" ] && pass destroy-restores-daemon-json "sha256 $now" || fail destroy-restores-daemon-json "sha256 $original -> $now"
@@ -146,6 +158,13 @@ phase_apply() {
     docker info --format '{{json .Runtimes}}' | grep -q '"nvidia"' && fail destroy-removed-runtime || pass destroy-removed-runtime
     left=$(dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 2>/dev/null | grep '^ii' | tr '\n' ' ')
     [ -z "$left" ] && pass destroy-removed-packages || fail destroy-removed-packages "$left"
+    manifest | grep -v ' /var/lib/pulumi-nvidia-gpu/' >"$work/manifest-destroyed.txt"
+    if cmp -s "$work/manifest-before.txt" "$work/manifest-destroyed.txt"; then
+        pass destroy-restores-every-file "$(wc -l <"$work/manifest-before.txt") files as before the apply"
+    else
+        fail destroy-restores-every-file "$(diff "$work/manifest-before.txt" "$work/manifest-destroyed.txt" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
+    fi
+    grep -q 'exit=0 ' "$work/destroy.steps" && ! grep -qv 'exit=0 ' "$work/destroy.steps" && pass destroy-steps-ok || fail destroy-steps-ok "$(grep -v 'exit=0 ' "$work/destroy.steps" | tr '\n' ' ')"
     sh "$carry/read-host.sh" >"$work/destroyed-snapshot.txt" 2>/dev/null
     cp "$out/machine.txt" "$work/" 2>/dev/null
 }
@@ -157,6 +176,6 @@ case "${1:-}" in
     *) echo "usage: run.sh snapshot|apply" >&2; exit 64 ;;
 esac
 cp /var/log/dockerd.log "$work/dockerd.log" 2>/dev/null
-tar -C "$work" -czf "$out/artifacts.tar.gz" . 2>/dev/null
+save
 log "$(grep -c '^PASS' "$results") passed, $(grep -c '^FAIL' "$results") failed"
 ! grep -q '^FAIL' "$results"
