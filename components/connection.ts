@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
-import { validateNoNulDeep } from "../sdk/validate";
+import { validateNoNulDeep, validateSudoPassword } from "../sdk/validate";
 
 /**
  * How to reach a GPU host over SSH. The same settings drive `@pulumi/command` and this library's own
@@ -64,11 +64,19 @@ export function commandConnection(args: NodeConnectionArgs): types.input.remote.
     };
 }
 
-/** The connection with every value known; a NUL in any field is refused by name (the value is not echoed: it may be a key). */
+/**
+ * The connection with every value known; a NUL in any field, or a line break in `sudoPassword` (which would end
+ * the password line of the command's stdin and run the rest as root), is refused by name. No value is echoed:
+ * it may be a key or a password. A secret input keeps the whole result secret.
+ */
 export function resolveConnection(args: NodeConnectionArgs): pulumi.Output<ResolvedConnection> {
     return pulumi
         .output(args)
         .apply((c) => validateNoNulDeep({ ...c }, "connection"))
+        .apply((c) => {
+            if (c.sudoPassword !== undefined) validateSudoPassword(c.sudoPassword, "connection.sudoPassword");
+            return c;
+        })
         .apply((c) => ({
             host: c.host,
             port: c.port ?? 22,

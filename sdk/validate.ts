@@ -65,6 +65,23 @@ export function validateNoNul(value: string, field: string): string {
 }
 
 /**
+ * A sudo password, sent as the first line of a command's stdin ahead of the script (`sudo -S` reads one line):
+ * a line break or NUL in it would end the password early and make the rest the script's first line, run as
+ * root. Refused by name; the value is never echoed (it is a secret).
+ */
+export function validateSudoPassword(value: string, field = "connection.sudoPassword"): string {
+    validateNoNul(value, field);
+    if (typeof value === "string" && /[\r\n]/.test(value)) {
+        throw new GpuConfigError(
+            field,
+            "holds a line break (\\n or \\r)",
+            "give the password without line breaks (a secret read from a file often ends with one: trim it); sudo -S reads only the first line of stdin, so no password with a line break can work",
+        );
+    }
+    return value;
+}
+
+/**
  * validateNoNul for every string inside `value` (objects, arrays), naming each by its path under
  * `field`: `args[2]`, `env.FOO`, `connection.host`. Keys are checked too. Returns `value`.
  */

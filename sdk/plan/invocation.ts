@@ -1,4 +1,5 @@
 import { quote } from "../shell/shellScript";
+import { validateSudoPassword } from "../validate";
 import { PlanStep } from "./planStep";
 
 /** How the SSH user may become root. */
@@ -42,9 +43,12 @@ export function invocationFor(step: Pick<PlanStep, "script" | "root" | "runAs">,
     return sudoed(body, sudo, stdin);
 }
 
-/** What to write to the command's stdin: the sudo password line first when sudo reads it, then the script. */
+/**
+ * What to write to the command's stdin: the sudo password line first when sudo reads it, then the script.
+ * A password with a line break or NUL is refused (`sudo -S` reads one line: the rest would run as the script).
+ */
 export function stdinFor(invocation: Invocation, sudoPassword: string | undefined): string | undefined {
-    const password = invocation.passwordOnStdin && sudoPassword !== undefined ? `${sudoPassword}\n` : "";
+    const password = invocation.passwordOnStdin && sudoPassword !== undefined ? `${validateSudoPassword(sudoPassword, "sudoPassword")}\n` : "";
     if (invocation.stdin === undefined) return password === "" ? undefined : password;
     return password + invocation.stdin;
 }
