@@ -5,6 +5,7 @@ import { dockerContainerStep } from "../sdk/plan/dockerContainer";
 import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
 import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
+import { validate } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
 import { commandsOf, nodeOfTarget } from "./gpuNode";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
@@ -67,12 +68,10 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
         const connection = args.connection;
         // A connection from node.dockerTarget(): the container waits for that node's last step (bug 7).
         const node = nodeOfTarget(connection);
-        const driver = args.driverVersion;
-        const branch = pulumi.all([args.driverVersion, args.driverBranch]).apply(([version, b]) => (version === undefined ? b : undefined));
         const spec = pulumi
             .output({
                 image: args.image,
-                containerName: args.containerName ?? name,
+                containerName: args.containerName,
                 mode: args.gpuSelection,
                 devices: args.devices,
                 restart: args.restart,
@@ -80,26 +79,38 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                 extra: args.args,
                 capabilities: args.driverCapabilities,
                 preset: args.preset,
-                driverVersion: driver,
-                driverBranch: branch,
+                driverVersion: args.driverVersion,
+                driverBranch: args.driverBranch,
                 compatibilityMode: args.compatibilityMode,
             })
             .apply((a) => {
+                // Checked as what they are before the image policy compares them, so a bad value is refused by its own name.
+                if (a.driverVersion !== undefined) validate(a.driverVersion, "driverVersion", "driverVersion");
+                if (a.driverBranch !== undefined) validate(a.driverBranch, "driverBranch", "driverBranch");
+                // The exact version when known; the branch only without it.
                 const [verdict] =
                     a.driverVersion === undefined && a.driverBranch !== undefined
                         ? enforceImagePolicyOnBranch(a.image, a.driverBranch, { mode: a.compatibilityMode })
                         : enforceImagePolicy(a.image, [a.driverVersion], { mode: a.compatibilityMode });
-                const step = dockerContainerStep({
-                    name: a.containerName,
-                    image: a.image,
-                    mode: a.mode,
-                    devices: a.devices,
-                    restart: a.restart as "always" | undefined,
-                    env: a.env,
-                    args: a.extra,
-                    driverCapabilities: a.capabilities,
-                    preset: a.preset,
-                });
+                const step = dockerContainerStep(
+                    {
+                        name: a.containerName ?? name,
+                        image: a.image,
+                        mode: a.mode,
+                        devices: a.devices,
+                        restart: a.restart as "always" | undefined,
+                        env: a.env,
+                        args: a.extra,
+                        driverCapabilities: a.capabilities,
+                        preset: a.preset,
+                    },
+                    // Refusals name the args as the user wrote them.
+                    {
+                        name: a.containerName === undefined ? "containerName (the resource name by default)" : "containerName",
+                        mode: "gpuSelection",
+                        args: "args",
+                    },
+                );
                 return { verdict, step, capabilities: a.capabilities, preset: a.preset };
             });
         planOnHost(

@@ -1,9 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
-import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
+import { CompatibilityMode, parseRequireCuda } from "../sdk/cuda/imagePolicy";
 import { enforceImagePolicy } from "../sdk/cuda/workloadPolicy";
 import { GpuConfigError } from "../sdk/errors";
+import { validate } from "../sdk/validate";
 import { WorkloadKind, gpuWorkloadManifest } from "../sdk/k8s/manifests";
 import { asArgs } from "./kubernetesGpuSupport";
 
@@ -54,7 +55,12 @@ export class GpuWorkload extends pulumi.ComponentResource {
         super("nvidia-gpu:index:GpuWorkload", name, {}, opts);
         const checked = pulumi
             .all([args.image, args.nodeDriverVersions ?? [], args.compatibilityMode, args.forwardCompatible, args.requireCuda])
-            .apply(([image, drivers, mode, forwardCompatible, requireCuda]) => enforceImagePolicy(image, drivers, { mode, forwardCompatible, requireCuda }));
+            .apply(([image, drivers, mode, forwardCompatible, requireCuda]) => {
+                // Each checked as what it is, by its own name, before the image policy compares them.
+                drivers.forEach((d, i) => d !== undefined && validate(d, "driverVersion", `nodeDriverVersions[${i}]`));
+                if (requireCuda !== undefined) parseRequireCuda(requireCuda, "requireCuda");
+                return enforceImagePolicy(image, drivers, { mode, forwardCompatible, requireCuda });
+            });
         const manifest = pulumi.all([args, checked]).apply(([a]) => {
             const gpus = a.gpus ?? 1;
             if (!Number.isInteger(gpus) || gpus < 1) throw new GpuConfigError("gpus", `${gpus} is not a whole number of 1 or more`, "request at least one GPU");

@@ -183,8 +183,15 @@ export interface RequireCuda {
     alternatives: Array<{ brand: string; min?: string; maxExclusive?: string }>;
 }
 
-export function parseRequireCuda(text: string): RequireCuda {
+/**
+ * Reads an `NVIDIA_REQUIRE_CUDA` label. Each comma-separated condition must be `key op value` of libnvidia-container's
+ * grammar (arch, brand, cuda, driver; = != < <= > >=); anything else is refused naming `field` (default the label's name:
+ * a component passes its arg, `requireCuda`).
+ */
+export function parseRequireCuda(text: string, field = "NVIDIA_REQUIRE_CUDA"): RequireCuda {
     const result: RequireCuda = { cuda: undefined, alternatives: [] };
+    const form = 'use the form "cuda>=12.4 brand=tesla,driver>=470,driver<471"';
+    if (typeof text !== "string") throw new GpuConfigError(field, "is not a string", form);
     for (const clause of text.trim().split(/\s+/).filter(Boolean)) {
         const cuda = /^cuda>=(\d+\.\d+(?:\.\d+)?)$/.exec(clause);
         if (cuda) {
@@ -193,12 +200,8 @@ export function parseRequireCuda(text: string): RequireCuda {
         }
         const parts = clause.split(",");
         const brand = parts.find((p) => p.startsWith("brand="))?.slice(6);
-        if (brand === undefined) {
-            throw new GpuConfigError(
-                "NVIDIA_REQUIRE_CUDA",
-                `cannot read the clause ${JSON.stringify(clause)}`,
-                'use the form "cuda>=12.4 brand=tesla,driver>=470,driver<471"',
-            );
+        if (brand === undefined || !parts.every((p) => /^(?:arch|brand|cuda|driver)(?:=|!=|<|<=|>|>=)[A-Za-z0-9._-]+$/.test(p))) {
+            throw new GpuConfigError(field, `cannot read the clause ${JSON.stringify(clause)}`, form);
         }
         const alternative: RequireCuda["alternatives"][number] = { brand };
         for (const p of parts) {

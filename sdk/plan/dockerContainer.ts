@@ -26,6 +26,12 @@ export interface DockerContainerSpec {
     runtimeName?: string;
 }
 
+/**
+ * What the caller calls each spec field, for errors: a component passes its own arg names
+ * (`{ name: "containerName", mode: "gpuSelection" }`), so a refusal names the arg the user wrote.
+ */
+export type DockerContainerFieldNames = Partial<Record<keyof DockerContainerSpec, string>>;
+
 const LABEL = "nvidia-gpu.pulumi.com/spec";
 
 /** The `docker run` arguments that select GPUs, per mode. */
@@ -57,35 +63,37 @@ export function gpuArguments(mode: GpuMode, devices: string[], capabilities: str
  * One step that runs the container: nothing happens when a container of that name already runs the
  * same spec (a label holds its checksum); otherwise it is replaced. Its undo removes the container.
  */
-export function dockerContainerStep(spec: DockerContainerSpec): PlanStep {
+export function dockerContainerStep(spec: DockerContainerSpec, fieldNames: DockerContainerFieldNames = {}): PlanStep {
+    const field = (key: keyof DockerContainerSpec): string => fieldNames[key] ?? key;
     // A NUL anywhere is refused naming its field (`args[1]`, `env.FOO`), never its value.
     validateNoNulDeep(
         {
-            name: spec.name,
-            image: spec.image,
-            args: spec.args ?? [],
-            env: spec.env ?? {},
-            devices: spec.devices ?? [],
-            driverCapabilities: spec.driverCapabilities ?? [],
-            preset: spec.preset,
-            runtimeName: spec.runtimeName,
+            [field("name")]: spec.name,
+            [field("image")]: spec.image,
+            [field("args")]: spec.args ?? [],
+            [field("env")]: spec.env ?? {},
+            [field("devices")]: spec.devices ?? [],
+            [field("driverCapabilities")]: spec.driverCapabilities ?? [],
+            [field("preset")]: spec.preset,
+            [field("runtimeName")]: spec.runtimeName,
         },
         "",
     );
-    const name = validate(spec.name, "name", "name");
-    validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
-    parseCudaImage(spec.image, "image"); // pinned, and a known CUDA tag where it is a CUDA image
-    const mode = validateChoice(spec.mode ?? "gpus", GPU_MODES, "mode");
-    const restart = validateChoice(spec.restart ?? "unless-stopped", RESTART_POLICIES, "restart");
+    const name = validate(spec.name, "name", field("name"));
+    validate(spec.runtimeName ?? "nvidia", "name", field("runtimeName"));
+    parseCudaImage(spec.image, field("image")); // pinned, and a known CUDA tag where it is a CUDA image
+    const mode = validateChoice(spec.mode ?? "gpus", GPU_MODES, field("mode"));
+    const restart = validateChoice(spec.restart ?? "unless-stopped", RESTART_POLICIES, field("restart"));
     const devices = (spec.devices ?? ["all"]).map((d, i) => {
         if (!/^(all|\d+(:\d+)?|GPU-[0-9a-f-]+|MIG-[0-9a-f-]+)$/.test(d))
-            throw new GpuConfigError(`devices[${i}]`, `${JSON.stringify(d)} is not a GPU`, "use an index (0), a UUID (GPU-…) or all");
+            throw new GpuConfigError(`${field("devices")}[${i}]`, `${JSON.stringify(d)} is not a GPU`, "use an index (0), a UUID (GPU-…) or all");
         return d;
     });
-    if (devices.includes("all") && devices.length > 1) throw new GpuConfigError("devices", '"all" cannot be combined with other devices', 'give "all" alone');
-    const capabilities = driverCapabilities(spec.driverCapabilities, spec.preset);
+    if (devices.includes("all") && devices.length > 1)
+        throw new GpuConfigError(field("devices"), '"all" cannot be combined with other devices', 'give "all" alone');
+    const capabilities = driverCapabilities(spec.driverCapabilities, spec.preset, field("driverCapabilities"));
     const env = Object.entries(spec.env ?? {}).map(([k, v]) => {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new GpuConfigError(`env.${k}`, "is not a variable name", "use letters, digits and _");
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new GpuConfigError(`${field("env")}.${k}`, "is not a variable name", "use letters, digits and _");
         return `${k}=${v}`;
     });
     const runArgs = [
