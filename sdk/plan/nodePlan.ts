@@ -7,12 +7,12 @@ import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from ".
 import { CRIO_CONFIG, CRIO_DROP_IN, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
-import { ToolkitSetting } from "../render/toolkitConfig";
+import { TOOLKIT_CONFIG, ToolkitSetting } from "../render/toolkitConfig";
 import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
 import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
 import { guardedFileStep, revisionOf } from "./guardedFileStep";
-import { runtimeModeFindings, validateRuntimeMode } from "./injectionMode";
+import { injectionMode, runtimeModeFindings, validateRuntimeMode } from "./injectionMode";
 import { NodePlan, PlanStep } from "./planStep";
 import { cdiSpecStep, restartStep, rootlessRestartStep, verifyRuntimesStep } from "./runtimeSteps";
 import { MigLayoutSpec } from "./migLayout";
@@ -76,6 +76,9 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
         ...cdiSpecFormatFindings(facts, spec.toolkit.version, spec.runtime === "cdi" || spec.runtime === "docker-rootless" || (spec.enableCdi ?? false)),
     );
     findings.push(...runtimeModeFindings(mode, runtime, spec.setAsDefault ?? false));
+    const effectiveMode = injectionMode(spec.toolkit.version, mode, snapshot.files[TOOLKIT_CONFIG]).mode;
+    const toolkitSettings = runtimeToolkitSettings(runtime, effectiveMode);
+    findings.push(...rootlessLegacyFindings(toolkitSettings));
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {
         throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
@@ -99,7 +102,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     steps.push(...dataCentre.steps);
     findings.push(...dataCentre.notes);
     // The toolkit config has one step, the toolkit's: its mode and the runtime's settings together.
-    const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot, runtimeToolkitSettings(runtime));
+    const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot, toolkitSettings);
     steps.push(...toolkitSteps);
 
     const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName }, false);
@@ -122,7 +125,7 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec, writeTool
     const containerdDump = snapshot.containerdDump;
     const steps: PlanStep[] = [];
     const files: RenderResult[] = [];
-    const settings = writeToolkitConfig ? runtimeToolkitSettings(runtime) : [];
+    const settings = writeToolkitConfig ? runtimeToolkitSettings(runtime, modeOnHost(snapshot)) : [];
     if (settings.length > 0) {
         const toolkitConfig = toolkitConfigStep(snapshot, settings);
         steps.push(toolkitConfig);
@@ -195,10 +198,34 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec, writeTool
 }
 
 /**
- * The toolkit config a runtime needs: none. Rootless Docker gets its GPUs through CDI (the cdi-spec step; containers ask
- * for `nvidia.com/gpu=…`), so the host-wide `no-cgroups`, which a rootful daemon on the same host needs false, is never
- * flipped (NVIDIA/nvidia-container-toolkit#85).
+ * The toolkit config a runtime needs. Rootless Docker gets its GPUs through CDI (the cdi-spec step; containers ask for
+ * `nvidia.com/gpu=…`, and the runtime's jit-cdi and cdi modes read no cgroup settings), so the host-wide `no-cgroups`,
+ * which a rootful daemon on the same host needs false, is not flipped (NVIDIA/nvidia-container-toolkit#85). Only in
+ * legacy mode does the rootless runtime call nvidia-container-cli, which must then skip cgroups: `no-cgroups = true`,
+ * as NVIDIA's rootless guide says, with a warning (rootlessLegacyFindings).
  */
-export function runtimeToolkitSettings(_runtime: Runtime): ToolkitSetting[] {
-    return [];
+export function runtimeToolkitSettings(runtime: Runtime, mode: string): ToolkitSetting[] {
+    return runtime === "docker-rootless" && mode === "legacy" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
+}
+
+/** The warning that goes with `no-cgroups = true`: a rootful daemon on the same host loses its GPUs' cgroup setup. */
+function rootlessLegacyFindings(settings: ToolkitSetting[]): Finding[] {
+    if (!settings.some((s) => s.key === "nvidia-container-cli.no-cgroups")) return [];
+    return [
+        {
+            id: "rootless-legacy-no-cgroups",
+            severity: "warning",
+            message:
+                "rootless Docker in the legacy injection mode needs nvidia-container-cli.no-cgroups = true, host-wide: a rootful Docker on this host then starts GPU containers without device cgroups (NVIDIA/nvidia-container-toolkit#85)",
+            fix: "set toolkit.mode to jit-cdi or cdi (toolkit 1.18 or newer resolves auto to jit-cdi), so rootless containers get GPUs through CDI and no-cgroups stays false",
+        },
+    ];
+}
+
+/** The injection mode on a host that a runtime component configures alone: its installed toolkit and config.toml. */
+function modeOnHost(snapshot: HostSnapshot): string {
+    const packages = snapshot.facts.toolkitPackages;
+    const version = packages["nvidia-container-toolkit-base"] ?? packages["nvidia-container-toolkit"];
+    // No toolkit installed yet (its component installs it): the version this library pins by default resolves auto to jit-cdi.
+    return version === undefined ? "jit-cdi" : injectionMode(version, undefined, snapshot.files[TOOLKIT_CONFIG]).mode;
 }

@@ -20,7 +20,7 @@ import {
 import { binaryGuard, guardedFileStep } from "./guardedFileStep";
 import { validateRuntimeMode } from "./injectionMode";
 import { PlanStep } from "./planStep";
-import { toolkitConfigOnHostStep } from "./runtimeSteps";
+import { DEFAULT_CDI_SPEC, toolkitConfigOnHostStep } from "./runtimeSteps";
 
 /** The four packages NVIDIA's install guide pins to one version; they require each other's exact version. */
 export const TOOLKIT_PACKAGES = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"] as const;
@@ -225,8 +225,13 @@ export function repoDefinition(pm: "apt" | "dnf" | "zypper", repoUrl: string, ex
     return `${section("nvidia-container-toolkit", "stable", true)}\n${section("nvidia-container-toolkit-experimental", "experimental", experimental)}`;
 }
 
-/** Where the packages step keeps the toolkit config as it was before their first install (not a file step's backup). */
-const CONFIG_BEFORE_PACKAGES = `${STATE_ROOT}/before-packages${TOOLKIT_CONFIG}`;
+/**
+ * Files the packages write that no package owns, so purge leaves them: the toolkit config (the base package's postinst
+ * runs `nvidia-ctk config --in-place`) and the CDI spec that their nvidia-cdi-refresh units write (toolkit ≥ 1.19),
+ * which after a purge names hooks that are gone. The packages step keeps each as it was before the first install
+ * (under before-packages, not a file step's backup), and its undo puts that back.
+ */
+const WRITTEN_BY_PACKAGES = [TOOLKIT_CONFIG, DEFAULT_CDI_SPEC].map((target) => ({ target, before: `${STATE_ROOT}/before-packages${target}` }));
 
 /** Installs the four packages at exactly `version`: upgrades and downgrades alike, nothing when already there. */
 function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: string): PlanStep {
@@ -285,18 +290,16 @@ fi`,
             sh`at_version=yes; for p in ${TOOLKIT_PACKAGES}; do [ "$(installed_version "$p")" = "$version" ] || at_version=no; done`,
             sh`if [ "$at_version" = yes ]; then echo "unchanged: all four toolkit packages at $version"; exit 0; fi`,
             sh`wait_for_lock`,
-            backupOnceFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
+            lines(...WRITTEN_BY_PACKAGES.map((f) => backupOnceFragment(f.target, f.before))),
             refreshAndInstall[pm],
             sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
             sh`echo "changed: all four toolkit packages at $version"`,
         ),
-        // The packages' install script creates the toolkit config (or rewrites it: `nvidia-ctk config --in-place`), and
-        // purge leaves it, since it is no package's file: it goes back to what it was before the first install.
         undoScript: script(
             PREAMBLE,
             sh`wait_for_lock`,
             removeAll[pm],
-            restoreFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
+            lines(...WRITTEN_BY_PACKAGES.map((f) => restoreFragment(f.target, f.before))),
             sh`rmdir ${TOOLKIT_CONFIG.replace(/\/[^/]*$/, "")} 2>/dev/null || true`,
         ),
         changes: pinned.map((p) => `package ${p}`),

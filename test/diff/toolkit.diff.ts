@@ -72,7 +72,7 @@ registerCases(
                     target: "toolkit-config",
                     name: `mode ${mode} with rootless Docker's no-cgroups on ${start}`,
                     input,
-                    flags: setFlags([runtimeModeSetting(mode), ...runtimeToolkitSettings("docker-rootless")]),
+                    flags: setFlags([runtimeModeSetting(mode), ...runtimeToolkitSettings("docker-rootless", "legacy")]),
                 },
             ]),
         );

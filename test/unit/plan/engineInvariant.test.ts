@@ -168,14 +168,15 @@ describe("plans of converged hosts (issue 12)", () => {
 
     it("a rootless node whose toolkit config nvidia-ctk created and edited plans that same step again once converged (bug 4)", () => {
         const base = { facts, containerdDump: undefined, priorWrites: {}, generations: {} };
-        const spec = { runtime: "docker-rootless" as const, rootlessUser: "alice", toolkit: { version: "1.20.0-1" } };
+        // Legacy mode: the one where rootless Docker needs the host-wide no-cgroups (nodePlan.runtimeToolkitSettings).
+        const spec = { runtime: "docker-rootless" as const, rootlessUser: "alice", toolkit: { version: "1.20.0-1", mode: "legacy" } };
         const rootless = {
             "/home/alice/.config/docker/daemon.json":
                 '{\n  "runtimes": {\n    "nvidia": {\n      "args": [],\n      "path": "nvidia-container-runtime"\n    }\n  }\n}\n',
         };
         const fresh = nodePlan({ ...base, files: { "/etc/nvidia-container-runtime/config.toml": undefined, ...rootless }, editedByNvidiaCtk: [] }, spec);
         const onHost = fresh.plan.steps.find((s) => s.name === "toolkit-config")!;
-        const edited = "[nvidia-container-cli]\nno-cgroups = true\n";
+        const edited = '[nvidia-container-cli]\nno-cgroups = true\n\n[nvidia-container-runtime]\nmode = "legacy"\n';
         const later = nodePlan(
             {
                 ...base,

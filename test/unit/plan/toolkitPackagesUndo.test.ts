@@ -16,6 +16,8 @@ state=/var/lib/pulumi-nvidia-gpu/fake-dpkg-state
 case " $* " in
   *" install "*)
     echo installed > "$state"
+    # What nvidia-cdi-refresh.service does once the units are installed (toolkit >= 1.19).
+    mkdir -p /var/run/cdi && printf 'cdiVersion: 0.7.0\nkind: nvidia.com/gpu\n' > /var/run/cdi/nvidia.yaml
     mkdir -p /etc/nvidia-container-runtime
     if [ -e /etc/nvidia-container-runtime/config.toml ]; then
         sed -i 's/^#no-cgroups = false/#no-cgroups = false # normalised by nvidia-ctk/' /etc/nvidia-container-runtime/config.toml
@@ -36,7 +38,7 @@ exit 0
  * and /var/lib/pulumi-nvidia-gpu are empty tmpfs mounts, so nothing on this machine is touched. `before` is the
  * toolkit config there before the first install (undefined: none). Returns the config after apply and after undo.
  */
-function applyThenUndo(before: string | undefined): { applied: string | undefined; undone: string | undefined; dirLeft: boolean } {
+function applyThenUndo(before: string | undefined): { applied: string | undefined; undone: string | undefined; dirLeft: boolean; specLeft: boolean } {
     const step = toolkitPlan({ version: "1.20.0-1", packageManager: "apt" }).find((s) => s.name === "toolkit-packages")!;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "packages-undo-"));
     const bin = path.join(dir, "bin");
@@ -56,6 +58,7 @@ function applyThenUndo(before: string | undefined): { applied: string | undefine
         `mkdir /etc/alternatives && mount --bind ${dir}/real-etc/alternatives /etc/alternatives`,
         `touch /etc/ld.so.cache && mount --bind ${dir}/real-etc/ld.so.cache /etc/ld.so.cache`,
         "mount -t tmpfs tmpfs /var/lib/pulumi-nvidia-gpu",
+        "mount -t tmpfs tmpfs /run",
         `export PATH=${bin}:$PATH`,
         before === undefined ? ":" : `mkdir -p /etc/nvidia-container-runtime && cp ${dir}/before.toml /etc/nvidia-container-runtime/config.toml`,
         `sh ${dir}/apply.sh > ${dir}/apply.out 2>&1`,
@@ -63,11 +66,17 @@ function applyThenUndo(before: string | undefined): { applied: string | undefine
         `sh ${dir}/undo.sh > ${dir}/undo.out 2>&1`,
         `cp /etc/nvidia-container-runtime/config.toml ${dir}/undone.toml 2>/dev/null || true`,
         `if [ -d /etc/nvidia-container-runtime ]; then touch ${dir}/dir-left; fi`,
+        `cp /var/run/cdi/nvidia.yaml ${dir}/spec-left 2>/dev/null || true`,
     ].join("\n");
     const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", inside], { encoding: "utf8" });
     const read = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), "utf8") : undefined);
     assert.equal(r.status, 0, `needs root for unshare and tmpfs: ${r.stderr}\napply: ${read("apply.out")}\nundo: ${read("undo.out")}`);
-    const result = { applied: read("applied.toml"), undone: read("undone.toml"), dirLeft: fs.existsSync(path.join(dir, "dir-left")) };
+    const result = {
+        applied: read("applied.toml"),
+        undone: read("undone.toml"),
+        dirLeft: fs.existsSync(path.join(dir, "dir-left")),
+        specLeft: fs.existsSync(path.join(dir, "spec-left")),
+    };
     fs.rmSync(dir, { recursive: true, force: true });
     return result;
 }
@@ -80,6 +89,10 @@ describe("toolkit-packages: destroy gives back the toolkit config the packages' 
         assert.ok(applied !== undefined, "the stand-in postinst created the file");
         assert.equal(undone, undefined, "purge leaves it; the undo removes it");
         assert.equal(dirLeft, false);
+    });
+
+    it("removes the CDI spec the packages' nvidia-cdi-refresh unit wrote, which after a purge names hooks that are gone", () => {
+        assert.equal(applyThenUndo(undefined).specLeft, false);
     });
 
     it("puts back the user's own config.toml byte for byte after the install script rewrote it", () => {
