@@ -192,7 +192,8 @@ const ALICE_DAEMON_JSON = '{\n  "bridge": "none",\n  "storage-driver": "vfs"\n}\
 const ROOT_DAEMON_JSON = '{\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false,\n  "storage-driver": "vfs"\n}\n';
 const ALICE_JSON_PATH = "/home/alice/.config/docker/daemon.json";
 const TOOLKIT_CONFIG = "/etc/nvidia-container-runtime/config.toml";
-const SHIM_LOG = "/var/log/nvidia-container-runtime-shim.log";
+// The node's GPU stand-in (test/e2e/fleet/gpu-stand-ins/nvidia-container-runtime) logs each create and the way it went.
+const SHIM_LOG = "/var/log/nvidia-container-runtime-stand-in.log";
 
 /** Rootful Docker from a GpuNode, and alice's rootless Docker from a DockerRuntime after it, on one host. */
 const BOTH_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
@@ -271,13 +272,13 @@ describe("pulumi engine: rootful and rootless Docker side by side on one node, t
         // The rootless daemon asks for GPUs by CDI name: the nvidia runtime then injects from the CDI spec, without cgroups.
         nodeExec(BOTH_NODE, `${AS_ALICE} docker run --rm --runtime nvidia -e NVIDIA_VISIBLE_DEVICES=nvidia.com/gpu=all mini /bin/busybox true`);
         const rootless = cat(SHIM_LOG).trim().split("\n").slice(rootful.length);
-        // Each daemon's calls name its own runc state. (The stand-in's log holds start and delete lines, no create line: not looked into.)
+        // Each daemon's calls name its own runc state.
         assert.ok(
-            rootful.some((l) => / start /.test(l)),
+            rootful.some((l) => / create /.test(l)),
             rootful.join("\n"),
         );
         assert.ok(
-            rootless.some((l) => / start /.test(l)),
+            rootless.some((l) => / create /.test(l)),
             rootless.join("\n"),
         );
         const uid = nodeExec(BOTH_NODE, "id -u alice").trim();
