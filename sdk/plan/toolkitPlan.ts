@@ -226,12 +226,11 @@ export function repoDefinition(pm: "apt" | "dnf" | "zypper", repoUrl: string, ex
 }
 
 /**
- * Files the packages write that no package owns, so purge leaves them: the toolkit config (the base package's postinst
- * runs `nvidia-ctk config --in-place`) and the CDI spec that their nvidia-cdi-refresh units write (toolkit ≥ 1.19),
- * which after a purge names hooks that are gone. The packages step keeps each as it was before the first install
- * (under before-packages, not a file step's backup), and its undo puts that back.
+ * The toolkit config, which the base package's postinst writes (`nvidia-ctk config --in-place`) and no package owns, so
+ * purge leaves it: the packages step keeps it as it was before the first install (under before-packages, not a file
+ * step's backup), and its undo puts that back.
  */
-const WRITTEN_BY_PACKAGES = [TOOLKIT_CONFIG, DEFAULT_CDI_SPEC].map((target) => ({ target, before: `${STATE_ROOT}/before-packages${target}` }));
+const CONFIG_BEFORE_PACKAGES = `${STATE_ROOT}/before-packages${TOOLKIT_CONFIG}`;
 
 /** Installs the four packages at exactly `version`: upgrades and downgrades alike, nothing when already there. */
 function packagesStep(pm: "apt" | "dnf" | "zypper", version: string, repoUrl: string): PlanStep {
@@ -290,7 +289,7 @@ fi`,
             sh`at_version=yes; for p in ${TOOLKIT_PACKAGES}; do [ "$(installed_version "$p")" = "$version" ] || at_version=no; done`,
             sh`if [ "$at_version" = yes ]; then echo "unchanged: all four toolkit packages at $version"; exit 0; fi`,
             sh`wait_for_lock`,
-            lines(...WRITTEN_BY_PACKAGES.map((f) => backupOnceFragment(f.target, f.before))),
+            backupOnceFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
             refreshAndInstall[pm],
             sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
             sh`echo "changed: all four toolkit packages at $version"`,
@@ -299,8 +298,11 @@ fi`,
             PREAMBLE,
             sh`wait_for_lock`,
             removeAll[pm],
-            lines(...WRITTEN_BY_PACKAGES.map((f) => restoreFragment(f.target, f.before))),
+            restoreFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
             sh`rmdir ${TOOLKIT_CONFIG.replace(/\/[^/]*$/, "")} 2>/dev/null || true`,
+            // The spec the packages' nvidia-cdi-refresh units wrote (toolkit ≥ 1.19) names hooks the purge removed; it is
+            // generated (on tmpfs), so it goes, whatever was there before: a restored old spec would be as stale.
+            sh`rm -f ${DEFAULT_CDI_SPEC}`,
         ),
         changes: pinned.map((p) => `package ${p}`),
         root: true,

@@ -38,7 +38,10 @@ exit 0
  * and /var/lib/pulumi-nvidia-gpu are empty tmpfs mounts, so nothing on this machine is touched. `before` is the
  * toolkit config there before the first install (undefined: none). Returns the config after apply and after undo.
  */
-function applyThenUndo(before: string | undefined): { applied: string | undefined; undone: string | undefined; dirLeft: boolean; specLeft: boolean } {
+function applyThenUndo(
+    before: string | undefined,
+    specBefore?: string,
+): { applied: string | undefined; undone: string | undefined; dirLeft: boolean; specLeft: boolean } {
     const step = toolkitPlan({ version: "1.20.0-1", packageManager: "apt" }).find((s) => s.name === "toolkit-packages")!;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "packages-undo-"));
     const bin = path.join(dir, "bin");
@@ -61,6 +64,7 @@ function applyThenUndo(before: string | undefined): { applied: string | undefine
         "mount -t tmpfs tmpfs /run",
         `export PATH=${bin}:$PATH`,
         before === undefined ? ":" : `mkdir -p /etc/nvidia-container-runtime && cp ${dir}/before.toml /etc/nvidia-container-runtime/config.toml`,
+        specBefore === undefined ? ":" : `mkdir -p /var/run/cdi && printf '%s' ${JSON.stringify(specBefore)} > /var/run/cdi/nvidia.yaml`,
         `sh ${dir}/apply.sh > ${dir}/apply.out 2>&1`,
         `cp /etc/nvidia-container-runtime/config.toml ${dir}/applied.toml 2>/dev/null || true`,
         `sh ${dir}/undo.sh > ${dir}/undo.out 2>&1`,
@@ -93,6 +97,10 @@ describe("toolkit-packages: destroy gives back the toolkit config the packages' 
 
     it("removes the CDI spec the packages' nvidia-cdi-refresh unit wrote, which after a purge names hooks that are gone", () => {
         assert.equal(applyThenUndo(undefined).specLeft, false);
+    });
+
+    it("does not put back an older toolkit's generated spec either: it names hooks the purge removed (review finding)", () => {
+        assert.equal(applyThenUndo(undefined, "cdiVersion: 0.5.0\nkind: nvidia.com/gpu\n").specLeft, false);
     });
 
     it("puts back the user's own config.toml byte for byte after the install script rewrote it", () => {
