@@ -1,5 +1,5 @@
 import { GpuConfigError } from "../errors";
-import { MigDeviceLayout, MigLayoutSpec } from "../plan/migLayout";
+import { MigDeviceLayout, MigLayoutSpec, migEntryEnabled } from "../plan/migLayout";
 
 /** How the device plugin and GPU Feature Discovery expose MIG devices: NVIDIA's `MIG_STRATEGY`. */
 export enum MigStrategy {
@@ -53,8 +53,7 @@ export function migStrategyConflict(
 
 function view(entry: MigDeviceLayout, field: string): EntryView {
     const profiles = entry?.profiles ?? {};
-    // As resolveMigLayout decides it: MIG is on when `enabled` says so, else when any profile is named.
-    const enabled = entry?.enabled ?? Object.keys(profiles).length > 0;
+    const enabled = entry === undefined ? false : migEntryEnabled(entry);
     const gpus = entry?.gpus === undefined ? "every GPU no other entry names" : `GPU${entry.gpus.length === 1 ? "" : "s"} ${entry.gpus.join(", ")}`;
     return { field, gpus, enabled, profiles: Object.keys(profiles).filter((name) => Number(profiles[name]) > 0) };
 }

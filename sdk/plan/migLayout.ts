@@ -43,6 +43,11 @@ export interface MigGpuChange {
     changed: boolean;
 }
 
+/** Whether an entry turns MIG on: as `enabled` says, else when it names any profile. */
+export function migEntryEnabled(entry: MigDeviceLayout): boolean {
+    return entry.enabled ?? Object.keys(entry.profiles ?? {}).length > 0;
+}
+
 /**
  * Resolves a layout against the host: every selector names a GPU it has, every profile is one its GPU lists in
  * `nvidia-smi mig -lgip` (the error names the ones it has), and the profiles fit (per-profile counts, compute and
@@ -80,7 +85,7 @@ export function resolveMigLayout(facts: HostFacts, layout: MigLayoutSpec): MigGp
         const entry = layout.devices[i];
         const field = `migLayout.devices[${i}]`;
         const wanted = Object.entries(entry.profiles ?? {});
-        const enabled = entry.enabled ?? wanted.length > 0;
+        const enabled = migEntryEnabled(entry);
         if (!enabled && wanted.some(([, n]) => n > 0))
             throw new GpuConfigError(`${field}.enabled`, "is false but profiles are given", "set enabled to true, or remove profiles");
         const own = profiles.filter((p) => p.gpu === gpu.index);
@@ -213,7 +218,7 @@ restart_stopped() {
     done
     for s in $stopped; do systemctl start "$s" || log "warning: could not start $s again"; done
 }
-# gpu_containers: running Docker containers that use GPUs (the nvidia runtime, --gpus, CDI or /dev/nvidia* devices).
+# gpu_containers: running containers of the system Docker daemon that use GPUs (the nvidia runtime, --gpus, CDI or /dev/nvidia* devices).
 gpu_containers() {
     command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1 || return 0
     for id in $(docker ps -q); do
@@ -249,7 +254,7 @@ apply_todo() {
         if [ "$(mode_of "$idx")" != "$mode" ]; then
             if [ "$mode" = Enabled ]; then nvidia-smi -i "$idx" -mig 1 >/dev/null; else nvidia-smi -i "$idx" -mig 0 >/dev/null; fi
             if [ "$(mode_of "$idx")" != "$(pending_of "$idx")" ]; then
-                nvidia-smi -i "$idx" -r >/dev/null 2>&1 || { echo "reboot-required: GPU $idx's MIG mode is pending $(pending_of "$idx"); reboot, then run again to create the instances"; exit 0; }
+                nvidia-smi -i "$idx" -r >/dev/null 2>&1 || { echo "reboot-required: GPU $idx's MIG mode is pending $(pending_of "$idx"); reboot, then run again to create the instances"; exit "$reboot_exit"; }
             fi
         fi
         if [ "$ids" != - ]; then nvidia-smi mig -i "$idx" -cgi "$ids" -C >/dev/null; fi
@@ -278,11 +283,12 @@ EOF
 }
 
 /**
- * The MIG step: stop the GPU workloads (the listed units and the Docker containers using GPUs, started again after;
- * a GPU still running processes stops the step), record each GPU's layout before its first change, set MIG mode
- * (with a GPU reset where the mode stays pending), destroy and create the instances, regenerate the CDI specs that
+ * The MIG step: stop the GPU workloads (the listed units and the system Docker daemon's containers using GPUs,
+ * started again after; a GPU still running processes, a rootless daemon's or a Kubernetes pod's, stops the step),
+ * record each GPU's layout before its first change, set MIG mode (with a GPU reset where the mode stays pending),
+ * destroy and create the instances, regenerate the CDI specs that
  * exist (nvidia-cdi-refresh does not: NVIDIA/nvidia-container-toolkit#1828), verify. Its undo (layout removed, or
- * destroy) puts the recorded layout back the same way.
+ * destroy) puts the recorded layout back the same way, and fails (keeping the record) where a GPU needs a reboot first.
  * The script holds only the wanted layout, so its text is the same on every run; it prints `unchanged` when the
  * host already has it. The layout is lost on reboot (only the mode persists: NVIDIA/k8s-device-plugin#225).
  */
@@ -302,6 +308,7 @@ export function migLayoutPlan(facts: HostFacts, layout: MigLayoutSpec): { steps:
             PREAMBLE,
             migFunctions(services),
             sh`layout=${table}
+reboot_exit=0
 plan_todo "$layout"
 if [ -z "$todo" ]; then echo "unchanged: MIG layout in place"; exit 0; fi
 stop_gpu_workloads
@@ -319,6 +326,8 @@ echo "changed: MIG layout applied to GPU$todo"`,
             migFunctions(services),
             sh`layout=$(for f in "$record"/*; do case "$f" in *.tmp) ;; *) if [ -f "$f" ]; then cat "$f"; fi ;; esac; done)
 if [ -z "$layout" ]; then rm -rf "$record"; echo "unchanged: no MIG layout was recorded before a change"; exit 0; fi
+# A restore cut short by a pending mode fails, keeping the record, so destroy can run again after the reboot.
+reboot_exit=54
 plan_todo "$layout"
 if [ -n "$todo" ]; then
     stop_gpu_workloads

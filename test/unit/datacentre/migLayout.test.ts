@@ -138,9 +138,9 @@ describe("MIG layouts (issue 17)", () => {
                 { gpus: ["1"], enabled: false },
             ],
         };
-        const run = (spec = layout) => {
+        const run = (spec = layout, which: "script" | "undoScript" = "script") => {
             const text = migLayoutPlan(vm, spec)
-                .steps[0].script.split("/etc/cdi/nvidia.yaml")
+                .steps[0][which]!.split("/etc/cdi/nvidia.yaml")
                 .join(path.join(dir, "cdi", "nvidia.yaml"))
                 .split(MIG_RECORD_DIR)
                 .join(path.join(dir, "record"));
@@ -217,6 +217,21 @@ describe("MIG layouts (issue 17)", () => {
             const reboot = run();
             assert.equal(reboot.status, 0, reboot.stderr);
             assert.match(reboot.stdout, /reboot-required: GPU 0's MIG mode is pending Enabled/);
+        });
+
+        it("an undo that needs a reboot fails and keeps the record, so destroy can finish after it (review finding)", () => {
+            assert.equal(run().status, 0);
+            fs.writeFileSync(path.join(dir, "reset-needed"), "");
+            fs.writeFileSync(path.join(dir, "reset-fails"), "");
+            const undo = run(layout, "undoScript");
+            assert.equal(undo.status, 54, undo.stdout + undo.stderr);
+            assert.match(undo.stdout, /reboot-required: GPU 0's MIG mode is pending Disabled/);
+            assert.ok(fs.readdirSync(path.join(dir, "record")).includes("0"), "the layout from before the plan is still recorded");
+            fs.rmSync(path.join(dir, "reset-fails"));
+            const again = run(layout, "undoScript");
+            assert.equal(again.status, 0, again.stdout + again.stderr);
+            assert.equal(state("mode.0"), "Disabled\n");
+            assert.equal(fs.existsSync(path.join(dir, "record")), false);
         });
 
         it("changes a layout: destroys the old instances before creating the new ones, and turns MIG off where asked", () => {
