@@ -7,7 +7,7 @@ import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from ".
 import { CRIO_CONFIG, CRIO_DROP_IN, renderCrioConfig } from "../render/crioConfig";
 import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
-import { TOOLKIT_CONFIG, ToolkitSetting } from "../render/toolkitConfig";
+import { TOOLKIT_CONFIG, ToolkitSetting, setsNoCgroups } from "../render/toolkitConfig";
 import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
 import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
@@ -78,7 +78,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     findings.push(...runtimeModeFindings(mode, runtime, spec.setAsDefault ?? false));
     const effectiveMode = injectionMode(spec.toolkit.version, mode, snapshot.files[TOOLKIT_CONFIG]).mode;
     const toolkitSettings = runtimeToolkitSettings(runtime, effectiveMode);
-    findings.push(...rootlessLegacyFindings(toolkitSettings));
+    findings.push(...rootlessLegacyFindings(toolkitSettings), ...leftoverNoCgroupsFindings(toolkitSettings, snapshot.files[TOOLKIT_CONFIG]));
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {
         throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
@@ -218,6 +218,22 @@ function rootlessLegacyFindings(settings: ToolkitSetting[]): Finding[] {
             message:
                 "rootless Docker in the legacy injection mode needs nvidia-container-cli.no-cgroups = true, host-wide: a rootful Docker on this host then starts GPU containers without device cgroups (NVIDIA/nvidia-container-toolkit#85)",
             fix: "set toolkit.mode to jit-cdi or cdi (toolkit 1.18 or newer resolves auto to jit-cdi), so rootless containers get GPUs through CDI and no-cgroups stays false",
+        },
+    ];
+}
+
+/**
+ * A `no-cgroups = true` the plan does not ask for (left by a rootless node in legacy mode, by an older version of this
+ * library, or by hand): the plan does not take a setting back that it cannot tell was its own, so it says what it costs.
+ */
+function leftoverNoCgroupsFindings(settings: ToolkitSetting[], liveConfig: string | undefined): Finding[] {
+    if (liveConfig === undefined || settings.some((s) => s.key === "nvidia-container-cli.no-cgroups") || !setsNoCgroups(liveConfig)) return [];
+    return [
+        {
+            id: "toolkit-no-cgroups-left",
+            severity: "warning",
+            message: `${TOOLKIT_CONFIG} sets nvidia-container-cli.no-cgroups = true, which this plan does not need: GPU containers started through NVIDIA's legacy hook (\`docker run --gpus\`, legacy mode) get no device cgroups (NVIDIA/nvidia-container-toolkit#85)`,
+            fix: "remove the no-cgroups line unless a rootless daemon on this host runs in legacy mode",
         },
     ];
 }

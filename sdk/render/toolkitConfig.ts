@@ -58,6 +58,11 @@ export function configuredRuntimeMode(text: string, path = TOOLKIT_CONFIG): stri
     return typeof value === "string" ? value : undefined;
 }
 
+/** Whether a toolkit config sets `nvidia-container-cli.no-cgroups = true` (rootless Docker in legacy mode needs it). */
+export function setsNoCgroups(text: string, path = TOOLKIT_CONFIG): boolean {
+    return getAt(plain(parseToml(text, path)) as Record<string, unknown>, "nvidia-container-cli.no-cgroups") === true;
+}
+
 /** One `--set KEY[=VALUE]` edit, parsed. */
 export interface ToolkitSetting {
     key: string;

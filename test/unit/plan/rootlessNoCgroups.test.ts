@@ -33,3 +33,17 @@ describe("rootless Docker and the host-wide no-cgroups (issue 17, NVIDIA/nvidia-
         }
     });
 });
+
+describe("a no-cgroups = true the plan does not ask for (review finding)", () => {
+    const withLeftover = { ...host, files: { [TOOLKIT_CONFIG]: "[nvidia-container-cli]\nno-cgroups = true\n" } };
+    const warnings = (spec: Parameters<typeof nodePlan>[1]) => nodePlan(withLeftover, spec).findings.filter((f) => f.id === "toolkit-no-cgroups-left");
+
+    it("is named in a warning: left by a rootless node that moved off legacy mode, it still costs rootful --gpus containers their cgroups", () => {
+        assert.equal(warnings({ runtime: "docker-rootless", rootlessUser: "alice", toolkit: { version: "1.20.0-1", mode: "jit-cdi" } }).length, 1);
+        assert.equal(warnings({ runtime: "docker", toolkit: { version: "1.20.0-1" } }).length, 1);
+    });
+
+    it("is not warned of where the plan itself sets it (rootless, legacy)", () => {
+        assert.equal(warnings({ runtime: "docker-rootless", rootlessUser: "alice", toolkit: { version: "1.20.0-1", mode: "legacy" } }).length, 0);
+    });
+});
