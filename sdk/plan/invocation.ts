@@ -48,7 +48,7 @@ export function invocationFor(step: Pick<PlanStep, "script" | "root" | "runAs">,
  * A password with a line break or NUL is refused (`sudo -S` reads one line: the rest would run as the script).
  */
 export function stdinFor(invocation: Invocation, sudoPassword: string | undefined): string | undefined {
-    const password = invocation.passwordOnStdin && sudoPassword !== undefined ? `${validateSudoPassword(sudoPassword, "sudoPassword")}\n` : "";
+    const password = invocation.passwordOnStdin && sudoPassword !== undefined ? `${validateSudoPassword(sudoPassword)}\n` : "";
     if (invocation.stdin === undefined) return password === "" ? undefined : password;
     return password + invocation.stdin;
 }

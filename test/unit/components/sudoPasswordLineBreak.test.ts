@@ -99,7 +99,7 @@ describe("connection.sudoPassword with a line break (fuzz finding: root command 
         for (const password of INJECTED) {
             assert.throws(
                 () => stdinFor(invocation, password),
-                (e: unknown) => e instanceof GpuConfigError && e.field === "sudoPassword" && !e.message.includes("hunter2"),
+                (e: unknown) => e instanceof GpuConfigError && e.field === "connection.sudoPassword" && !e.message.includes("hunter2"),
                 JSON.stringify(password),
             );
         }
