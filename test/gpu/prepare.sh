@@ -1,6 +1,6 @@
 #!/bin/sh
 # Builds .gpu/, what travels to the GPU machine for the real-GPU suite (test/gpu/README.md). Cached, idempotent.
-#   .gpu/docker-bundle.tar.xz  Docker from Debian's .debs: docker.io 26.1.5, containerd 1.7.24, runc 1.1.15 (trixie),
+#   .gpu/docker-bundle.tar.xz  Docker from Debian's .debs: docker.io and docker-cli 26.1.5, containerd 1.7.24, runc 1.1.15 (trixie),
 #                              downloaded by apt from the Debian mirror, signatures checked against Debian's archive
 #                              keyring; only the five binaries a daemon needs, xz-compressed (the 64 MiB limit)
 #   .gpu/repo/                 the NVIDIA-like apt repository (stable, 1.20.0-1) of test/e2e/fleet/build-repo.sh,
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 carry=$root/.gpu
 cache=$root/.tmp/gpu-cache
 mkdir -p "$carry" "$cache"
-DOCKER_PACKAGES="docker.io=26.1.5+dfsg1-9+deb13u1+b1 containerd=1.7.24~ds1-6+deb13u1 runc=1.1.15+ds1-2+b4"
+DOCKER_PACKAGES="docker.io=26.1.5+dfsg1-9+deb13u1+b1 docker-cli=26.1.5+dfsg1-9+deb13u1+b1 containerd=1.7.24~ds1-6+deb13u1 runc=1.1.15+ds1-2+b4"
 stamp=$(echo "$DOCKER_PACKAGES" | sha256sum | cut -c1-16)
 
 if [ "$(cat "$carry/docker-bundle.stamp" 2>/dev/null)" != "$stamp" ]; then
@@ -23,7 +23,7 @@ if [ "$(cat "$carry/docker-bundle.stamp" 2>/dev/null)" != "$stamp" ]; then
     # shellcheck disable=SC2086
     (cd "$cache/debs" && apt-get $o download $DOCKER_PACKAGES -qq 2>/dev/null)
     x=$(mktemp -d); trap 'rm -rf "$x"' EXIT
-    for deb in "$cache"/debs/docker.io_*.deb "$cache"/debs/containerd_*.deb "$cache"/debs/runc_*.deb; do dpkg -x "$deb" "$x/root"; done
+    for deb in "$cache"/debs/docker.io_*.deb "$cache"/debs/docker-cli_*.deb "$cache"/debs/containerd_*.deb "$cache"/debs/runc_*.deb; do dpkg -x "$deb" "$x/root"; done
     mkdir -p "$x/bundle/bin"
     for f in usr/sbin/dockerd usr/bin/docker usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/sbin/runc; do cp "$x/root/$f" "$x/bundle/bin/"; done
     tar -C "$x/bundle" -cf - bin | xz -T2 -9e >"$carry/docker-bundle.tar.xz.tmp"
