@@ -9,26 +9,26 @@ import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
 import YAML from "yaml";
 import { REPO_ROOT } from "../helpers/paths";
 import { runCli } from "../helpers/runCli";
-import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import {
+    FleetNode,
+    atVersion,
+    versions,
+    REPO_DIR,
+    failed,
+    applySteps,
+    fingerprint,
+    nodeExec,
+    snapshot,
+    sshRun,
+    startNode,
+    startRepoServer,
+    stopNode,
+    undoSteps,
+} from "./fleet";
 
 const REPO_PORT = 18080;
 const ORIGINAL_DAEMON_JSON =
     '{\n  "log-driver": "json-file",\n  "log-opts": { "max-size": "10m", "max-file": "3" },\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
-const versions = (node: FleetNode) =>
-    nodeExec(
-        node.name,
-        "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n' nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 2>/dev/null || true",
-    )
-        .split("\n")
-        .filter((l) => l.startsWith("ii "))
-        .map((l) => l.slice(3).trim())
-        .sort();
-const atVersion = (v: string) => [
-    `libnvidia-container-tools ${v}`,
-    `libnvidia-container1 ${v}`,
-    `nvidia-container-toolkit ${v}`,
-    `nvidia-container-toolkit-base ${v}`,
-];
 const startedAt = (node: FleetNode) => nodeExec(node.name, "systemctl show docker -p ExecMainStartTimestampMonotonic --value").trim();
 
 describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function () {

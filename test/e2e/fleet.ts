@@ -209,3 +209,20 @@ export function snapshot(connection: ResolvedConnection, files: WatchedFile[]): 
 export function fingerprint(): string {
     return fs.readFileSync(path.join(REPO_DIR, "fingerprint"), "utf8").trim();
 }
+
+/** The four toolkit packages installed on a node (dpkg), as `name version` lines, sorted. */
+export function versions(node: FleetNode): string[] {
+    return nodeExec(
+        node.name,
+        "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n' nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 2>/dev/null || true",
+    )
+        .split("\n")
+        .filter((l) => l.startsWith("ii "))
+        .map((l) => l.slice(3).trim())
+        .sort();
+}
+
+/** What `versions` gives with all four packages at `v`. */
+export function atVersion(v: string): string[] {
+    return [`libnvidia-container-tools ${v}`, `libnvidia-container1 ${v}`, `nvidia-container-toolkit ${v}`, `nvidia-container-toolkit-base ${v}`];
+}

@@ -7,7 +7,22 @@ import { watchedFiles } from "../../components/gpuNode";
 import { cdiSpecStep } from "../../sdk/plan/runtimeSteps";
 import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
 import { REPO_ROOT } from "../helpers/paths";
-import { FleetNode, REPO_DIR, StepResult, applySteps, failed, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import {
+    FleetNode,
+    atVersion,
+    versions,
+    REPO_DIR,
+    StepResult,
+    applySteps,
+    failed,
+    fingerprint,
+    nodeExec,
+    snapshot,
+    startNode,
+    startRepoServer,
+    stopNode,
+    undoSteps,
+} from "./fleet";
 
 /**
  * The fleet's packages carry NVIDIA's real toolkit binaries (built from the Go module proxy by
@@ -22,21 +37,6 @@ const ORIGINAL_DAEMON_JSON = '{\n  "bridge": "none",\n  "iptables": false\n}\n';
 const STAND_IN_LOG = "/var/log/nvidia-ctk-stand-in.log";
 
 const sha256 = (file: string) => crypto.createHash("sha256").update(fs.readFileSync(file)).digest("hex");
-const versions = (node: FleetNode) =>
-    nodeExec(
-        node.name,
-        "dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\\n' nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1 2>/dev/null || true",
-    )
-        .split("\n")
-        .filter((l) => l.startsWith("ii "))
-        .map((l) => l.slice(3).trim())
-        .sort();
-const atVersion = (v: string) => [
-    `libnvidia-container-tools ${v}`,
-    `libnvidia-container1 ${v}`,
-    `nvidia-container-toolkit ${v}`,
-    `nvidia-container-toolkit-base ${v}`,
-];
 /** Every CDI spec of kind nvidia.com/gpu in the folders CDI runtimes read, and the devices `nvidia-ctk cdi list` (real) reports. */
 const nvidiaSpecs = (node: FleetNode) =>
     nodeExec(node.name, `grep -l '^kind: nvidia.com/gpu' $(find ${SPEC_DIRS} -maxdepth 1 -type f 2>/dev/null) 2>/dev/null || true`).split("\n").filter(Boolean);
