@@ -1,9 +1,6 @@
-import * as fs from "node:fs";
-import * as path from "node:path";
-import { HostFacts, parseHostFacts } from "../../sdk/host/hostFacts";
+import { HostFacts } from "../../sdk/host/hostFacts";
+import { serverFacts } from "../helpers/serverFacts";
 import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
-
-const PROBES = path.join(__dirname, "..", "fixtures", "probe");
 
 /**
  * The host the fuzzed components plan for: a recorded probe (test/fixtures/probe) as a provisioned server has
@@ -11,24 +8,7 @@ const PROBES = path.join(__dirname, "..", "fixtures", "probe");
  * `datacentre` is the hand-made HGX H100 with Fabric Manager and MIG profiles, for the MIG layout fields.
  */
 export function fuzzFacts(kind: "server" | "datacentre"): HostFacts {
-    const fixture = kind === "server" ? "h100-ubuntu2404-root.json" : "handmade-hgx-h100-fm.json";
-    const facts = parseHostFacts(fs.readFileSync(path.join(PROBES, fixture), "utf8"));
-    return {
-        ...facts,
-        systemd: true,
-        docker: facts.docker ?? {
-            path: "/usr/bin/docker",
-            clientVersion: "27.5.1",
-            serverVersion: "27.5.1",
-            snap: false,
-            rootless: false,
-            desktop: false,
-            runtimes: ["runc"],
-            cgroupDriver: "systemd",
-        },
-        containerd: facts.containerd ?? { version: "1.7.27", configVersion: 2 },
-        crioVersion: facts.crioVersion ?? "1.32.0",
-    };
+    return serverFacts(kind === "server" ? "h100-ubuntu2404-root.json" : "handmade-hgx-h100-fm.json");
 }
 
 /**

@@ -1,7 +1,7 @@
 import { serverFacts } from "./serverFacts";
 import { parseHostFacts } from "../../sdk/host/hostFacts";
 import { dataCentrePlan } from "../../sdk/plan/dataCentrePlan";
-import { probeFixture } from "../unit/host/hostFacts.test";
+import { probeFixture } from "./paths";
 import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
 import { driverPlan } from "../../sdk/plan/driverPlan";
 import { nodePlan } from "../../sdk/plan/nodePlan";

@@ -9,3 +9,6 @@ export const NVIDIA_CTK_FIXTURES = path.join(REPO_ROOT, "test", "fixtures", "nvi
 export function readIfExists(file: string): string | undefined {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
 }
+
+/** A recorded probe (test/fixtures/probe) as text. */
+export const probeFixture = (name: string) => fs.readFileSync(path.join(REPO_ROOT, "test/fixtures/probe", name), "utf8");

@@ -1,5 +1,5 @@
 import { DockerFacts, HostFacts, parseHostFacts } from "../../sdk/host/hostFacts";
-import { probeFixture } from "../unit/host/hostFacts.test";
+import { probeFixture } from "./paths";
 
 /** Docker 27.5 as a provisioned server has it: systemd cgroups, runc only. A new object each call: tests change it. */
 export const serverDocker = (): DockerFacts => ({

@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseHostFacts } from "../../../sdk/host/hostFacts";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
-import { probeFixture } from "../host/hostFacts.test";
+import { probeFixture } from "../../helpers/paths";
 import { FakeHostReader, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
 
 function snapshot(fixture = "h100-ubuntu2404-root.json", files: Record<string, string | undefined> = {}): HostSnapshot {

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parseHostFacts } from "../../../sdk/host/hostFacts";
-import { probeFixture } from "../host/hostFacts.test";
+import { probeFixture } from "../../helpers/paths";
 import { REPO_ROOT } from "../../helpers/paths";
 import { FakeHostReader, installMocks, settle } from "../../helpers/pulumiMocks";
 

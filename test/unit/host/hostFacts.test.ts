@@ -1,10 +1,6 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import { parseHostFacts } from "../../../sdk/host/hostFacts";
-import { REPO_ROOT } from "../../helpers/paths";
-
-export const probeFixture = (name: string) => fs.readFileSync(path.join(REPO_ROOT, "test/fixtures/probe", name), "utf8");
+import { probeFixture } from "../../helpers/paths";
 
 describe("parseHostFacts", () => {
     it("reads the real H100 machine (recorded by running sdk/host/probe.sh there): driver 580.159.04, one H100 with its UUID", () => {

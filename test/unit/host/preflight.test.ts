@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { HostFacts, parseHostFacts } from "../../../sdk/host/hostFacts";
 import { PreflightIntent, preflight } from "../../../sdk/host/preflight";
-import { probeFixture } from "./hostFacts.test";
+import { probeFixture } from "../../helpers/paths";
 
 const h100 = () => parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
 const ids = (facts: HostFacts, intent: Partial<PreflightIntent> = {}) =>

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HostFacts, parseHostFacts } from "../../../sdk/host/hostFacts";
 import { PreflightIntent, preflight } from "../../../sdk/host/preflight";
-import { probeFixture } from "./hostFacts.test";
+import { probeFixture } from "../../helpers/paths";
 
 const h100 = () => parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
 const dockerHost = () => parseHostFacts(fs.readFileSync(path.join(__dirname, "../../../examples/hosts/gpu-docker-1.probe.json"), "utf8"));

@@ -80,7 +80,7 @@ describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
         const { DockerGpuContainer } = lib();
         const { FakeHostReader } = require("../../helpers/pulumiMocks");
         const { parseHostFacts } = require("../../../sdk/host/hostFacts");
-        const { probeFixture } = require("../host/hostFacts.test");
+        const { probeFixture } = require("../../helpers/paths");
         const reader = new FakeHostReader({
             facts: parseHostFacts(probeFixture("h100-ubuntu2404-root.json")),
             files: {},

@@ -13,7 +13,7 @@ import { PlanStep } from "../../../sdk/plan/planStep";
 import { cdiSpecStep, restartStep } from "../../../sdk/plan/runtimeSteps";
 import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
 import { renderContainerdConfig } from "../../../sdk/render/containerdConfig";
-import { probeFixture } from "../host/hostFacts.test";
+import { probeFixture } from "../../helpers/paths";
 
 function run(scriptText: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync("sh", ["-c", scriptText], { encoding: "utf8", env });

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { HostSnapshot, parseSnapshot, snapshotScript } from "../../../sdk/host/snapshot";
 import { backupPath } from "../../../sdk/plan/fileStep";
 import { APT_KEYRING, toolkitPlan } from "../../../sdk/plan/toolkitPlan";
-import { probeFixture } from "../host/hostFacts.test";
+import { probeFixture } from "../../helpers/paths";
 
 /**
  * The signing key step run for real (real gpg, curl on a file:// URL) against a keyring in a temp folder:
