@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { UNATTENDED_UPGRADES_BLOCK, driverPlan } from "../sdk/plan/driverPlan";
+import { keptDriver } from "../sdk/plan/driverPin";
 import { NodeConnectionArgs } from "./connection";
 import { DriverArgs, parseDriverState } from "./gpuNode";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
@@ -43,7 +44,10 @@ export class NvidiaDriver extends pulumi.ComponentResource {
                     pulumi.log.info(`${name}: WSL2 host: no driver is installed, because the driver lives on the Windows host`, this);
                     return { steps: [], files: [] };
                 }
-                const steps = driverPlan({ ...s, distro: snapshot.facts.os, arch: snapshot.facts.arch }, snapshot);
+                // A driver no package owns: kept when it satisfies the pin, refused when not (issue 23).
+                const kept = keptDriver(snapshot.facts, s);
+                if (kept !== undefined) pulumi.log.info(`${name}: ${kept}: nothing is installed and no reboot is needed`, this);
+                const steps = driverPlan({ ...s, distro: snapshot.facts.os, arch: snapshot.facts.arch }, snapshot, kept);
                 return { steps, files: steps.flatMap((step) => step.files ?? []) };
             },
             this,

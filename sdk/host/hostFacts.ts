@@ -1,5 +1,6 @@
 import { GpuConfigError } from "../errors";
 import { DataCentreFacts, parseDataCentreFacts } from "./dataCentreFacts";
+import { DriverOwnership, parseDriverOwnership } from "./driverFacts";
 
 /** One GPU as `nvidia-smi --query-gpu` reports it. */
 export interface GpuInfo {
@@ -52,6 +53,8 @@ export interface HostFacts {
      * that predates these queries gives `probed: false`. Optional so that hand-built facts need not carry it.
      */
     dataCentre?: DataCentreFacts;
+    /** Who owns the driver (issue 23, sdk/host/driverFacts.ts). Always set by parseHostFacts; optional for hand-built facts. */
+    driverOwnership?: DriverOwnership;
 }
 
 export interface DockerFacts {
@@ -107,7 +110,7 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
         .map(parseGpuLine)
         .filter((g): g is GpuInfo => g !== undefined);
 
-    return {
+    const facts: HostFacts = {
         os: {
             id: str("osId") ?? "",
             versionId: str("osVersionId") ?? "",
@@ -156,6 +159,7 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
         },
         dataCentre: parseDataCentreFacts(raw, pciDevices, gpus, installedPackages),
     };
+    return { ...facts, driverOwnership: parseDriverOwnership(raw, facts) };
 }
 
 /** `0, NVIDIA H100 80GB HBM3, GPU-…, 580.159.04, 81559, 9.0, Disabled, 00000000:00:06.0` */

@@ -150,6 +150,30 @@ for dir in $libdirs; do
     done
 done
 field driverLibraries "$libs"
+# >>> driver ownership (issue 23; sdk/host/driverFacts.ts reads these three fields)
+# Who put the driver there: the package that owns libnvidia-ml (`name version maintainer-or-vendor`; empty when no
+# package does), and what NVIDIA's runfile leaves behind (nvidia-uninstall, nvidia-installer, its log).
+ml=""
+for dir in $libdirs; do
+    for lib in "$dir"/libnvidia-ml.so.1 "$dir"/nvidia/current/libnvidia-ml.so.1; do
+        if [ -z "$ml" ] && [ -e "$lib" ]; then ml=$(readlink -f "$lib" 2>/dev/null || echo "$lib"); fi
+    done
+done
+field driverLibraryPath "$ml"
+owner=""
+if [ -n "$ml" ] && has dpkg-query; then
+    # dpkg knows a merged-/usr file by either path; "diversion by" lines name no owner.
+    pkg=$({ dpkg-query -S "$ml" || dpkg-query -S "${ml#/usr}"; } 2>/dev/null | grep -v '^diversion' | head -n 1 | cut -d: -f1)
+    # shellcheck disable=SC2016 # dpkg-query expands ${...} itself
+    if [ -n "$pkg" ]; then owner=$(dpkg-query -W -f '${Package} ${Version} ${Maintainer}\n' "$pkg" 2>/dev/null | head -n 1); fi
+elif [ -n "$ml" ] && has rpm; then
+    # rpm prints "file … is not owned by any package" on stdout and exits 1 for a file no package owns.
+    owner=$(rpm -qf --qf '%{NAME} %{VERSION}-%{RELEASE} %{VENDOR}\n' "$ml" 2>/dev/null) || owner=""
+    owner=$(printf '%s\n' "$owner" | head -n 1)
+fi
+field driverLibraryOwner "$owner"
+present driverInstaller /usr/bin/nvidia-uninstall /usr/bin/nvidia-installer /var/log/nvidia-installer.log
+# <<< driver ownership
 present graphicsFiles \
     /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json \
     /usr/share/glvnd/egl_vendor.d/10_nvidia.json /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json

@@ -51,7 +51,7 @@ type Family = "ubuntu" | "debian" | "rhel" | "suse";
  * unattended upgrades kept off the driver, and a check that prints whether a reboot is needed.
  * The plan is empty on WSL2 (the driver lives on Windows) — callers decide that from host facts.
  */
-export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[] {
+export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot, kept?: string): PlanStep[] {
     if ((spec.branch === undefined) === (spec.version === undefined)) {
         throw new GpuConfigError(
             "driver",
@@ -93,9 +93,12 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[
     };
 
     const steps: PlanStep[] = [];
-    if (!(family === "ubuntu" && source === "distro")) steps.push(headersStep(family));
-    if (source === "cuda-repo") steps.push(cudaRepoStep(ctx));
-    steps.push(packagesStep(ctx));
+    // `kept`: the loaded driver, which no package owns, satisfies the pin (sdk/plan/driverPin.ts): nothing to install.
+    if (kept === undefined) {
+        if (!(family === "ubuntu" && source === "distro")) steps.push(headersStep(family));
+        if (source === "cuda-repo") steps.push(cudaRepoStep(ctx));
+        steps.push(packagesStep(ctx));
+    }
     if (family === "ubuntu" || family === "debian") {
         // Diffed against the live file and guarded when the host was read; unguarded for `gpu-node script`.
         const description = "keep unattended-upgrades away from nvidia-*, libnvidia-* and cuda-* packages";
@@ -108,8 +111,9 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot): PlanStep[
                 : guardedFileStep("driver-no-unattended-upgrades", description, result, snapshot),
         );
     }
-    if (spec.reboot) steps.push(rebootStep(ctx));
-    steps.push(verifyStep(ctx));
+    if (spec.reboot && kept === undefined) steps.push(rebootStep(ctx));
+    const verify = verifyStep(ctx);
+    steps.push(kept === undefined ? verify : { ...verify, description: `${kept}: nothing to install; ${verify.description}` });
     return steps;
 }
 

@@ -11,6 +11,7 @@ import { TOOLKIT_CONFIG, ToolkitSetting, setsNoCgroups } from "../render/toolkit
 import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
 import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
+import { driverPinDecision } from "./driverPin";
 import { guardedFileStep, revisionOf } from "./guardedFileStep";
 import { injectionMode, runtimeModeFindings, validateRuntimeMode } from "./injectionMode";
 import { NodePlan, PlanStep } from "./planStep";
@@ -61,8 +62,10 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
     const mode = validateRuntimeMode(spec.toolkit.mode, spec.toolkit.version);
     const installDriver = spec.driver !== undefined && !facts.wsl2;
+    // A driver no package owns: a pin it satisfies installs nothing, one it does not is refused (issue 23).
+    const pin = installDriver ? driverPinDecision(facts, spec.driver!) : undefined;
     const findings = preflight(facts, {
-        installDriver: spec.driver !== undefined,
+        installDriver: spec.driver !== undefined && pin?.kind !== "keep",
         signedDriverModules: facts.os.id === "ubuntu" && (spec.driver?.source ?? "distro") === "distro",
         runtimes: [runtime.startsWith("docker") ? "docker" : runtime],
         driver: spec.driver,
@@ -71,6 +74,8 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     });
     const dataCentreIntent = { fabricManager: spec.fabricManager, persistenced: spec.persistenced, driver: installDriver ? spec.driver : undefined };
     findings.push(...dataCentrePreflight(facts, dataCentreIntent));
+    if (pin?.kind === "keep") findings.push(pin.note);
+    if (pin?.kind === "conflict") findings.push(pin.finding);
     // Toolkit ≥ 1.19.1 writes CDI spec v0.7.0, which older runtimes cannot read (issue 16).
     findings.push(
         ...cdiSpecFormatFindings(facts, spec.toolkit.version, spec.runtime === "cdi" || spec.runtime === "docker-rootless" || (spec.enableCdi ?? false)),
@@ -95,7 +100,9 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     }
 
     const steps: PlanStep[] = [];
-    const driverSteps = installDriver ? driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }, snapshot) : [];
+    const driverSteps = installDriver
+        ? driverPlan({ ...spec.driver!, distro: facts.os, arch: facts.arch }, snapshot, pin?.kind === "keep" ? pin.summary : undefined)
+        : [];
     steps.push(...driverSteps);
     // Fabric Manager, nvidia-persistenced and MIG after the driver, before the toolkit and runtime steps (issue 17).
     const dataCentre = dataCentrePlan(snapshot, { ...dataCentreIntent, migLayout: spec.migLayout });

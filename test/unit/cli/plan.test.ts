@@ -15,7 +15,9 @@ describe("gpu-node plan (offline, Pulumi mocks)", function () {
         const r = await runCli("plan", "--stack", "example", "--root", REPO_ROOT);
         assert.equal(r.code, 2, r.stderr);
         assert.match(r.stdout, /^== gpu-docker-1 \(192\.0\.2\.10\)$/m);
-        assert.match(r.stdout, /Packages: nvidia-driver-580-server-open, nvidia-container-toolkit=1\.20\.0-1/);
+        // The recorded H100's driver 580.159.04 is owned by no package: branch 580 keeps it, nothing installed (issue 23).
+        assert.match(r.stdout, /Packages: nvidia-container-toolkit=1\.20\.0-1/);
+        assert.match(r.stdout, /info: driver 580\.159\.04 \(no package owns it\) satisfies branch 580: nothing is installed and no reboot is needed/);
         assert.match(r.stdout, /Restarts: docker \(only if its configuration changes\)/);
         assert.match(r.stdout, /^ {4}\+ {4}"cdi": true$/m);
         assert.match(r.stdout, /^ {4}\+imports = \["\/etc\/containerd\/conf\.d\/\*\.toml"\]$/m);

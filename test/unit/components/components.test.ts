@@ -47,7 +47,12 @@ describe("components (pulumi mocks)", () => {
         recorded = installMocks(false, (name) =>
             name.endsWith("driver-verify") ? '{"loaded":"580.159.04","library":"580.65.06","state":"reboot-required"}\n' : "",
         );
-        const driver = new (lib().NvidiaDriver)("drv", { connection, branch: "580" }, { hostReader: new FakeHostReader(snapshot()) });
+        // A packaged driver (Ubuntu's nvidia-driver-580-server-open): the pin plans the packages.
+        const driver = new (lib().NvidiaDriver)(
+            "drv",
+            { connection, branch: "580" },
+            { hostReader: new FakeHostReader(snapshot("handmade-hgx-h100-fm.json")) },
+        );
         assert.deepEqual(await valueOf(driver.steps), ["driver-packages", "driver-no-unattended-upgrades", "driver-verify"]);
         assert.equal(await valueOf(driver.rebootPending), true);
         await settle();

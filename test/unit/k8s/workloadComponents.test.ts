@@ -115,7 +115,12 @@ describe("a DockerGpuContainer on a node with a pinned driver, at preview (issue
         const { GpuNode } = lib();
         const { FakeHostReader } = require("../../helpers/pulumiMocks");
         const { serverFacts } = require("../../helpers/serverFacts");
-        const facts = { ...serverFacts(), driver: { ...serverFacts().driver, loadedVersion: undefined } };
+        // A host without a driver: the pinned one is installed (a driver no package owns would refuse other pins, issue 23).
+        const facts = {
+            ...serverFacts(),
+            driver: { loadedVersion: undefined, libraryVersion: undefined, kernelModule: undefined },
+            driverOwnership: undefined,
+        };
         return new GpuNode(
             "n",
             { connection: { host: "gpu-1" }, driver },
