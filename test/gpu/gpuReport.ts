@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CARRY_DIR, planFor } from "./gpuSuite";
+import { driverChecks } from "./gpuDriverChecks";
 import { REPO_ROOT } from "../helpers/paths";
 
 /** The device checks a complete run has; a run missing one of them is a failed run, not a partial pass. */
@@ -34,6 +35,15 @@ const REQUIRED = [
     "destroy-removed-packages",
     "destroy-restores-every-file",
     "destroy-steps-ok",
+    "driver-nothing-installed",
+    "driver-verify-ok",
+    "driver-apt-block-as-previewed",
+    "driver-apt-block-restored",
+    "driver-branch-apply",
+    "driver-branch-verify-ok",
+    "driver-branch-apt-block-as-previewed",
+    "driver-branch-apt-block-restored",
+    "driver-untouched",
 ];
 
 interface Check {
@@ -76,6 +86,8 @@ export function writeReport(resultsDir: string): boolean {
     for (const name of REQUIRED) if (!device.some((c) => c.name === name)) checks.push({ name, passed: false, detail: "missing from the run" });
 
     const planned = planFor(fs.readFileSync(path.join(CARRY_DIR, "plan", "snapshot.txt"), "utf8"));
+    // The driver read and the pins at preview (issue 23), from the state the apply met.
+    checks.push(...driverChecks(read("pre-snapshot.txt")));
     for (const [name, file, what] of [
         ["plan-matches-machine", "pre-snapshot.txt", "re-planned from the state the apply met"],
         ["converged-plan-identical", "post-snapshot.txt", "re-planned from the applied host: the engine would run no step"],
@@ -111,6 +123,8 @@ export function writeReport(resultsDir: string): boolean {
         read("reapply.steps").trim(),
         "--- destroy",
         read("destroy.steps").trim(),
+        "--- driver.branch: its driver steps, then their undo",
+        ...["branch.steps", "branch-destroy.steps"].map((f) => (fs.existsSync(path.join(artifacts, f)) ? read(f).trim() : `(no ${f})`)),
         "```",
         "",
         "## Checks",

@@ -20,24 +20,54 @@ export const CARRY_DIR = path.join(REPO_ROOT, ".gpu");
 /** The loopback port the carried NVIDIA-like repository is served on there. */
 export const REPO_PORT = 18200;
 
-/** The node the suite sets up: NVIDIA's real 1.20.0 packages, Docker with the nvidia runtime and CDI. */
-export function gpuSpec(keyFingerprint: string): NodeSpec {
+/**
+ * The node the suite sets up: NVIDIA's real 1.20.0 packages, Docker with the nvidia runtime and CDI, and the driver pinned
+ * to the one loaded there (issue 23): that driver, under /usr/local/nvidia, is owned by no package, so the pin installs
+ * nothing and the driver steps only keep unattended upgrades off and verify the real module against the real library.
+ */
+export function gpuSpec(keyFingerprint: string, driver: NodeSpec["driver"]): NodeSpec {
     return {
         runtime: "docker",
         enableCdi: true,
         // The machine is a VM guest: the hypervisor host keeps persistence and the fabric; it has no nvidia-persistenced.
         persistenced: false,
         toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint },
+        driver,
     };
+}
+
+/** How the suite pins the driver: `version` (the main plan) or `branch` (.gpu/plan-branch, its driver steps only). */
+export type PinKind = "version" | "branch";
+
+/** The loaded driver of a snapshot read on the GPU machine. */
+export function loadedDriverOf(snapshotText: string): string {
+    const loaded = parseSnapshot(snapshotText, "gpu-device").facts.driver.loadedVersion;
+    if (loaded === undefined) throw new Error("the snapshot shows no loaded NVIDIA driver: is this the GPU machine?");
+    return loaded;
+}
+
+/** The pin the loaded driver satisfies: its exact version, or its branch. */
+export function pinFor(snapshotText: string, kind: PinKind): NonNullable<NodeSpec["driver"]> {
+    const loaded = loadedDriverOf(snapshotText);
+    return kind === "version" ? { version: loaded } : { branch: loaded.split(".")[0] };
+}
+
+/** A pin the loaded driver does not satisfy (a real release of another branch), checked at preview only. */
+export function mismatchedPin(snapshotText: string, kind: PinKind): NonNullable<NodeSpec["driver"]> {
+    const other = loadedDriverOf(snapshotText).startsWith("570.") ? "580.95.05" : "570.195.03";
+    return kind === "version" ? { version: other } : { branch: other.split(".")[0] };
 }
 
 function fingerprintOfCarriedRepo(): string {
     return fs.readFileSync(path.join(CARRY_DIR, "repo", "fingerprint"), "utf8").trim();
 }
 
-/** The steps of the plan for a snapshot read on the GPU machine. */
-export function planFor(snapshotText: string): { steps: PlanStep[]; findings: string[]; files: { path: string; text: string }[] } {
-    const planned = nodePlan(parseSnapshot(snapshotText, "gpu-device"), gpuSpec(fingerprintOfCarriedRepo()));
+/** The steps of the plan for a snapshot read on the GPU machine, the driver pinned as `driver` says (default: its version). */
+export function planFor(
+    snapshotText: string,
+    driver: NodeSpec["driver"] = pinFor(snapshotText, "version"),
+): { steps: PlanStep[]; findings: string[]; files: { path: string; text: string }[] } {
+    const planned = nodePlan(parseSnapshot(snapshotText, "gpu-device"), gpuSpec(fingerprintOfCarriedRepo(), driver));
     return {
         steps: planned.plan.steps,
         findings: planned.findings.map((f) => `${f.severity} ${f.id}: ${f.message}`),
@@ -48,7 +78,8 @@ export function planFor(snapshotText: string): { steps: PlanStep[]; findings: st
 export function writeReadScript(): void {
     fs.mkdirSync(CARRY_DIR, { recursive: true });
     const file = path.join(CARRY_DIR, "read-host.sh");
-    fs.writeFileSync(file, snapshotScript(watchedFiles(gpuSpec("unused"))));
+    // The driver's pin is known only from the snapshot; the files a plan reads depend only on there being one.
+    fs.writeFileSync(file, snapshotScript(watchedFiles(gpuSpec("unused", { branch: "580" }))));
     console.log(`wrote ${path.relative(REPO_ROOT, file)}`);
 }
 
@@ -58,8 +89,14 @@ export function writeReadScript(): void {
  * (N and name, in order), `findings.txt`, `snapshot.txt` (what it was built from), and `files/<path>` with the bytes the preview shows for each file.
  */
 export function writePlan(snapshotFile: string): void {
-    const { steps, findings, files } = planFor(fs.readFileSync(snapshotFile, "utf8"));
-    const dir = path.join(CARRY_DIR, "plan");
+    const snapshotText = fs.readFileSync(snapshotFile, "utf8");
+    writePlanDir(snapshotFile, "plan", planFor(snapshotText, pinFor(snapshotText, "version")));
+    // The branch pin's plan: the device runs its driver steps (and their undo) after the main plan's destroy.
+    writePlanDir(snapshotFile, "plan-branch", planFor(snapshotText, pinFor(snapshotText, "branch")));
+}
+
+function writePlanDir(snapshotFile: string, name: string, { steps, findings, files }: ReturnType<typeof planFor>): void {
+    const dir = path.join(CARRY_DIR, name);
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
     steps.forEach((step, i) => {

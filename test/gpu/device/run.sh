@@ -31,7 +31,7 @@ ORIGINAL_DAEMON_JSON='{
 
 # What a plan may touch, as a checksum manifest (the "writes nothing" check compares two of them).
 manifest() {
-    find /etc/docker /etc/nvidia-container-runtime /etc/cdi /var/run/cdi /etc/apt/sources.list.d /etc/apt/preferences.d \
+    find /etc/docker /etc/nvidia-container-runtime /etc/cdi /var/run/cdi /etc/apt/sources.list.d /etc/apt/preferences.d /etc/apt/apt.conf.d \
         /usr/share/keyrings /var/lib/pulumi-nvidia-gpu -type f 2>/dev/null | LC_ALL=C sort | xargs -r sha256sum
 }
 
@@ -84,6 +84,39 @@ undo_steps() {
     done
 }
 
+# The driver (issue 23): only read and verified, never installed, removed or changed. What would show a change:
+APT_BLOCK=/etc/apt/apt.conf.d/51pulumi-nvidia-gpu-driver
+driver_packages() {
+    # shellcheck disable=SC2016 # dpkg-query expands ${...} itself
+    dpkg-query -W -f '${db:Status-Abbrev} ${Package} ${Version}\n' 'nvidia-driver*' 'nvidia-open*' 'libnvidia-compute*' 'cuda-drivers*' \
+        'nvidia-kernel*' 'linux-headers*' 'linux-modules-nvidia*' 2>/dev/null | grep '^ii' | LC_ALL=C sort
+}
+driver_state() { sha256sum /proc/driver/nvidia/version | cut -d' ' -f1; nvidia-smi --query-gpu=driver_version --format=csv,noheader; driver_packages; }
+file_state() { if [ -e "$1" ]; then sha256sum <"$1" | cut -d' ' -f1; else echo absent; fi; }
+# step_out DIR TAG NAME: the output file of step NAME of the plan in DIR, run under TAG.
+step_out() { echo "$work/$2-$(awk -v s="$3" '$2 == s { print $1 }' "$1/steps.txt").out"; }
+# verify_ok OUT: driver-verify printed loaded = library = the driver nvidia-smi reports, state ok.
+verify_ok() {
+    smi=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n 1)
+    line=$(grep '^{"loaded"' "$1" | tail -n 1)
+    [ -n "$smi" ] && [ "$line" = "{\"loaded\":\"$smi\",\"library\":\"$smi\",\"state\":\"ok\"}" ]
+}
+# run_driver_steps DIR TAG [undo]: the driver-* steps of the plan in DIR (in reverse, their undo), as the components send them.
+run_driver_steps() {
+    if [ "${3:-}" = undo ]; then order="sort -r"; else order="cat"; fi
+    grep ' driver-' "$1/steps.txt" | $order | while read -r n name; do
+        if [ "${3:-}" = undo ]; then
+            [ -f "$1/$n.undo.cmd" ] || continue
+            timeout 180 sh -c "$(cat "$1/$n.undo.cmd")" </dev/null >"$work/$2-$n.out" 2>&1
+        else
+            timeout 300 sh -c "$(cat "$1/$n.cmd")" <"$1/$n.sh" >"$work/$2-$n.out" 2>&1
+        fi
+        rc=$?
+        printf '%s %s exit=%s %s\n' "$n" "$name" "$rc" "$(tail -n 1 "$work/$2-$n.out")" >>"$work/$2.steps"
+        [ "$rc" = 0 ] || exit 1
+    done
+}
+
 # gpu_run NAME EXPECTED_UUIDS DOCKER_ARGS...: a container runs the CUDA check; it must see exactly those GPUs, each kernel right.
 gpu_run() {
     name=$1; want=$2; shift 2
@@ -113,6 +146,8 @@ phase_apply() {
     sh "$carry/read-host.sh" >"$work/pre-snapshot.txt" 2>/dev/null
     original=$(sha256sum /etc/docker/daemon.json | cut -d' ' -f1)
     pid_before=$(systemctl show -p MainPID --value docker)
+    driver_state >"$work/driver-before.txt" 2>&1
+    apt_block_before=$(file_state "$APT_BLOCK")
 
     if run_steps "$carry/plan" apply; then pass apply "$(wc -l <"$carry/plan/steps.txt") steps"; else fail apply "see apply.steps"; fi
     cmp -s /etc/docker/daemon.json "$carry/plan/files/etc/docker/daemon.json" && pass daemon-json-as-previewed || fail daemon-json-as-previewed
@@ -123,6 +158,16 @@ phase_apply() {
     { nvidia-ctk --version; nvidia-container-runtime --version; } >"$work/toolkit-versions.txt" 2>&1
     grep -q "1.20.0" "$work/toolkit-versions.txt" && pass real-toolkit-binaries "$(head -n 1 "$work/toolkit-versions.txt")" || fail real-toolkit-binaries "$(cat "$work/toolkit-versions.txt")"
     ls /etc/cdi /var/run/cdi >"$work/cdi-specs.txt" 2>&1
+    # The driver steps with driver.version = the loaded version: nothing installed, the real module and library verified.
+    driver_state >"$work/driver-applied.txt" 2>&1
+    if cmp -s "$work/driver-before.txt" "$work/driver-applied.txt" && ! grep -Eq ' driver-(packages|kernel-headers|cuda-repo|reboot)$' "$carry/plan/steps.txt"; then
+        pass driver-nothing-installed "$(grep -c ' driver-' "$carry/plan/steps.txt") driver steps: $(grep ' driver-' "$carry/plan/steps.txt" | cut -d' ' -f2 | tr '\n' ' ')"
+    else
+        fail driver-nothing-installed "$(diff "$work/driver-before.txt" "$work/driver-applied.txt" | tr '\n' ' ')"
+    fi
+    verify_ok "$(step_out "$carry/plan" apply driver-verify)" && pass driver-verify-ok "$(grep '^{' "$(step_out "$carry/plan" apply driver-verify)")" ||
+        fail driver-verify-ok "$(tail -n 2 "$(step_out "$carry/plan" apply driver-verify)" | tr '\n' ' ')"
+    cmp -s "$APT_BLOCK" "$carry/plan/files$APT_BLOCK" && pass driver-apt-block-as-previewed "$APT_BLOCK" || fail driver-apt-block-as-previewed "$(file_state "$APT_BLOCK")"
 
     check build-image sh test/gpu/device/build-image.sh
     all=$(nvidia-smi --query-gpu=uuid --format=csv,noheader | LC_ALL=C sort | tr '\n' ' ')
@@ -165,7 +210,19 @@ phase_apply() {
         fail destroy-restores-every-file "$(diff "$work/manifest-before.txt" "$work/manifest-destroyed.txt" | grep '^[<>]' | head -n 4 | tr '\n' ' ')"
     fi
     grep -q 'exit=0 ' "$work/destroy.steps" && ! grep -qv 'exit=0 ' "$work/destroy.steps" && pass destroy-steps-ok || fail destroy-steps-ok "$(grep -v 'exit=0 ' "$work/destroy.steps" | tr '\n' ' ')"
+    [ "$(file_state "$APT_BLOCK")" = "$apt_block_before" ] && pass driver-apt-block-restored "$apt_block_before" || fail driver-apt-block-restored "$apt_block_before -> $(file_state "$APT_BLOCK")"
     sh "$carry/read-host.sh" >"$work/destroyed-snapshot.txt" 2>/dev/null
+
+    # driver.branch = the loaded driver's branch: its driver steps, then their undo.
+    if run_driver_steps "$carry/plan-branch" branch; then pass driver-branch-apply "$(wc -l <"$work/branch.steps") steps"; else fail driver-branch-apply "$(tail -n 1 "$work/branch.steps")"; fi
+    verify_ok "$(step_out "$carry/plan-branch" branch driver-verify)" && pass driver-branch-verify-ok "$(grep '^{' "$(step_out "$carry/plan-branch" branch driver-verify)")" ||
+        fail driver-branch-verify-ok "$(tail -n 2 "$(step_out "$carry/plan-branch" branch driver-verify)" | tr '\n' ' ')"
+    cmp -s "$APT_BLOCK" "$carry/plan-branch/files$APT_BLOCK" && pass driver-branch-apt-block-as-previewed || fail driver-branch-apt-block-as-previewed "$(file_state "$APT_BLOCK")"
+    run_driver_steps "$carry/plan-branch" branch-destroy undo || fail driver-branch-destroy "$(tail -n 1 "$work/branch-destroy.steps")"
+    [ "$(file_state "$APT_BLOCK")" = "$apt_block_before" ] && pass driver-branch-apt-block-restored "$apt_block_before" || fail driver-branch-apt-block-restored "$apt_block_before -> $(file_state "$APT_BLOCK")"
+    driver_state >"$work/driver-after.txt" 2>&1
+    cmp -s "$work/driver-before.txt" "$work/driver-after.txt" && pass driver-untouched "module, nvidia-smi and driver packages as before the run" ||
+        fail driver-untouched "$(diff "$work/driver-before.txt" "$work/driver-after.txt" | tr '\n' ' ')"
     cp "$out/machine.txt" "$work/" 2>/dev/null
 }
 
