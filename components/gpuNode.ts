@@ -37,6 +37,12 @@ export interface DriverArgs {
      * (connection.dialErrorLimit × perDialTimeout, 30 × 15 s by default). Default false: `rebootPending` reports it.
      */
     reboot?: pulumi.Input<boolean>;
+    /**
+     * What destroy does with the driver. Default false: the driver stays installed (removing it stops every GPU
+     * workload on the host) and only the pin's hold is released. True: destroy purges the driver packages (Debian's
+     * own driver, `source: distro` on Debian).
+     */
+    purgeOnDestroy?: pulumi.Input<boolean>;
 }
 
 /** The NVIDIA Container Toolkit to install: four packages pinned to one version. */

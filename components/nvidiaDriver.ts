@@ -33,6 +33,7 @@ export class NvidiaDriver extends pulumi.ComponentResource {
             cudaRepoUrl: args.cudaRepoUrl,
             packages: args.packages,
             reboot: args.reboot,
+            purgeOnDestroy: args.purgeOnDestroy,
         });
         const planned = planOnHost(
             name,

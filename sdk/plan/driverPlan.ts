@@ -7,6 +7,7 @@ import { HostSnapshot } from "../host/snapshot";
 import { fileStep } from "./fileStep";
 import { guardedFileStep } from "./guardedFileStep";
 import { PlanStep } from "./planStep";
+import { debianDriverPackages, debianInstall, debianUndo } from "./debianDriver";
 
 export const DRIVER_SOURCES = ["distro", "cuda-repo"] as const;
 export type DriverSource = (typeof DRIVER_SOURCES)[number];
@@ -42,6 +43,11 @@ export interface DriverSpec {
      * retries while the host is down). Default false: the node reports `rebootPending` instead.
      */
     reboot?: boolean;
+    /**
+     * Destroy purges the driver packages (Debian's own driver). Default false: destroy keeps the driver, removing only
+     * the pin's hold, because removing a driver stops every GPU workload on the host.
+     */
+    purgeOnDestroy?: boolean;
 }
 
 type Family = "ubuntu" | "debian" | "rhel" | "suse";
@@ -90,6 +96,7 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot, kept?: str
         distroId: spec.distro.id,
         distroVersion,
         packages,
+        purgeOnDestroy: spec.purgeOnDestroy ?? false,
     };
 
     const steps: PlanStep[] = [];
@@ -129,6 +136,7 @@ interface DriverContext {
     distroId: string;
     distroVersion: string;
     packages: string[] | undefined;
+    purgeOnDestroy: boolean;
 }
 
 export const UNATTENDED_UPGRADES_TEXT = `// Written by pulumi-nvidia-gpu: driver upgrades are planned, not unattended, so the kernel
@@ -152,10 +160,14 @@ export function familyOf(id: string): Family {
     );
 }
 
+/** Headers the repositories lack fail in one line naming the package (issue 23), not in apt's own words. */
+const APT_HEADERS = sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q "linux-headers-$(uname -r)" dkms ||
+    { log "error: linux-headers-$(uname -r) is not in the configured repositories, so DKMS cannot build the driver module; boot a kernel your distribution has headers for, then run again"; exit 30; }`;
+
 function headersStep(family: Family): PlanStep {
     const install: Record<Family, ShellFragment> = {
-        ubuntu: sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q "linux-headers-$(uname -r)" dkms`,
-        debian: sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q "linux-headers-$(uname -r)" dkms`,
+        ubuntu: APT_HEADERS,
+        debian: APT_HEADERS,
         rhel: sh`retry 3 dnf install -y "kernel-devel-$(uname -r)" "kernel-headers-$(uname -r)"`,
         suse: sh`retry 3 zypper --non-interactive install -y kernel-default-devel`,
     };
@@ -230,7 +242,7 @@ export function driverPackages(
     if (ctx.family === "ubuntu" && ctx.source === "distro") {
         return [`nvidia-driver-${ctx.branch}${ctx.server ? "-server" : ""}${open ? "-open" : ""}`];
     }
-    if (ctx.family === "debian" && ctx.source === "distro") return ["nvidia-driver", "firmware-misc-nonfree"];
+    if (ctx.family === "debian" && ctx.source === "distro") return debianDriverPackages(ctx.modules);
     if (ctx.family === "ubuntu" || ctx.family === "debian") {
         // From branch 590 the CUDA repo drops the branch from package names; nvidia-driver-pinning-* locks it.
         return [`nvidia-driver-pinning-${ctx.version ?? ctx.branch}`, open ? "nvidia-open" : "cuda-drivers"];
@@ -258,7 +270,10 @@ apt-mark hold "$pkg"`
                 : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q ${packages}
 modules=$(printf 'linux-modules-nvidia-%s-%s' ${packages[0].replace(/^nvidia-driver-/, "")} "$(uname -r)")
 if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$modules"; fi`,
-        debian: sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${exact && ctx.source === "distro" ? packages.map((p) => (p === "nvidia-driver" ? `${p}=${exact}*` : p)) : packages}`,
+        debian:
+            ctx.source === "distro" && ctx.packages === undefined
+                ? debianInstall(packages, exact)
+                : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${packages}`,
         rhel: lines(
             rhelInstall(ctx, packages),
             sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`,
@@ -292,6 +307,7 @@ zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
         changes: packages.map((p) => `package ${p}${exact && !p.includes("pinning") ? ` (${exact})` : ""}`),
         root: true,
         rebootRequired: true,
+        ...(ctx.family === "debian" && ctx.source === "distro" && ctx.packages === undefined ? { undoScript: debianUndo(packages, ctx.purgeOnDestroy) } : {}),
     };
 }
 
@@ -305,7 +321,8 @@ function driverState(ctx: Pick<DriverContext, "version" | "branch">, withLibrary
 
 const READ_LOADED = sh`loaded=$(sed -n 's/.*Kernel Module.*  \\([0-9][0-9.]*\\)  .*/\\1/p' /proc/driver/nvidia/version 2>/dev/null | head -n 1)`;
 const READ_LIBRARY = sh`library=""
-for f in /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.* /usr/lib64/libnvidia-ml.so.* /usr/lib/aarch64-linux-gnu/libnvidia-ml.so.* /usr/local/nvidia/lib64/libnvidia-ml.so.*; do
+for f in /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.* /usr/lib64/libnvidia-ml.so.* /usr/lib/aarch64-linux-gnu/libnvidia-ml.so.* /usr/local/nvidia/lib64/libnvidia-ml.so.* \\
+    /usr/lib/x86_64-linux-gnu/nvidia/current/libnvidia-ml.so.* /usr/lib/aarch64-linux-gnu/nvidia/current/libnvidia-ml.so.*; do
     v=\${f##*libnvidia-ml.so.}
     case "$v" in [0-9]*.[0-9]*) library=$v ;; esac
 done`;
@@ -359,6 +376,11 @@ function verifyStep(ctx: DriverContext): PlanStep {
 case "$loaded" in "$want"*) ;; *) state=reboot-required ;; esac
 if [ -n "$library" ] && [ -n "$loaded" ] && [ "$library" != "$loaded" ]; then state=reboot-required; fi`,
             sh`printf '{"loaded":"%s","library":"%s","state":"%s"}\\n' "$loaded" "$library" "$state"`,
+            // In words, and only what was checked: a module built but not loaded is a pending reboot, not success.
+            sh`if [ "$state" = ok ]; then echo "ok: driver $loaded loaded, library \${library:-not found}"
+elif [ -z "$loaded" ] && [ -n "$library" ]; then echo "installed, not loaded: reboot pending (driver $library)"
+elif [ -n "$loaded" ]; then echo "installed \${library:-(library not found)}, loaded $loaded: reboot pending"
+else echo "no NVIDIA driver installed or loaded"; fi`,
             lines(sh`case "$library" in "$want"*|"") ;; *) echo "error: the driver library on disk is $library, not the pinned $want" >&2; exit 32 ;; esac`),
         ),
         changes: [],

@@ -1,0 +1,111 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { driverPackages, driverPlan } from "../../../sdk/plan/driverPlan";
+
+/** Debian 12's real driver packages (non-free): nvidia-driver 535.261.03-1 and its DKMS module packages. */
+const debian = (kernelModules: "open" | "proprietary", extra: Record<string, unknown> = {}) =>
+    driverPlan({ distro: { id: "debian", versionId: "12" }, version: "535.261.03", source: "distro", kernelModules, ...extra });
+const step = (kernelModules: "open" | "proprietary", name: string, extra: Record<string, unknown> = {}) =>
+    debian(kernelModules, extra).find((s) => s.name === name)!;
+
+/**
+ * Runs a step's script with stand-ins for apt-get, apt-mark, dkms and uname on PATH (test stand-ins: they record their
+ * arguments, and answer as the real tools do in the case under test). `uname -r` names a kernel with no headers here.
+ */
+function runWithStandIns(script: string, { aptFails = false, dkmsBuilt = true } = {}): { code: number; stderr: string; calls: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "debian-driver-"));
+    const log = path.join(dir, "calls");
+    const standIn = (name: string, body: string) =>
+        fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+    standIn("apt-get", aptFails ? 'case "$*" in *--download-only*) exit 0 ;; *install*) exit 100 ;; esac' : "exit 0");
+    standIn("apt-mark", "exit 0");
+    standIn("dkms", dkmsBuilt ? 'echo "nvidia-current/535.261.03, 6.1.0-99-standin, x86_64: installed"' : "exit 0");
+    standIn("uname", 'if [ "$1" = -r ]; then echo 6.1.0-99-standin; else exec /usr/bin/uname "$@"; fi');
+    standIn("sleep", "exit 0");
+    // A PID namespace of its own: the script's lock wait must not see other package managers running on this machine.
+    const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", script], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { code: r.status ?? -1, stderr: r.stderr, calls };
+}
+
+describe("Debian's own driver (non-free, DKMS) (issue 23)", () => {
+    it("installs the kernel module package of the chosen type, pinned to the version with nvidia-driver", () => {
+        assert.deepEqual(
+            driverPackages({
+                family: "debian",
+                source: "distro",
+                branch: "535",
+                version: "535.261.03",
+                modules: "open",
+                server: true,
+                packages: undefined,
+                distroId: "debian",
+                distroVersion: "12",
+            }),
+            ["nvidia-driver", "nvidia-open-kernel-dkms", "firmware-misc-nonfree"],
+        );
+        const open = step("open", "driver-packages").script;
+        assert.match(open, /'nvidia-driver=535\.261\.03\*' 'nvidia-open-kernel-dkms=535\.261\.03\*' firmware-misc-nonfree/);
+        assert.match(step("proprietary", "driver-packages").script, /'nvidia-kernel-dkms=535\.261\.03\*'/);
+    });
+
+    it("holds the pinned packages once DKMS built the module, and may replace its own earlier hold (an update)", () => {
+        const r = runWithStandIns(step("open", "driver-packages").script);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.calls, /apt-get .*install .*--allow-change-held-packages/);
+        assert.match(r.calls, /^apt-mark hold nvidia-driver nvidia-open-kernel-dkms$/m);
+    });
+
+    it("a module DKMS did not build (no headers) fails the step with one line naming the missing package, and holds nothing", () => {
+        const r = runWithStandIns(step("proprietary", "driver-packages").script, { dkmsBuilt: false });
+        assert.notEqual(r.code, 0);
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+        assert.equal(errors.length, 1, r.stderr);
+        assert.match(errors[0], /linux-headers-6\.1\.0-99-standin/);
+        assert.doesNotMatch(r.calls, /^apt-mark hold/m);
+        assert.match(r.calls, /^apt-mark unhold nvidia-driver nvidia-kernel-dkms$/m);
+    });
+
+    it("a failed install (a DKMS build error in the package's postinst) holds nothing either, and says so in one line", () => {
+        const r = runWithStandIns(step("open", "driver-packages").script, { aptFails: true });
+        assert.notEqual(r.code, 0);
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+        assert.equal(errors.length, 1, r.stderr);
+        assert.match(errors[0], /nvidia-open-kernel-dkms/);
+        assert.doesNotMatch(r.calls, /^apt-mark hold/m);
+        // The install itself is not retried: a DKMS build takes minutes and fails the same way again.
+        assert.equal((r.calls.match(/^apt-get (?!.*--download-only).*install -y -q/gm) ?? []).length, 1, r.calls);
+    });
+
+    it("headers Debian does not carry fail the headers step with one line naming the package", () => {
+        const r = runWithStandIns(step("open", "driver-kernel-headers").script, { aptFails: true });
+        assert.notEqual(r.code, 0);
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+        assert.equal(errors.length, 1, r.stderr);
+        assert.match(errors[0], /linux-headers-6\.1\.0-99-standin/);
+    });
+
+    it("verify says truthfully that the driver is installed but not loaded: reboot pending", () => {
+        const verify = step("open", "driver-verify").script;
+        // Debian keeps the library under nvidia/current (update-alternatives); the verify reads it there.
+        assert.match(verify, /\/usr\/lib\/x86_64-linux-gnu\/nvidia\/current\/libnvidia-ml\.so\.\*/);
+        const r = spawnSync("sh", ["-c", verify.replace(/^library=""$/m, 'library="535.261.03"; : ')], { encoding: "utf8" });
+        assert.match(r.stdout, /^installed, not loaded: reboot pending \(driver 535\.261\.03\)$/m);
+        assert.match(r.stdout, /"state":"reboot-required"/);
+    });
+
+    it("destroy keeps the driver by default (only the hold goes), and purges it when driver.purgeOnDestroy is set", () => {
+        const kept = step("open", "driver-packages").undoScript ?? "";
+        assert.match(kept, /apt-mark unhold nvidia-driver nvidia-open-kernel-dkms/);
+        assert.doesNotMatch(kept, /apt-get .*purge/);
+        const purged = step("open", "driver-packages", { purgeOnDestroy: true }).undoScript ?? "";
+        assert.match(purged, /apt-get .*purge -y -q nvidia-driver nvidia-open-kernel-dkms/);
+    });
+});
