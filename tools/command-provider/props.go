@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 )
@@ -106,15 +105,19 @@ func withConnectionDefaults(v resource.PropertyValue, nestedProxy bool) resource
 	return resecret(resource.NewObjectProperty(obj), secret)
 }
 
-// checkInputs implements Check: it keeps only the resource's input
-// properties, drops nulls, fills the schema defaults (addPreviousOutputInEnv
-// = true; connection user/port/dialErrorLimit/perDialTimeout, also on the
-// proxy), marks connection secret (the schema marks it secret) and validates
+// checkInputs implements Check: it refuses properties that are not inputs
+// of the resource ("Unrecognized field", as 1.2.1's decoder does), drops
+// nulls, fills the schema defaults (connection user/port/dialErrorLimit/
+// perDialTimeout, also on the proxy; addPreviousOutputInEnv has none in
+// 1.2.1), marks connection secret (the schema marks it secret) and validates
 // the types of the inputs.
 func checkInputs(news resource.PropertyMap) (resource.PropertyMap, []checkFailure) {
 	out := resource.PropertyMap{}
-	for k, v := range news {
+	var unknown []checkFailure
+	for _, k := range news.StableKeys() {
+		v := news[k]
 		if !isInputKey(k) {
+			unknown = append(unknown, checkFailure{string(k), fmt.Sprintf("Unrecognized field '%s'", k)})
 			continue
 		}
 		if inner, _ := unsecret(v); inner.IsNull() {
@@ -122,13 +125,10 @@ func checkInputs(news resource.PropertyMap) (resource.PropertyMap, []checkFailur
 		}
 		out[k] = v
 	}
-	if _, ok := out[keyAddPreviousOutputInEnv]; !ok {
-		out[keyAddPreviousOutputInEnv] = resource.NewBoolProperty(true)
-	}
 	if c, ok := out[keyConnection]; ok {
 		out[keyConnection] = resecret(withConnectionDefaults(c, true), true)
 	}
-	return out, validateInputs(out)
+	return out, append(unknown, validateInputs(out)...)
 }
 
 type checkFailure struct {
@@ -236,11 +236,11 @@ func validateConnection(prefix string, v resource.PropertyValue, typed typedFn, 
 }
 
 // isReplaceKey reports whether a detailed-diff path forces replacement. In
-// pulumi-command 1.2.1 only `triggers` is replaceOnChanges (the Node SDK also
-// registers replaceOnChanges: ["triggers[*]"], which the engine applies to the
-// element paths; this stand-in reports those element paths as replaces itself).
+// pulumi-command 1.2.1 only the top-level `triggers` key is replaceOnChanges:
+// a change to one element (`triggers[0]`) is reported as an update, and the
+// replace comes from the Node SDK's replaceOnChanges: ["triggers[*]"].
 func isReplaceKey(path string) bool {
-	return path == keyTriggers || strings.HasPrefix(path, keyTriggers+"[") || strings.HasPrefix(path, keyTriggers+".")
+	return path == keyTriggers
 }
 
 // outputsFromInputs builds a resource state from checked inputs: every input

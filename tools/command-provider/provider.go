@@ -178,14 +178,7 @@ func (p *commandProvider) Check(_ context.Context, req *pulumirpc.CheckRequest) 
 // except changes under `triggers`, which replace.
 func diffInputs(olds, news resource.PropertyMap, ignoreChanges []string) *pulumirpc.DiffResponse {
 	news = news.Copy()
-	for _, k := range ignoreChanges {
-		key := resource.PropertyKey(k)
-		if v, ok := olds[key]; ok {
-			news[key] = v
-		} else {
-			delete(news, key)
-		}
-	}
+	ignoreOldValues(olds, news, ignoreChanges)
 	oldInputs := resource.PropertyMap{}
 	for _, k := range inputKeys {
 		oldInputs[k] = olds[k]
@@ -312,14 +305,7 @@ func (p *commandProvider) Update(ctx context.Context, req *pulumirpc.UpdateReque
 	if err != nil {
 		return nil, err
 	}
-	for _, k := range req.GetIgnoreChanges() {
-		key := resource.PropertyKey(k)
-		if v, ok := olds[key]; ok {
-			news[key] = v
-		} else {
-			delete(news, key)
-		}
-	}
+	ignoreOldValues(olds, news, req.GetIgnoreChanges())
 	outs := outputsFromInputs(news)
 	// The previous stdout/stderr carry over (and feed PULUMI_COMMAND_STDOUT/STDERR).
 	oldStdout, oldStderr := olds[keyStdout], olds[keyStderr]
@@ -400,4 +386,15 @@ func (p *commandProvider) Delete(ctx context.Context, req *pulumirpc.DeleteReque
 func (p *commandProvider) Invoke(_ context.Context, req *pulumirpc.InvokeRequest) (*pulumirpc.InvokeResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented,
 		"invoke %q is not implemented by this stand-in for pulumi-command 1.2.1's remote.Command", req.GetTok())
+}
+
+// ignoreOldValues applies ignoreChanges as 1.2.1 (infer) does: a key present
+// in the old state keeps its old value; a key absent from it keeps the new one.
+func ignoreOldValues(olds, news resource.PropertyMap, ignoreChanges []string) {
+	for _, k := range ignoreChanges {
+		key := resource.PropertyKey(k)
+		if v, ok := olds[key]; ok {
+			news[key] = v
+		}
+	}
 }

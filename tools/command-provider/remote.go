@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
@@ -55,28 +56,22 @@ func (l opLogger) status(ctx context.Context, sev diag.Severity, msg string) {
 	}
 }
 
-// hostKeyAlgorithms returns the algorithms able to present key, so the server
-// is asked for the key type that was pinned.
+// hostKeyAlgorithms is what 1.2.1 offers for a pinned key: its type name
+// only. For an RSA key that is "ssh-rsa" (SHA-1 signatures), which OpenSSH
+// 8.8 and later no longer accept: no rsa-sha2-256/512.
 func hostKeyAlgorithms(key ssh.PublicKey) []string {
-	switch key.Type() {
-	case ssh.KeyAlgoRSA:
-		return []string{ssh.KeyAlgoRSASHA512, ssh.KeyAlgoRSASHA256, ssh.KeyAlgoRSA}
-	default:
-		return []string{key.Type()}
-	}
+	return []string{key.Type()}
 }
 
-// parseHostKey accepts an authorized_keys style line ("ssh-ed25519 AAAA...
-// [comment]") or a known_hosts line ("host ssh-ed25519 AAAA...").
+// parseHostKey parses hostKey as 1.2.1 does: ssh.ParseAuthorizedKey only (a
+// known_hosts line still parses, its host read as an option); an empty string
+// is an error ("ssh: no key found"), not "no pinning".
 func parseHostKey(s string) (ssh.PublicKey, error) {
 	key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(s))
-	if err == nil {
-		return key, nil
+	if err != nil {
+		return nil, fmt.Errorf("failed to parse host key: %w", err)
 	}
-	if _, _, k, _, _, kerr := ssh.ParseKnownHosts([]byte(s)); kerr == nil {
-		return k, nil
-	}
-	return nil, fmt.Errorf("failed to parse hostKey: %w", err)
+	return key, nil
 }
 
 // sshConfig builds the client configuration for one hop: user (default
@@ -99,20 +94,13 @@ func (c *connectionBase) sshConfig() (*ssh.ClientConfig, error) {
 		HostKeyCallback: ssh.InsecureIgnoreHostKey(), //nolint:gosec // same as pulumi-command when hostKey is unset
 		Timeout:         time.Second * time.Duration(timeout),
 	}
-	if c.HostKey != nil && strings.TrimSpace(*c.HostKey) != "" {
+	if c.HostKey != nil {
 		expected, err := parseHostKey(*c.HostKey)
 		if err != nil {
 			return nil, err
 		}
 		config.HostKeyAlgorithms = hostKeyAlgorithms(expected)
-		want := expected.Marshal()
-		config.HostKeyCallback = func(hostname string, remote net.Addr, got ssh.PublicKey) error {
-			if bytes.Equal(got.Marshal(), want) {
-				return nil
-			}
-			return fmt.Errorf("ssh: host key mismatch for %s (%v): expected %s %s, server presented %s %s",
-				hostname, remote, expected.Type(), ssh.FingerprintSHA256(expected), got.Type(), ssh.FingerprintSHA256(got))
-		}
+		config.HostKeyCallback = ssh.FixedHostKey(expected)
 	}
 	if c.PrivateKey != nil {
 		var signer ssh.Signer
@@ -270,20 +258,29 @@ const setenvHint = `Unable to set '%s'. This only works if your SSH server is co
 	these variables via AcceptEnv. Alternatively, if a Bash-like shell runs the command on the remote host, you could
 	prefix the command itself with the variables in the form 'VAR=value command'`
 
-// logLines sends each line read from r to the engine as an info status message.
-func logLines(ctx context.Context, log opLogger, r io.Reader, done chan<- struct{}) {
+// errLineTooLong is returned for a command that printed a line of 64 KiB or
+// more with logging on. pulumi-command 1.2.1 reads log lines with a
+// bufio.Scanner (64 KiB token limit): its reader stops, the pipe fills and
+// session.Run never returns, so the real provider hangs for good. The
+// stand-in must not pass where the real one cannot, so it fails, naming why.
+var errLineTooLong = errors.New("the command printed an output line of 64 KiB or more with logging on: " +
+	"pulumi-command 1.2.1 reads log lines with a bufio.Scanner (64 KiB limit) and hangs for good on such a line " +
+	"(this stand-in fails instead); fold or cap the command's output lines, or set logging to none")
+
+// logLines sends each line read from r to the engine as an info status
+// message, reading as 1.2.1 does (bufio.Scanner). On a line too long for it,
+// tooLong is called, and the rest is drained so the command's writers do not
+// block here.
+func logLines(ctx context.Context, log opLogger, r io.Reader, tooLong func(), done chan<- struct{}) {
 	defer close(done)
-	br := bufio.NewReader(r)
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			log.status(ctx, diag.Info, strings.TrimRight(line, "\r\n"))
-		}
-		if err != nil {
-			_, _ = io.Copy(io.Discard, r)
-			return
-		}
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		log.status(ctx, diag.Info, sc.Text())
 	}
+	if errors.Is(sc.Err(), bufio.ErrTooLong) {
+		tooLong()
+	}
+	_, _ = io.Copy(io.Discard, r)
 }
 
 // run executes cmd on the remote host in one SSH session and, on success,
@@ -296,7 +293,7 @@ func (s *commandState) run(ctx context.Context, log opLogger, cmd string) error 
 	if err != nil {
 		return err
 	}
-	defer closeAll()
+	defer keepOpen(closeAll)
 
 	session, err := client.NewSession()
 	if err != nil {
@@ -342,14 +339,19 @@ func (s *commandState) run(ctx context.Context, log opLogger, cmd string) error 
 	session.Stdout = io.MultiWriter(outWriters...)
 	session.Stderr = io.MultiWriter(errWriters...)
 
+	var tooLong atomic.Bool
 	done := make(chan struct{})
-	go logLines(ctx, log, r, done)
+	go logLines(ctx, log, r, func() { tooLong.Store(true); _ = session.Close() }, done)
 
-	err = runWithContext(ctx, session, cmd)
+	// As in 1.2.1, a running command is not cancelled: Cancel stops dial retries only.
+	err = session.Run(cmd)
 
 	_ = w.Close()
 	<-done
 
+	if tooLong.Load() {
+		return fmt.Errorf("running %q: %w", cmd, errLineTooLong)
+	}
 	if err != nil {
 		return fmt.Errorf("%w: running %q:\n%s", err, cmd, combined.String())
 	}
@@ -358,20 +360,34 @@ func (s *commandState) run(ctx context.Context, log opLogger, cmd string) error 
 	return nil
 }
 
-// runWithContext runs cmd and closes the session if ctx is cancelled (the
-// engine's Cancel), so a hung command does not block the provider forever.
-func runWithContext(ctx context.Context, session *ssh.Session, cmd string) error {
-	errCh := make(chan error, 1)
-	go func() { errCh <- session.Run(cmd) }()
-	select {
-	case err := <-errCh:
-		return err
-	case <-ctx.Done():
-		_ = session.Signal(ssh.SIGTERM)
-		_ = session.Close()
-		<-errCh
-		return ctx.Err()
+// closeConnectionsEnv, set to "1", makes the stand-in close each command's SSH
+// client when the command ends. By default it keeps them open until the plugin
+// exits, as 1.2.1 does (remote/commandOutputs.go never closes its client): one
+// connection, and one sshd process or two, per command run.
+const closeConnectionsEnv = "PULUMI_COMMAND_STANDIN_CLOSE_CONNECTIONS"
+
+var (
+	openMu      sync.Mutex
+	openClients []func()
+)
+
+// keepOpen closes a command's connection now only when closeConnectionsEnv
+// asks for it; otherwise it is kept (referenced) until the plugin exits.
+func keepOpen(closeAll func()) {
+	if os.Getenv(closeConnectionsEnv) == "1" {
+		closeAll()
+		return
 	}
+	openMu.Lock()
+	openClients = append(openClients, closeAll)
+	openMu.Unlock()
+}
+
+// openConnections counts the clients kept open (for tests).
+func openConnections() int {
+	openMu.Lock()
+	defer openMu.Unlock()
+	return len(openClients)
 }
 
 // lockedWriter serialises writes from the stdout and stderr copiers.

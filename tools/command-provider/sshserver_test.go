@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
@@ -22,6 +23,8 @@ type testSSHServer struct {
 	hostKey ssh.Signer
 	mu      sync.Mutex
 	envSeen map[string]string
+	// open counts client connections not yet closed.
+	open atomic.Int32
 }
 
 func newSigner(t *testing.T) ssh.Signer {
@@ -39,7 +42,14 @@ func newSigner(t *testing.T) ssh.Signer {
 
 func startTestSSHServer(t *testing.T, password string) *testSSHServer {
 	t.Helper()
-	srv := &testSSHServer{hostKey: newSigner(t), envSeen: map[string]string{}}
+	return startTestSSHServerWithKey(t, password, newSigner(t))
+}
+
+// startTestSSHServerWithKey serves with hostKey (e.g. an RSA key restricted to
+// rsa-sha2-256/512, as OpenSSH >= 8.8 offers it).
+func startTestSSHServerWithKey(t *testing.T, password string, hostKey ssh.Signer) *testSSHServer {
+	t.Helper()
+	srv := &testSSHServer{hostKey: hostKey, envSeen: map[string]string{}}
 	cfg := &ssh.ServerConfig{
 		PasswordCallback: func(c ssh.ConnMetadata, pw []byte) (*ssh.Permissions, error) {
 			if c.User() == "tester" && string(pw) == password {
@@ -73,6 +83,8 @@ func (s *testSSHServer) serveConn(nc net.Conn, cfg *ssh.ServerConfig) {
 		_ = nc.Close()
 		return
 	}
+	s.open.Add(1)
+	defer s.open.Add(-1)
 	go ssh.DiscardRequests(reqs)
 	for nch := range chans {
 		if nch.ChannelType() != "session" {
