@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
+import { validateHostKey } from "../sdk/hostKeyCheck";
 import { validateNoNulDeep, validateSudoPassword } from "../sdk/validate";
 
 /**
@@ -23,7 +24,9 @@ export interface NodeConnectionArgs {
     agentSocketPath?: pulumi.Input<string>;
     /**
      * The host's public key, as in `known_hosts` without the host name (`ssh-ed25519 AAAA…`). When set, both
-     * the commands and the read-only preview session refuse any other key. Strongly recommended.
+     * the commands and the read-only preview session refuse any other key. Strongly recommended. An ed25519 or
+     * ECDSA key: an RSA key is refused, because pulumi-command 1.2.1 negotiates it only as ssh-rsa (SHA-1), which
+     * OpenSSH 8.8 and later refuse; an empty string is refused too (unset means no pinning).
      */
     hostKey?: pulumi.Input<string>;
     /** Password for `sudo` when `user` is not root and sudo asks for one. Sent on stdin only; kept secret. */
@@ -58,7 +61,7 @@ export function commandConnection(args: NodeConnectionArgs): types.input.remote.
         privateKeyPassword: secret(args.privateKeyPassword),
         password: secret(args.password),
         agentSocketPath: args.agentSocketPath,
-        hostKey: args.hostKey,
+        hostKey: args.hostKey === undefined ? undefined : pulumi.output(args.hostKey).apply((k) => validateHostKey(k)),
         dialErrorLimit: args.dialErrorLimit ?? 30,
         perDialTimeout: args.perDialTimeout ?? 15,
     };
@@ -75,6 +78,7 @@ export function resolveConnection(args: NodeConnectionArgs): pulumi.Output<Resol
         .apply((c) => validateNoNulDeep({ ...c }, "connection"))
         .apply((c) => {
             if (c.sudoPassword !== undefined) validateSudoPassword(c.sudoPassword, "connection.sudoPassword");
+            validateHostKey(c.hostKey);
             return c;
         })
         .apply((c) => ({

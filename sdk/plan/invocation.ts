@@ -1,3 +1,4 @@
+import { foldedOutput } from "../shell/foldedOutput";
 import { quote } from "../shell/shellScript";
 import { validateSudoPassword } from "../validate";
 import { PlanStep } from "./planStep";
@@ -21,9 +22,13 @@ export interface Invocation {
 /**
  * Reads the whole script from stdin into a temp file, then runs it with stdin closed: argv holds no
  * script, so a large config cannot hit the kernel's 128 KiB argument limit ("Argument list too long"),
- * and no command inside the script can swallow the rest of it from stdin.
+ * and no command inside the script can swallow the rest of it from stdin. Output lines are folded
+ * (foldedOutput: pulumi-command 1.2.1 hangs on a logged line of 64 KiB or more).
  */
-const RUN_SCRIPT_FROM_STDIN = `sh -c ${quote(`f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; cat > "$f" || exit 1; sh "$f" </dev/null`)}`;
+const RUN_SCRIPT_FROM_STDIN = `sh -c ${quote(`f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; cat > "$f" || exit 1; ${foldedOutput('sh "$f" </dev/null')}`)}`;
+
+/** Runs the script given as `$1` (argv), its output folded as above. */
+const RUN_SCRIPT_FROM_ARGV = `sh -c ${quote(foldedOutput('sh -c "$1"'))} sh`;
 
 /**
  * Wraps a step's script for the SSH user: directly, through sudo (`-S` reads the password from
@@ -33,7 +38,7 @@ const RUN_SCRIPT_FROM_STDIN = `sh -c ${quote(`f=$(mktemp) || exit 1; trap 'rm -f
  * step runs the same way everywhere.
  */
 export function invocationFor(step: Pick<PlanStep, "script" | "root" | "runAs">, sshUser: string, sudo: SudoMode, via: "stdin" | "argv" = "stdin"): Invocation {
-    const body = via === "stdin" ? RUN_SCRIPT_FROM_STDIN : `sh -c ${quote(step.script)}`;
+    const body = via === "stdin" ? RUN_SCRIPT_FROM_STDIN : `${RUN_SCRIPT_FROM_ARGV} ${quote(step.script)}`;
     const stdin = via === "stdin" ? step.script : undefined;
     if (step.runAs !== undefined && step.runAs !== sshUser) {
         if (sudo === "root") return { command: `runuser -u ${quote(step.runAs)} -- ${body}`, stdin, passwordOnStdin: false };
