@@ -61,7 +61,7 @@ export function commandConnection(args: NodeConnectionArgs): types.input.remote.
         privateKeyPassword: secret(args.privateKeyPassword),
         password: secret(args.password),
         agentSocketPath: args.agentSocketPath,
-        hostKey: args.hostKey === undefined ? undefined : pulumi.output(args.hostKey).apply((k) => validateHostKey(k)),
+        hostKey: args.hostKey === undefined ? undefined : pulumi.output(args.hostKey).apply((k) => validateHostKey(k) ?? k),
         dialErrorLimit: args.dialErrorLimit ?? 30,
         perDialTimeout: args.perDialTimeout ?? 15,
     };
