@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { invocationFor, stdinFor } from "../../../sdk/plan/invocation";
 import { FOLD_WIDTH } from "../../../sdk/shell/foldedOutput";
+import { allGeneratedSteps } from "../../helpers/allScripts";
 
 const LIMIT = 64 * 1024; // pulumi-command 1.2.1's bufio.Scanner token limit: a longer logged line hangs it for good
 const longest = (text: string) => Math.max(...text.split("\n").map((l) => Buffer.byteLength(l)));
@@ -25,4 +26,21 @@ describe("step output lines (pulumi-command 1.2.1 hangs on a logged line of 64 K
             assert.equal(r.stderr.replace(/\n/g, ""), config);
         });
     }
+
+    it("every step kind (apt, dnf, zypper; driver, toolkit, runtimes, data centre) runs through that wrapper, as root, through sudo and as its user", () => {
+        const fold = `awk '\\''{ while (length($0) > ${FOLD_WIDTH})`;
+        const steps = allGeneratedSteps();
+        assert.ok(steps.length > 50, `${steps.length} steps`);
+        for (const { label, step } of steps) {
+            for (const [user, sudo] of [
+                ["root", "root"],
+                ["ops", "passwordless"],
+                ["ops", "password"],
+            ] as const) {
+                assert.ok(invocationFor(step, user, sudo).command.includes(fold), `${label} (${sudo}) does not fold its output`);
+                if (step.undoScript !== undefined)
+                    assert.ok(invocationFor({ ...step, script: step.undoScript }, user, sudo, "argv").command.includes(fold), `${label} undo (${sudo})`);
+            }
+        }
+    });
 });
