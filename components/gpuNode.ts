@@ -198,6 +198,10 @@ export class GpuNode extends pulumi.ComponentResource {
         );
         this.toolkitVersion = spec.apply((s) => s.toolkit.version);
         this.runtimes = spec.apply((s) => [s.runtime]);
+        nodeRootlessUsers.set(
+            this,
+            spec.apply((s) => (s.runtime === "docker-rootless" ? s.rootlessUser : undefined)),
+        );
         this.gpus = pulumi.unsecret(
             planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB }))),
         );
@@ -236,7 +240,7 @@ export class GpuNode extends pulumi.ComponentResource {
     dockerTarget(): DockerTarget {
         const connection = { ...connectionOf(this) };
         targetNodes.set(connection, this);
-        return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch };
+        return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch, rootlessUser: nodeRootlessUsers.get(this) };
     }
 }
 
@@ -245,10 +249,14 @@ export interface DockerTarget {
     connection: NodeConnectionArgs;
     driverVersion: pulumi.Input<string | undefined>;
     driverBranch: pulumi.Input<string | undefined>;
+    /** The rootless daemon's owner on a `docker-rootless` node, so the container lands on that user's daemon. */
+    rootlessUser?: pulumi.Input<string | undefined>;
 }
 
 /** Each node's connection: kept out of the component's properties, so credentials never become outputs. */
 const nodeConnections = new WeakMap<GpuNode, NodeConnectionArgs>();
+/** Each docker-rootless node's daemon owner (undefined for other runtimes). */
+const nodeRootlessUsers = new WeakMap<GpuNode, pulumi.Output<string | undefined>>();
 /** Connections handed out by `dockerTarget()`, and the node each belongs to. */
 const targetNodes = new WeakMap<NodeConnectionArgs, GpuNode>();
 
