@@ -16,9 +16,6 @@ build_wl_image() {
     rc=$?; docker rm -f wl-build >/dev/null 2>&1; return $rc
 }
 
-# Libraries and files a capability brings, found inside the container (any library folder).
-has() { in_wl "$1" "/usr/bin/busybox find / -xdev \\( -name '$2' -o -path '$2' \\) 2>/dev/null | /usr/bin/busybox grep -q ." ; }
-
 phase_workloads() {
     check wl-image build_wl_image || return
     mkdir -p /tmp/gpu-wl/www && echo "served-by-gpu-wl-$$" >/tmp/gpu-wl/www/index.html
@@ -32,7 +29,8 @@ phase_workloads() {
     while [ -z "$body" ] && [ $n -lt 20 ]; do body=$(curl -fsS --max-time 2 http://127.0.0.1:18290/index.html 2>>"$work/wl-serve.curl"); n=$((n + 1)); [ -n "$body" ] || sleep 0.5; done
     [ "$body" = "$(cat /tmp/gpu-wl/www/index.html)" ] && pass wl-serve-port-volume "127.0.0.1:18290 -> $body" || fail wl-serve-port-volume "got '$body': $(tail -n 1 "$work/wl-serve.curl")"
     in_wl wl-serve "touch /www/x" 2>/dev/null && fail wl-serve-read-only || pass wl-serve-read-only
-    in_wl wl-serve "ls /dev/nvidia0" >/dev/null 2>&1 && pass wl-serve-gpu "CDI nvidia.com/gpu=0" || fail wl-serve-gpu
+    gpu_dev=$(in_wl wl-serve "ls /dev | grep -E '^nvidia[0-9]+\$'" 2>/dev/null | tr '\n' ' ')
+    [ -n "$gpu_dev" ] && pass wl-serve-gpu "CDI nvidia.com/gpu=0: $gpu_dev" || fail wl-serve-gpu "no /dev/nvidiaN"
 
     # NGC: host IPC, memlock unlimited, stack 64 MiB, CUDA inside; /dev/shm 8 GiB in the other.
     [ "$(docker exec wl-ngc /usr/bin/busybox readlink /proc/1/ns/ipc)" = "$(readlink /proc/1/ns/ipc)" ] && pass wl-ngc-ipc-host || fail wl-ngc-ipc-host
