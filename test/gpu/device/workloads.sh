@@ -41,7 +41,7 @@ phase_workloads() {
 
     # Capabilities: what each brings inside (logged whole), and what must be there.
     for name in wl-caps-all wl-caps-graphics wl-caps-video wl-caps-cdi-all; do
-        in_wl "$name" "printenv NVIDIA_DRIVER_CAPABILITIES; /usr/bin/busybox find / -xdev \\( -name 'lib*nvidia*' -o -name 'libcuda*' -o -name 'libnvcuvid*' -o -name 'nvidia*.icd' -o -name 'nvidia_icd*.json' -o -name '10_nvidia.json' -o -name nvidia-smi \\) 2>/dev/null | sort" >"$work/$name.files" 2>&1
+        in_wl "$name" "echo \"caps=\$NVIDIA_DRIVER_CAPABILITIES\"; /usr/bin/busybox find / -xdev \\( -name 'lib*nvidia*' -o -name 'libcuda*' -o -name 'libnvcuvid*' -o -name 'nvidia*.icd' -o -name 'nvidia_icd*.json' -o -name '10_nvidia.json' -o -name nvidia-smi \\) 2>/dev/null | sort" >"$work/$name.files" 2>&1
         in_wl "$name" "nvidia-smi -L" >"$work/$name.smi" 2>&1 && pass "$name-nvidia-smi" "$(head -n 1 "$work/$name.smi")" || fail "$name-nvidia-smi" "$(tail -n 1 "$work/$name.smi")"
     done
     for name in wl-caps-all wl-caps-cdi-all; do
