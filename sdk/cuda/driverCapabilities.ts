@@ -12,9 +12,9 @@ export const WORKLOAD_PRESETS = {
     /** OpenGL/Vulkan rendering; compute for CUDA/OptiX interop, which renderers use. */
     render: ["graphics", "display", "utility", "compute"],
     /**
-     * OpenCL: `compute` brings libnvidia-opencl.so (libnvidia-container's compute list, and the CDI spec's driver
-     * libraries); `graphics` makes the runtime (toolkit >= 1.20, runtime mode) mount the host's
-     * /etc/OpenCL/vendors/nvidia.icd, which a CDI spec from nvidia-ctk >= 1.20 carries anyway. `--gpus` never mounts it.
+     * OpenCL: `compute` brings libnvidia-opencl.so (libnvidia-container's compute list; CDI specs hold every driver
+     * library). The ICD /etc/OpenCL/vendors/nvidia.icd: toolkit 1.20's CDI specs (cdi, jit-cdi) always carry the host's;
+     * its legacy-mode runtime mounts it only with graphics or display (internal/modifier/graphics.go); `--gpus` never.
      */
     opencl: ["compute", "utility", "graphics"],
     /** NVENC/NVDEC transcoding. */

@@ -66,7 +66,7 @@ export function gpuArguments(mode: GpuMode, devices: string[], capabilities: str
         case "none":
             return [];
         case "cdi":
-            // The CDI spec decides what is mounted; the variable tells the image (and a jit-cdi runtime) what was asked.
+            // The CDI spec decides what is mounted (capabilities filter nothing there); the variable tells the image what was asked.
             return [...devices.flatMap((d) => ["--device", `nvidia.com/gpu=${d}`]), ...capsEnv];
     }
 }
