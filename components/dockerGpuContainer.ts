@@ -212,6 +212,10 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                 rootlessUser: args.rootlessUser,
                 // Only the names: the values stay out of the spec, so nothing derived from them is logged or kept.
                 secretEnvNames: pulumi.unsecret(pulumi.output(args.secretEnv ?? {}).apply((e) => Object.keys(e))),
+                // The values checked here, so a bad one is refused by name like any arg (only `true` leaves the secret).
+                secretEnvChecked: pulumi.unsecret(
+                    pulumi.output(args.secretEnv ?? {}).apply((e) => secretEnvPreamble(e as Record<string, string>, "secretEnv") !== ""),
+                ),
                 driverVersion: args.driverVersion,
                 driverBranch: args.driverBranch,
                 compatibilityMode: args.compatibilityMode,

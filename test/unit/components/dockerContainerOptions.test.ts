@@ -79,6 +79,18 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
         assert.equal(recorded.filter((r) => r.type === "command:remote:Command").length, 0);
     });
 
+    it("refuses a secret value --env-file cannot carry by its name, never echoing it", async () => {
+        installMocks(true);
+        const c = new (lib().DockerGpuContainer)(
+            "badsecret",
+            { connection: { host: "gpu-1" }, image: IMAGE, secretEnv: { HF_TOKEN: pulumi.secret("line1\nhunter2") } },
+            { hostReader: new FakeHostReader(snapshot()) },
+        );
+        const error = await new Promise((resolve) => (c.compatibility as any).promise().then(() => resolve(undefined), resolve));
+        assert.match(String(error), /secretEnv\.HF_TOKEN: holds a line break or NUL \(the value is not shown\)/);
+        assert.ok(!String(error).includes("hunter2"));
+    });
+
     it("runs docker as the rootless user against their daemon when the node is docker-rootless (dockerTarget)", async () => {
         const recorded = installMocks(true);
         const node = new (lib().GpuNode)(
