@@ -41,12 +41,13 @@ async function importMini(node: FleetNode, asAlice = false): Promise<void> {
     fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), fs.readFileSync("/bin/busybox"), { mode: 0o755 });
     spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);
     const dockerCmd = asAlice ? `${AS_ALICE} docker` : "docker";
+    // `mini`: a static busybox alone; `mini-gl`: the same, setting its own capabilities as Vulkan/GL images do.
     nodeExec(
         node.name,
-        `chmod 755 /opt/busybox; mkdir -p /opt/mini/bin && cp /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -c . | ${dockerCmd} import ` +
-            // An image that sets its own capabilities, as Vulkan/GL images do.
-            `- ${IMAGE} >/dev/null && tar -C /opt/mini -c . | ${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' - mini-gl >/dev/null`,
+        "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar",
     );
+    nodeExec(node.name, `${dockerCmd} import /opt/mini.tar ${IMAGE} >/dev/null`);
+    nodeExec(node.name, `${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' /opt/mini.tar mini-gl >/dev/null`);
 }
 
 describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, run options, secret env)", function () {
@@ -230,6 +231,12 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
         server = await startRepoServer(REPO_DIR, 18702);
         node = startNode("gpu-e2e-rootless-wl", "gpu-e2e-rootless", 2702);
         startRootlessDocker(nodeExec, node.name);
+        // No iptables inside rootlesskit's namespace here: a named network and published ports then need iptables off
+        // (docker-proxy and rootlesskit's port driver forward instead). The plan keeps this setting.
+        nodeExec(
+            node.name,
+            `printf '{\n  "bridge": "none",\n  "iptables": false\n}\n' > /home/alice/.config/docker/daemon.json && ${AS_ALICE} systemctl --user restart docker && ${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`,
+        );
         const planned = nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
         const results = await applySteps(node.connection, planned.plan.steps);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
@@ -278,6 +285,8 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
                 const snap = await snapshot(node.connection, [{ path: cliConfig, userOwned: true }]);
                 return dockerHostFindings(snap.facts, "docker-rootless", "alice", snap.files[cliConfig]).map((f) => f.id);
             };
+            // dockerd-rootless-setuptool.sh switched alice to its `rootless` context; a user set up otherwise has none.
+            nodeExec(node.name, `${AS_ALICE} docker context use default >/dev/null 2>&1`);
             // Without a context of her own, alice's SSH session talks to /var/run/docker.sock: the rootful daemon, off here.
             const before = docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
             assert.notEqual(before.status, 0);
