@@ -44,6 +44,7 @@ export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";
 export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs, GpuOperatorArgs } from "./components/kubernetesGpuSupport";
 export { GpuWorkload, GpuWorkloadArgs } from "./components/gpuWorkload";
 export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./components/dockerGpuContainer";
+export { PortProtocol, DockerPortArgs, DockerVolumeArgs, DockerUlimitArgs, DockerHealthcheckArgs } from "./components/dockerGpuContainer";
 
 // Workload policy
 export { parseCudaImage, checkImageAgainstDriver, parseRequireCuda, CompatibilityMode, CudaImage, CompatibilityVerdict } from "./sdk/cuda/imagePolicy";

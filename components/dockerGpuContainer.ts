@@ -1,8 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { enforceImagePolicy, enforceImagePolicyOnBranch } from "../sdk/cuda/workloadPolicy";
 import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
-import { dockerContainerStep } from "../sdk/plan/dockerContainer";
-import { driverCapabilities } from "../sdk/cuda/driverCapabilities";
+import { dockerContainerPlan } from "../sdk/plan/dockerContainer";
+import { DEFAULT_CAPABILITIES } from "../sdk/cuda/driverCapabilities";
+import { DockerRunOptions } from "../sdk/plan/dockerRunOptions";
+import { secretEnvPreamble } from "../sdk/plan/secretEnv";
 import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";
@@ -18,6 +20,75 @@ export enum GpuSelection {
     Runtime = "runtime",
     /** CDI device names (`--device nvidia.com/gpu=0`; Docker ≥ 25 with features.cdi). */
     Cdi = "cdi",
+    /** No GPU: a companion service on the same host (a signalling or TURN server), run and replaced the same way. */
+    None = "none",
+}
+
+// The run options' types live here: Pulumi's schema analyzer reads type docs only from files it visits before the last component.
+/** A port's protocol (`docker run --publish …/tcp`). */
+export enum PortProtocol {
+    Tcp = "tcp",
+    Udp = "udp",
+    Sctp = "sctp",
+}
+
+/** One published port, named as the Pulumi Docker provider's `ContainerPort` (`internal`, `external`, `ip`, `protocol`). */
+export interface DockerPortArgs {
+    /** The container port (1–65535). */
+    internal: pulumi.Input<number>;
+    /** The host port. Default: the same as `internal`. */
+    external?: pulumi.Input<number>;
+    /** The host address to bind, e.g. `127.0.0.1`. Default: every address of the host. */
+    ip?: pulumi.Input<string>;
+    /** Default `tcp`. */
+    protocol?: pulumi.Input<PortProtocol>;
+    /**
+     * Publishes this many consecutive ports from `internal` and from `external` (`49152-49251:49152-49251`), e.g.
+     * WebRTC's UDP range. Default 1. Docker starts one proxy per port unless the daemon runs `userland-proxy: false`.
+     */
+    count?: pulumi.Input<number>;
+}
+
+/**
+ * A bind mount or a volume, named as the Pulumi Docker provider's `ContainerVolume`. Rendered as `--mount`, which refuses a
+ * missing host path instead of creating an empty root-owned folder as `-v` does.
+ */
+export interface DockerVolumeArgs {
+    /** Absolute path in the container. */
+    containerPath: pulumi.Input<string>;
+    /** Absolute host path to bind-mount; it must exist. Excludes `volumeName`. */
+    hostPath?: pulumi.Input<string>;
+    /** A named Docker volume, created when missing. Excludes `hostPath`. Neither: an anonymous volume. */
+    volumeName?: pulumi.Input<string>;
+    /** Mount read-only. Default false. */
+    readOnly?: pulumi.Input<boolean>;
+}
+
+/** One `--ulimit`, named as the Pulumi Docker provider's `ContainerUlimit`. */
+export interface DockerUlimitArgs {
+    /** `memlock`, `stack`, `nofile`, `nproc`, `core`, … */
+    name: pulumi.Input<string>;
+    /** Soft limit; -1 for unlimited (NGC: `memlock` -1). */
+    soft: pulumi.Input<number>;
+    /** Hard limit; -1 for unlimited. */
+    hard: pulumi.Input<number>;
+}
+
+/** A health check, named as the Pulumi Docker provider's `ContainerHealthcheck` and compose's `healthcheck`. */
+export interface DockerHealthcheckArgs {
+    /**
+     * `["CMD", "curl", "-f", "http://localhost/"]` (quoted into one shell command, so the image needs /bin/sh),
+     * `["CMD-SHELL", "curl -f http://localhost/ || exit 1"]`, or `["NONE"]` to turn off the image's own check.
+     */
+    tests: pulumi.Input<pulumi.Input<string>[]>;
+    /** Time between checks, a Go duration (`30s`). Default Docker's 30s. */
+    interval?: pulumi.Input<string>;
+    /** How long one check may take (`30s`). Default Docker's 30s. */
+    timeout?: pulumi.Input<string>;
+    /** Grace period after start (`1m`). Default 0s. */
+    startPeriod?: pulumi.Input<string>;
+    /** Failures in a row before `unhealthy`. Default 3. */
+    retries?: pulumi.Input<number>;
 }
 
 export interface DockerGpuContainerArgs {
@@ -43,14 +114,59 @@ export interface DockerGpuContainerArgs {
     devices?: pulumi.Input<pulumi.Input<string>[]>;
     /** `no`, `always`, `unless-stopped` (default) or `on-failure`. */
     restart?: pulumi.Input<string>;
-    /** Environment variables of the container (`docker run -e`). */
+    /** Environment variables of the container (`docker run -e`): in the script and state in clear; secrets go in `secretEnv`. */
     env?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * Environment variables whose values are secrets (API tokens, passwords): they travel on the command's secret
+     * stdin into a 0600 env-file (`--env-file`) that the step removes, so no script, argument, log line, output or
+     * clear-text state holds them. A changed value replaces the container. One-line values only.
+     */
+    secretEnv?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** Command arguments after the image. */
     args?: pulumi.Input<pulumi.Input<string>[]>;
-    /** Driver capabilities; default from `preset`, else compute,utility. */
+    /**
+     * Driver capabilities (`compute`, `utility`, `graphics`, `video`, `display`, `compat32`, `ngx`, or `all`). Default:
+     * from `preset`, else none is sent and the image's own NVIDIA_DRIVER_CAPABILITIES applies (compute,utility when
+     * the image sets none). In `gpus` mode, `all` and `ngx` go as NVIDIA_DRIVER_CAPABILITIES: Docker's `--gpus`
+     * knows only the first six.
+     */
     driverCapabilities?: pulumi.Input<pulumi.Input<string>[]>;
-    /** `render`, `video`, `unreal-runtime` or `unreal-dev`. */
+    /** `render`, `video`, `opencl`, `unreal-runtime` or `unreal-dev`; `driverCapabilities` overrides it. Default none. */
     preset?: pulumi.Input<string>;
+    /** Published ports (`--publish`). Default none. */
+    ports?: pulumi.Input<pulumi.Input<DockerPortArgs>[]>;
+    /** Bind mounts and volumes (`--mount`). Default none. */
+    volumes?: pulumi.Input<pulumi.Input<DockerVolumeArgs>[]>;
+    /** tmpfs mounts: container path → options (`size=1g,mode=1777`, or empty). Default none. */
+    tmpfs?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** `bridge` (Docker's default), `host`, `none`, or a network's name (created beforehand). */
+    networkMode?: pulumi.Input<string>;
+    /** `--ipc`: `private`, `shareable`, `host` (NGC containers ask for it) or `container:<name>`. Default Docker's. */
+    ipcMode?: pulumi.Input<string>;
+    /** /dev/shm size in MiB (`--shm-size`). Default Docker's 64 MiB, which PyTorch's DataLoader workers outgrow. */
+    shmSize?: pulumi.Input<number>;
+    /** `--ulimit`s; NGC asks for memlock -1 and stack 67108864. Default Docker's. */
+    ulimits?: pulumi.Input<pulumi.Input<DockerUlimitArgs>[]>;
+    /** `--user`: `uid`, `uid:gid`, `name` or `name:group`. Default the image's. */
+    user?: pulumi.Input<string>;
+    /** `--workdir`, absolute. Default the image's. */
+    workingDir?: pulumi.Input<string>;
+    /** The entrypoint: the first word is `--entrypoint`, the others go before `args`. `[]` clears the image's. Default the image's. */
+    entrypoints?: pulumi.Input<pulumi.Input<string>[]>;
+    /** Container labels. `nvidia-gpu.pulumi.com/*` is this library's own. Default none. */
+    labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** The health check. Default the image's. */
+    healthcheck?: pulumi.Input<DockerHealthcheckArgs>;
+    /** `--log-driver` (`json-file`, `local`, `journald`, …). Default the daemon's. */
+    logDriver?: pulumi.Input<string>;
+    /** `--log-opt`s (`max-size: 10m`). Default none. */
+    logOpts?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * The owner of a rootless Docker daemon: `docker` then runs as this user against
+     * unix:///run/user/<uid>/docker.sock. Default: the rootful daemon (as root, through sudo for another SSH user).
+     * `node.dockerTarget()` sets it for a `docker-rootless` node.
+     */
+    rootlessUser?: pulumi.Input<string | undefined>;
     /** Default `exact`. */
     compatibilityMode?: pulumi.Input<CompatibilityMode>;
 }
@@ -79,6 +195,27 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                 extra: args.args,
                 capabilities: args.driverCapabilities,
                 preset: args.preset,
+                ports: args.ports,
+                volumes: args.volumes,
+                tmpfs: args.tmpfs,
+                networkMode: args.networkMode,
+                ipcMode: args.ipcMode,
+                shmSize: args.shmSize,
+                ulimits: args.ulimits,
+                user: args.user,
+                workingDir: args.workingDir,
+                entrypoints: args.entrypoints,
+                labels: args.labels,
+                healthcheck: args.healthcheck,
+                logDriver: args.logDriver,
+                logOpts: args.logOpts,
+                rootlessUser: args.rootlessUser,
+                // Only the names: the values stay out of the spec, so nothing derived from them is logged or kept.
+                secretEnvNames: pulumi.unsecret(pulumi.output(args.secretEnv ?? {}).apply((e) => Object.keys(e))),
+                // The values checked here, so a bad one is refused by name like any arg (only `true` leaves the secret).
+                secretEnvChecked: pulumi.unsecret(
+                    pulumi.output(args.secretEnv ?? {}).apply((e) => secretEnvPreamble(e as Record<string, string>, "secretEnv") !== ""),
+                ),
                 driverVersion: args.driverVersion,
                 driverBranch: args.driverBranch,
                 compatibilityMode: args.compatibilityMode,
@@ -92,7 +229,23 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                     a.driverVersion === undefined && a.driverBranch !== undefined
                         ? enforceImagePolicyOnBranch(a.image, a.driverBranch, { mode: a.compatibilityMode })
                         : enforceImagePolicy(a.image, [a.driverVersion], { mode: a.compatibilityMode });
-                const step = dockerContainerStep(
+                const options: DockerRunOptions = {
+                    ports: a.ports as DockerRunOptions["ports"],
+                    volumes: a.volumes,
+                    tmpfs: a.tmpfs,
+                    networkMode: a.networkMode,
+                    ipcMode: a.ipcMode,
+                    shmSize: a.shmSize,
+                    ulimits: a.ulimits,
+                    user: a.user,
+                    workingDir: a.workingDir,
+                    entrypoints: a.entrypoints,
+                    labels: a.labels,
+                    healthcheck: a.healthcheck,
+                    logDriver: a.logDriver,
+                    logOpts: a.logOpts,
+                };
+                const container = dockerContainerPlan(
                     {
                         name: a.containerName ?? name,
                         image: a.image,
@@ -103,6 +256,9 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                         args: a.extra,
                         driverCapabilities: a.capabilities,
                         preset: a.preset,
+                        options,
+                        secretEnv: a.secretEnvNames,
+                        rootlessUser: a.rootlessUser ?? undefined,
                     },
                     // Refusals name the args as the user wrote them.
                     {
@@ -111,7 +267,7 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                         args: "args",
                     },
                 );
-                return { verdict, step, capabilities: a.capabilities, preset: a.preset };
+                return { verdict, container, gpu: a.mode !== GpuSelection.None };
             });
         planOnHost(
             name,
@@ -119,10 +275,20 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
             spec,
             () => [],
             (snapshot, s) => {
-                const capabilities = driverCapabilities(s.capabilities, s.preset);
-                const findings = workloadPreflight(snapshot.facts, capabilities);
+                const { step, commandLine, capabilities, notes } = s.container;
+                // The preview shows the exact docker run line (secret values as their names), and why capabilities travel as they do.
+                void pulumi.log.info(`${name}: ${commandLine}${notes.map((n) => `\n  note: ${n}`).join("")}`, this);
+                const findings = s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES]) : [];
                 for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
-                return { steps: [s.step], files: [], findings };
+                const secretStdin =
+                    args.secretEnv === undefined
+                        ? undefined
+                        : {
+                              [step.name]: pulumi.secret(
+                                  pulumi.output(args.secretEnv).apply((e) => secretEnvPreamble(e as Record<string, string>, "secretEnv")),
+                              ),
+                          };
+                return { steps: [step], files: [], findings, secretStdin };
             },
             this,
             { ...opts, dependsOn: node ? waitFor(commandsOf(node), opts?.dependsOn) : opts?.dependsOn },

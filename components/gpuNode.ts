@@ -8,6 +8,7 @@ import { CRIO_CONFIG } from "../sdk/render/crioConfig";
 import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
+import { dockerHostFindings, rootlessCliConfigPath } from "../sdk/host/dockerHostAccess";
 import { maskCredentials } from "../sdk/secrets/credentials";
 import { toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
 import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/plan/injectionMode";
@@ -185,7 +186,11 @@ export class GpuNode extends pulumi.ComponentResource {
                 // The MIG layout the host has and the one it will get, in the preview (like the files' diffs).
                 const mig = node.findings.find((f) => f.id === "mig-layout");
                 if (mig !== undefined) pulumi.log.info(`${name}: ${mig.message}`, this);
-                return { steps: node.plan.steps, files: node.files, findings: node.findings };
+                // Whether dockerHost reaches this node's daemon as its user (docker group, rootless context).
+                const cliConfig = s.runtime === "docker-rootless" ? rootlessCliConfigPath(rootlessDaemonJsonPath(s.rootlessUser, s.rootlessHome)) : undefined;
+                const access = dockerHostFindings(snapshot.facts, s.runtime, s.rootlessUser, cliConfig === undefined ? undefined : snapshot.files[cliConfig]);
+                for (const f of access) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
+                return { steps: node.plan.steps, files: node.files, findings: [...node.findings, ...access] };
             },
             this,
             opts,
@@ -204,6 +209,10 @@ export class GpuNode extends pulumi.ComponentResource {
         );
         this.toolkitVersion = spec.apply((s) => s.toolkit.version);
         this.runtimes = spec.apply((s) => [s.runtime]);
+        nodeRootlessUsers.set(
+            this,
+            spec.apply((s) => (s.runtime === "docker-rootless" ? s.rootlessUser : undefined)),
+        );
         this.gpus = pulumi.unsecret(
             planned.apply((p) => p.snapshot.facts.gpus.map(({ index, name: gpuName, uuid, memoryMiB }) => ({ index, name: gpuName, uuid, memoryMiB }))),
         );
@@ -242,7 +251,7 @@ export class GpuNode extends pulumi.ComponentResource {
     dockerTarget(): DockerTarget {
         const connection = { ...connectionOf(this) };
         targetNodes.set(connection, this);
-        return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch };
+        return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch, rootlessUser: nodeRootlessUsers.get(this) };
     }
 }
 
@@ -251,10 +260,14 @@ export interface DockerTarget {
     connection: NodeConnectionArgs;
     driverVersion: pulumi.Input<string | undefined>;
     driverBranch: pulumi.Input<string | undefined>;
+    /** The rootless daemon's owner on a `docker-rootless` node, so the container lands on that user's daemon. */
+    rootlessUser?: pulumi.Input<string | undefined>;
 }
 
 /** Each node's connection: kept out of the component's properties, so credentials never become outputs. */
 const nodeConnections = new WeakMap<GpuNode, NodeConnectionArgs>();
+/** Each docker-rootless node's daemon owner (undefined for other runtimes). */
+const nodeRootlessUsers = new WeakMap<GpuNode, pulumi.Output<string | undefined>>();
 /** Connections handed out by `dockerTarget()`, and the node each belongs to. */
 const targetNodes = new WeakMap<NodeConnectionArgs, GpuNode>();
 
@@ -339,7 +352,11 @@ export function watchedFiles(spec: NodeSpec): WatchedFile[] {
     if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
     if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });
     if (spec.runtime === "crio") files.push({ path: CRIO_CONFIG }, { path: "/etc/crio/crio.conf.d/99-nvidia.toml" });
-    if (spec.runtime === "docker-rootless") files.push({ path: rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome), userOwned: true });
+    if (spec.runtime === "docker-rootless") {
+        const daemonJson = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
+        // Read only: its currentContext tells whether dockerHost reaches the rootless daemon.
+        files.push({ path: daemonJson, userOwned: true }, { path: rootlessCliConfigPath(daemonJson), userOwned: true });
+    }
     return files;
 }
 

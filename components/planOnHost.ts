@@ -39,6 +39,8 @@ export interface BuiltPlan {
     steps: PlanStep[];
     files: RenderResult[];
     findings?: Finding[];
+    /** Per step name: shell text prepended to that step's script on its stdin, kept secret (secret env values). */
+    secretStdin?: Record<string, pulumi.Input<string>>;
 }
 
 export interface HostPlan extends BuiltPlan {
@@ -82,7 +84,16 @@ export function planOnHost<Spec>(
         // an apply are not found by the SDK's expansion of a component's dependsOn.
         const commands = options?.planOnly
             ? []
-            : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent, dependsOnList(options?.dependsOn));
+            : createStepCommands(
+                  name,
+                  steps,
+                  connection,
+                  sudoMode(conn, snapshot.facts),
+                  conn.user,
+                  parent,
+                  dependsOnList(options?.dependsOn),
+                  built.secretStdin,
+              );
         return { ...built, snapshot, commands };
     });
     componentCommands.set(

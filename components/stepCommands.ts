@@ -26,6 +26,7 @@ export function createStepCommands(
     sshUser: string,
     parent: pulumi.Resource,
     dependsOn: pulumi.Input<pulumi.Input<pulumi.Resource>[]> = [],
+    secretStdin: Record<string, pulumi.Input<string>> = {},
 ): StepCommand[] {
     const created: StepCommand[] = [];
     let previous: remote.Command | undefined;
@@ -35,6 +36,9 @@ export function createStepCommands(
         const create = invocationFor(step, sshUser, sudo, "stdin");
         const undo = step.undoScript === undefined ? undefined : invocationFor({ ...step, script: step.undoScript }, sshUser, sudo, "argv");
         const needsPassword = (create.passwordOnStdin || (undo?.passwordOnStdin ?? false)) && connection.sudoPassword !== undefined;
+        // Secret text (a container's secret env) goes ahead of the script, so the script itself stays free of it.
+        const secretPrefix = secretStdin[step.name];
+        const script = secretPrefix === undefined ? create.stdin : pulumi.interpolate`${secretPrefix}${create.stdin ?? ""}`;
         const command = new remote.Command(
             `${prefix}-${step.name}`,
             {
@@ -44,9 +48,9 @@ export function createStepCommands(
                 // Secret when it holds the sudo password, or a file with credentials (registry auth, proxy user:pass):
                 // then it is encrypted in state and hidden in `pulumi preview --diff`. Otherwise readable.
                 stdin: needsPassword
-                    ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${create.stdin ?? ""}`)
-                    : holdsCredentials(step)
-                      ? pulumi.secret(create.stdin ?? "")
+                    ? pulumi.secret(pulumi.interpolate`${connection.sudoPassword}\n${script ?? ""}`)
+                    : holdsCredentials(step) || secretPrefix !== undefined
+                      ? pulumi.secret(script ?? "")
                       : create.stdin,
                 logging: "stdoutAndStderr",
                 // Earlier stdout in the environment can itself exceed the kernel's limits (pulumi-command#285).

@@ -9,8 +9,14 @@ export const DEFAULT_CAPABILITIES: readonly DriverCapability[] = ["compute", "ut
 
 /** Named defaults for common workloads; every field can still be overridden. */
 export const WORKLOAD_PRESETS = {
-    /** OpenGL/Vulkan rendering. */
-    render: ["graphics", "display", "utility"],
+    /** OpenGL/Vulkan rendering; compute for CUDA/OptiX interop, which renderers use. */
+    render: ["graphics", "display", "utility", "compute"],
+    /**
+     * OpenCL: `compute` brings libnvidia-opencl.so (libnvidia-container's compute list; CDI specs hold every driver
+     * library). The ICD /etc/OpenCL/vendors/nvidia.icd: toolkit 1.20's CDI specs (cdi, jit-cdi) always carry the host's;
+     * its legacy-mode runtime mounts it only with graphics or display (internal/modifier/graphics.go); `--gpus` never.
+     */
+    opencl: ["compute", "utility", "graphics"],
     /** NVENC/NVDEC transcoding. */
     video: ["video", "compute", "utility"],
     /** A packaged real-time engine app with pixel streaming (an Unreal Engine runtime container). */
@@ -19,6 +25,18 @@ export const WORKLOAD_PRESETS = {
     "unreal-dev": ["graphics", "video", "utility", "compute"],
 } as const satisfies Record<string, readonly DriverCapability[]>;
 export type WorkloadPreset = keyof typeof WORKLOAD_PRESETS;
+
+/**
+ * The capabilities the user asked for (a list or a preset), validated, or undefined when neither was given: then
+ * nothing is sent and the image's own NVIDIA_DRIVER_CAPABILITIES (or the toolkit's compute,utility) applies.
+ */
+export function requestedCapabilities(requested: readonly string[] | undefined, preset?: string, field = "driverCapabilities"): string[] | undefined {
+    if (requested === undefined && preset === undefined) return undefined;
+    return driverCapabilities(requested, preset, field);
+}
+
+/** What Docker's `nvidia` device driver accepts in `--gpus capabilities=…` (moby daemon/nvidia_linux.go allNvidiaCaps). */
+export const DOCKER_GPUS_CAPABILITIES: readonly string[] = ["compute", "compat32", "graphics", "utility", "video", "display"];
 
 /**
  * Validates a capability list (`["all"]` allowed) and returns it in the toolkit's order, deduplicated.

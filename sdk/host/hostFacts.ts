@@ -24,7 +24,8 @@ export interface HostFacts {
     kernel: string;
     kernelHeaders: boolean;
     packageManager: PackageManager | undefined;
-    user: { name: string; uid: number; sudo: "passwordless" | "password" | "none" };
+    /** `groups`: the SSH user's groups (`id -Gn`); undefined from a probe that predates it. */
+    user: { name: string; uid: number; sudo: "passwordless" | "password" | "none"; groups?: string[] };
     wsl2: boolean;
     systemd: boolean;
     cgroupVersion: 1 | 2 | undefined;
@@ -125,6 +126,7 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
             name: str("user") ?? "",
             uid: Number(str("uid") ?? "-1"),
             sudo: (str("sudo") as HostFacts["user"]["sudo"] | undefined) ?? "none",
+            ...(str("groups") === undefined ? {} : { groups: (str("groups") ?? "").split(/\s+/).filter(Boolean) }),
         },
         wsl2: lines("wslMarkers").length > 0,
         systemd: str("pid1") === "systemd" || ["running", "degraded", "starting"].includes(str("systemdState") ?? ""),

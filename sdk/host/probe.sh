@@ -54,6 +54,7 @@ printf '{'
 field probeVersion "1"
 field user "$(id -un 2>/dev/null)"
 field uid "$(id -u)"
+field groups "$(id -Gn 2>/dev/null)"
 if has sudo && sudo -n true 2>/dev/null; then field sudo "passwordless"; elif has sudo; then field sudo "password"; else field sudo "none"; fi
 
 # Operating system

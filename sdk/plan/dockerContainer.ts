@@ -1,13 +1,15 @@
 import { GpuConfigError } from "../errors";
-import { driverCapabilities } from "../cuda/driverCapabilities";
+import { DOCKER_GPUS_CAPABILITIES, requestedCapabilities } from "../cuda/driverCapabilities";
 import { parseCudaImage } from "../cuda/imagePolicy";
-import { script, sh } from "../shell/shellScript";
+import { quote, script, sh } from "../shell/shellScript";
 import { validate, validateChoice, validateNoNulDeep } from "../validate";
 import { sha256 } from "./fileStep";
+import { DockerRunOptions, dockerRunArguments } from "./dockerRunOptions";
 import { PlanStep } from "./planStep";
+import { secretEnvNames } from "./secretEnv";
 
 /** How a container gets its GPUs. */
-export const GPU_MODES = ["gpus", "runtime", "cdi"] as const;
+export const GPU_MODES = ["gpus", "runtime", "cdi", "none"] as const;
 export type GpuMode = (typeof GPU_MODES)[number];
 export const RESTART_POLICIES = ["no", "always", "unless-stopped", "on-failure"] as const;
 
@@ -24,6 +26,15 @@ export interface DockerContainerSpec {
     driverCapabilities?: string[];
     preset?: string;
     runtimeName?: string;
+    /** Ports, volumes, IPC, limits, …: rendered before the image. */
+    options?: DockerRunOptions;
+    /**
+     * Names of variables whose values are secret: the step reads them from the env-file that `secretEnvPreamble`
+     * (prepended on the command's secret stdin) writes; the script and its preview hold the names only.
+     */
+    secretEnv?: string[];
+    /** Run `docker` as this user against their rootless daemon (DOCKER_HOST=unix:///run/user/<uid>/docker.sock). */
+    rootlessUser?: string;
 }
 
 /**
@@ -32,31 +43,54 @@ export interface DockerContainerSpec {
  */
 export type DockerContainerFieldNames = Partial<Record<keyof DockerContainerSpec, string>>;
 
-const LABEL = "nvidia-gpu.pulumi.com/spec";
-
-/** The `docker run` arguments that select GPUs, per mode. */
-export function gpuArguments(mode: GpuMode, devices: string[], capabilities: string[], runtimeName = "nvidia"): string[] {
+/**
+ * The `docker run` arguments that select GPUs, per mode. `capabilities` undefined: nothing is sent, so the image's own
+ * NVIDIA_DRIVER_CAPABILITIES (or the toolkit's compute,utility) applies.
+ */
+export function gpuArguments(mode: GpuMode, devices: string[], capabilities: string[] | undefined, runtimeName = "nvidia"): string[] {
     const all = devices.length === 1 && devices[0] === "all";
+    const capsEnv = capabilities === undefined ? [] : ["-e", `NVIDIA_DRIVER_CAPABILITIES=${capabilities.join(",")}`];
     switch (mode) {
         case "gpus": {
             // Docker reads --gpus as CSV: a field holding commas must be quoted.
             const deviceField = all ? "all" : devices.length === 1 ? `device=${devices[0]}` : `"device=${devices.join(",")}"`;
-            const caps = capabilities.includes("all")
-                ? []
-                : [capabilities.length === 1 ? `capabilities=${capabilities[0]}` : `"capabilities=${capabilities.join(",")}"`];
-            return ["--gpus", [deviceField, ...caps].join(",")];
+            // Docker's nvidia device driver knows six capabilities (moby daemon/nvidia_linux.go): `ngx` fails with "could
+            // not select device driver", and `all` is not one of them. Those go as the variable, which Docker then leaves alone.
+            if (capabilities === undefined) return ["--gpus", deviceField];
+            if (capabilities.some((c) => !DOCKER_GPUS_CAPABILITIES.includes(c))) return ["--gpus", deviceField, ...capsEnv];
+            const caps = capabilities.length === 1 ? `capabilities=${capabilities[0]}` : `"capabilities=${capabilities.join(",")}"`;
+            return ["--gpus", `${deviceField},${caps}`];
         }
         case "runtime":
-            return [
-                `--runtime=${runtimeName}`,
-                "-e",
-                `NVIDIA_VISIBLE_DEVICES=${devices.join(",")}`,
-                "-e",
-                `NVIDIA_DRIVER_CAPABILITIES=${capabilities.join(",")}`,
-            ];
+            return [`--runtime=${runtimeName}`, "-e", `NVIDIA_VISIBLE_DEVICES=${devices.join(",")}`, ...capsEnv];
+        case "none":
+            return [];
         case "cdi":
-            return devices.flatMap((d) => ["--device", `nvidia.com/gpu=${d}`]);
+            // The CDI spec decides what is mounted (capabilities filter nothing there); the variable tells the image what was asked.
+            return [...devices.flatMap((d) => ["--device", `nvidia.com/gpu=${d}`]), ...capsEnv];
     }
+}
+
+/** Why the capabilities travel the way they do in this mode, for the preview; undefined when there is nothing to say. */
+export function capabilityNote(mode: GpuMode, capabilities: string[] | undefined): string | undefined {
+    if (mode === "none") return undefined;
+    if (capabilities === undefined)
+        return "no driver capabilities given: the image's own NVIDIA_DRIVER_CAPABILITIES applies (the toolkit's default is compute,utility)";
+    if (mode === "gpus" && capabilities.some((c) => !DOCKER_GPUS_CAPABILITIES.includes(c)))
+        return `${capabilities.join(",")} is passed as NVIDIA_DRIVER_CAPABILITIES, not as --gpus capabilities: Docker's nvidia device driver knows only ${DOCKER_GPUS_CAPABILITIES.join(", ")}`;
+    if (mode === "gpus" && capabilities.includes("graphics") && capabilities.includes("compute"))
+        return "--gpus does not mount the host's OpenCL ICD (/etc/OpenCL/vendors/nvidia.icd): for OpenCL use gpuSelection runtime or cdi, or an image that ships the ICD";
+    return undefined;
+}
+
+/** A container step and the `docker run` line a preview shows (secret values appear as their names only). */
+export interface DockerContainerPlan {
+    step: PlanStep;
+    /** `docker run …` as the step runs it, quoted for a shell; `--env-file <secret: A, B>` stands for the secret file. */
+    commandLine: string;
+    /** The driver capabilities sent, or undefined when the image decides. */
+    capabilities: string[] | undefined;
+    notes: string[];
 }
 
 /**
@@ -64,6 +98,10 @@ export function gpuArguments(mode: GpuMode, devices: string[], capabilities: str
  * same spec (a label holds its checksum); otherwise it is replaced. Its undo removes the container.
  */
 export function dockerContainerStep(spec: DockerContainerSpec, fieldNames: DockerContainerFieldNames = {}): PlanStep {
+    return dockerContainerPlan(spec, fieldNames).step;
+}
+
+export function dockerContainerPlan(spec: DockerContainerSpec, fieldNames: DockerContainerFieldNames = {}): DockerContainerPlan {
     const field = (key: keyof DockerContainerSpec): string => fieldNames[key] ?? key;
     // A NUL anywhere is refused naming its field (`args[1]`, `env.FOO`), never its value.
     validateNoNulDeep(
@@ -76,11 +114,14 @@ export function dockerContainerStep(spec: DockerContainerSpec, fieldNames: Docke
             [field("driverCapabilities")]: spec.driverCapabilities ?? [],
             [field("preset")]: spec.preset,
             [field("runtimeName")]: spec.runtimeName,
+            [field("rootlessUser")]: spec.rootlessUser,
         },
         "",
     );
+    validateNoNulDeep(spec.options ?? {}, "");
     const name = validate(spec.name, "name", field("name"));
     validate(spec.runtimeName ?? "nvidia", "name", field("runtimeName"));
+    const rootlessUser = spec.rootlessUser === undefined ? undefined : validate(spec.rootlessUser, "name", field("rootlessUser"));
     parseCudaImage(spec.image, field("image")); // pinned, and a known CUDA tag where it is a CUDA image
     const mode = validateChoice(spec.mode ?? "gpus", GPU_MODES, field("mode"));
     const restart = validateChoice(spec.restart ?? "unless-stopped", RESTART_POLICIES, field("restart"));
@@ -91,11 +132,16 @@ export function dockerContainerStep(spec: DockerContainerSpec, fieldNames: Docke
     });
     if (devices.includes("all") && devices.length > 1)
         throw new GpuConfigError(field("devices"), '"all" cannot be combined with other devices', 'give "all" alone');
-    const capabilities = driverCapabilities(spec.driverCapabilities, spec.preset, field("driverCapabilities"));
+    const capabilities = requestedCapabilities(spec.driverCapabilities, spec.preset, field("driverCapabilities"));
     const env = Object.entries(spec.env ?? {}).map(([k, v]) => {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new GpuConfigError(`${field("env")}.${k}`, "is not a variable name", "use letters, digits and _");
         return `${k}=${v}`;
     });
+    const secrets = secretEnvNames(spec.secretEnv ?? [], field("secretEnv"));
+    for (const k of secrets)
+        if (spec.env !== undefined && k in spec.env)
+            throw new GpuConfigError(`${field("secretEnv")}.${k}`, `is also in ${field("env")}`, "give it in one of them");
+    const options = dockerRunArguments(spec.options ?? {});
     const runArgs = [
         "--detach",
         "--name",
@@ -104,28 +150,46 @@ export function dockerContainerStep(spec: DockerContainerSpec, fieldNames: Docke
         restart,
         ...gpuArguments(mode, devices, capabilities, spec.runtimeName),
         ...env.flatMap((e) => ["-e", e]),
+        ...options.before,
     ];
-    const fingerprint = sha256(JSON.stringify({ image: spec.image, runArgs, args: spec.args ?? [] }));
-    return {
+    const command = [...options.afterImage, ...(spec.args ?? [])];
+    const fingerprint = sha256(JSON.stringify({ image: spec.image, runArgs, args: command, secrets, rootlessUser }));
+    // Rootless Docker is the user's own daemon: its socket, not the rootful one at /var/run/docker.sock.
+    const daemon = rootlessUser === undefined ? [] : [sh`DOCKER_HOST="unix:///run/user/$(id -u)/docker.sock"; export DOCKER_HOST`];
+    const envFile = secrets.length === 0 ? sh`` : sh`--env-file "$secret_env_file"`;
+    const notes = [capabilityNote(mode, capabilities)].filter((n): n is string => n !== undefined);
+    const step: PlanStep = {
         name: `container-${name}`,
-        description: `container ${name} from ${spec.image} (${mode}: ${devices.join(",")})`,
+        description: `container ${name} from ${spec.image} (${mode === "none" ? "no GPU" : `${mode}: ${devices.join(",")}`})`,
         script: script(
+            ...daemon,
             sh`name=${name}`,
             sh`want=${fingerprint}`,
+            ...(secrets.length === 0
+                ? []
+                : [
+                      // The values arrive in a 0600 file the stdin preamble wrote; their checksum joins the label, so a changed secret replaces the container.
+                      sh`[ -f "\${secret_env_file:-}" ] || { echo ${`error: the secret environment (${secrets.join(", ")}) did not arrive on stdin`} >&2; exit 1; }`,
+                      sh`want="$want-$(sha256sum < "$secret_env_file" | cut -c 1-16)"`,
+                  ]),
             sh`current=$(docker inspect --format '{{index .Config.Labels "nvidia-gpu.pulumi.com/spec"}} {{.State.Running}}' "$name" 2>/dev/null || true)`,
             sh`if [ "$current" = "$want true" ]; then echo "unchanged: container $name"; exit 0; fi`,
             sh`docker rm -f "$name" >/dev/null 2>&1 || true`,
             // A failed `docker run --detach` can leave a Created container; a failed create is not in Pulumi's
             // state, so no destroy would ever remove it: remove it here.
-            sh`if ! out=$(docker run ${runArgs} --label ${`${LABEL}=${fingerprint}`} ${spec.image} ${spec.args ?? []} 2>&1 >/dev/null); then
+            sh`if ! out=$(docker run ${runArgs} ${envFile} --label "nvidia-gpu.pulumi.com/spec=$want" ${spec.image} ${command} 2>&1 >/dev/null); then
     docker rm -f "$name" >/dev/null 2>&1 || true
     echo "error: docker run of container $name failed, and the container was removed: $out" >&2
     exit 1
 fi`,
             sh`echo "started container $name"`,
         ),
-        undoScript: script(sh`docker rm -f ${name} >/dev/null 2>&1 || true`, sh`echo "removed container "${name}`),
+        undoScript: script(...daemon, sh`docker rm -f ${name} >/dev/null 2>&1 || true`, sh`echo "removed container "${name}`),
         changes: [`container ${name}`],
-        root: true,
+        root: rootlessUser === undefined,
+        ...(rootlessUser === undefined ? {} : { runAs: rootlessUser }),
     };
+    const secretWords = secrets.length === 0 ? [] : ["--env-file", `<secret: ${secrets.join(", ")}>`];
+    const commandLine = ["docker", "run", ...runArgs, ...secretWords, spec.image, ...command].map((w) => (w.startsWith("<secret") ? w : quote(w))).join(" ");
+    return { step, commandLine, capabilities, notes };
 }

@@ -77,6 +77,12 @@ export const COMPONENTS: Record<string, ComponentUnderTest> = {
             devices: ["0"],
             env: { MODE: "batch" },
             args: ["nvidia-smi", "-L"],
+            // Valid siblings, so a hostile value in one field of an element is refused by that field's name.
+            ports: [{ internal: 8080, external: 18080 }],
+            volumes: [{ containerPath: "/data", hostPath: "/srv/data", readOnly: true }],
+            ulimits: [{ name: "memlock", soft: -1, hard: -1 }],
+            healthcheck: { tests: ["CMD", "true"], interval: "30s" },
+            secretEnv: { TOKEN: "fuzz-secret" },
         }),
         facts: SERVER,
     },
@@ -138,6 +144,8 @@ export function argsFor(resource: string, path: string): { args: Args; facts: Ho
         args.migLayouts = [{ devices: [{ gpus: ["0"], profiles: { "3g.40gb": 2 } }], stopServices: ["nvidia-dcgm"] }];
     }
     if (resource === "DockerGpuContainer" && path === "driverBranch") delete args.driverVersion;
+    // A named volume excludes a host path.
+    if (resource === "DockerGpuContainer" && path === "volumes[].volumeName") delete args.volumes[0].hostPath;
     return { args, facts };
 }
 

@@ -1,6 +1,7 @@
 /**
  * `npm run test:gpu -- <phase>`: the local phases of the real-GPU suite (test/gpu/README.md).
- *   prepare            .gpu/: Docker from Debian's .debs, the NVIDIA-like repository with the real binaries, read-host.sh
+ *   prepare            .gpu/: Docker from Debian's .debs, the NVIDIA-like repository with the real binaries, read-host.sh,
+ *                      busybox, and the workload containers' steps (.gpu/workloads)
  *   plan SNAPSHOT      .gpu/plan/ from the snapshot the device's `snapshot` phase read
  *   report RESULTS     checks the device's `apply` results and writes test/gpu/results/gpu-<date>.md (exit 1 on a failure)
  */
@@ -8,12 +9,14 @@ import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { writePlan, writeReadScript } from "./gpuSuite";
 import { writeReport } from "./gpuReport";
+import { writeWorkloads } from "./gpuWorkloads";
 import { REPO_ROOT } from "../helpers/paths";
 
 const [phase, arg] = process.argv.slice(2);
 if (phase === "prepare") {
     execFileSync("sh", [path.join(REPO_ROOT, "test/gpu/prepare.sh")], { stdio: "inherit" });
     writeReadScript();
+    writeWorkloads();
 } else if (phase === "plan" && arg !== undefined) {
     writePlan(arg);
 } else if (phase === "report" && arg !== undefined) {

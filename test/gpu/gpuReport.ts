@@ -44,6 +44,21 @@ const REQUIRED = [
     "driver-branch-apt-block-as-previewed",
     "driver-branch-apt-block-restored",
     "driver-untouched",
+    // DockerGpuContainer's workloads (issue 27, test/gpu/device/workloads.sh).
+    "wl-image",
+    "wl-serve-port-volume",
+    "wl-serve-read-only",
+    "wl-ngc-ipc-host",
+    "wl-ngc-memlock",
+    "wl-ngc-stack",
+    "wl-ngc-cuda",
+    "wl-shm-8g",
+    "wl-caps-all-nvidia-smi",
+    "wl-caps-graphics-libs",
+    "wl-caps-video-libs",
+    "wl-caps-video-nvdec",
+    "wl-unchanged-spec-kept",
+    "wl-removed",
 ];
 
 interface Check {

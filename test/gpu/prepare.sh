@@ -12,7 +12,8 @@ carry=$root/.gpu
 cache=$root/.tmp/gpu-cache
 mkdir -p "$carry" "$cache"
 DOCKER_PACKAGES="docker.io=26.1.5+dfsg1-9+deb13u1+b1 docker-cli=26.1.5+dfsg1-9+deb13u1+b1 containerd=1.7.24~ds1-6+deb13u1 runc=1.1.15+ds1-2+b4"
-stamp=$(echo "$DOCKER_PACKAGES" | sha256sum | cut -c1-16)
+# docker-proxy publishes the workload containers' ports (issue 27); it is part of the stamp, so old bundles rebuild.
+stamp=$(echo "$DOCKER_PACKAGES docker-proxy" | sha256sum | cut -c1-16)
 
 if [ "$(cat "$carry/docker-bundle.stamp" 2>/dev/null)" != "$stamp" ]; then
     apt_dir=$cache/apt; mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$cache/debs"
@@ -25,7 +26,7 @@ if [ "$(cat "$carry/docker-bundle.stamp" 2>/dev/null)" != "$stamp" ]; then
     x=$(mktemp -d); trap 'rm -rf "$x"' EXIT
     for deb in "$cache"/debs/docker.io_*.deb "$cache"/debs/docker-cli_*.deb "$cache"/debs/containerd_*.deb "$cache"/debs/runc_*.deb; do dpkg -x "$deb" "$x/root"; done
     mkdir -p "$x/bundle/bin"
-    for f in usr/sbin/dockerd usr/bin/docker usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/sbin/runc; do cp "$x/root/$f" "$x/bundle/bin/"; done
+    for f in usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/docker usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/sbin/runc; do cp "$x/root/$f" "$x/bundle/bin/"; done
     tar -C "$x/bundle" -cf - bin | xz -T2 -9e >"$carry/docker-bundle.tar.xz.tmp"
     mv "$carry/docker-bundle.tar.xz.tmp" "$carry/docker-bundle.tar.xz"
     echo "$stamp" >"$carry/docker-bundle.stamp"
@@ -42,4 +43,7 @@ cp -L "$cache/repo/gpgkey" "$cache/repo/fingerprint" "$carry/repo.tmp/"
 rm -rf "$carry/repo"
 mv "$carry/repo.tmp" "$carry/repo"
 echo "repository: $(du -sh "$carry/repo" | cut -f1), key $(cat "$carry/repo/fingerprint")"
+# A static busybox for the workload image (a shell, httpd, find inside the containers): the machine has no registry.
+if ! file -L /bin/busybox | grep -q 'statically linked'; then echo "prepare: /bin/busybox must be static (apt-get install busybox-static)" >&2; exit 1; fi
+cp -L /bin/busybox "$carry/busybox"
 echo ".gpu: $(du -sh "$carry" | cut -f1) (the device tool carries at most 64 MiB with the working tree)"

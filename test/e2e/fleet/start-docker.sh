@@ -2,13 +2,16 @@
 # Starts the machine's Docker engine for the e2e fleet, if it is not running: containerd, then dockerd
 # with the default bridge off (tests talk only to 127.0.0.0/8; nodes use the host network).
 set -eu
+# The daemons outlive this script: they must not inherit a caller's descriptors, above all flock(1)'s on
+# /tmp/fleet.lock, or they hold the fleet lock for as long as they run and every later `flock` waits forever.
+detached() { nohup python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
 if docker info >/dev/null 2>&1; then exit 0; fi
 mkdir -p /var/log/e2e
 if ! pgrep -x containerd >/dev/null 2>&1; then
-    nohup containerd >/var/log/e2e/containerd.log 2>&1 &
+    detached containerd >/var/log/e2e/containerd.log 2>&1 &
     sleep 2
 fi
-nohup dockerd --bridge=none --iptables=false --ip-masq=false --containerd=/run/containerd/containerd.sock >/var/log/e2e/dockerd.log 2>&1 &
+detached dockerd --bridge=none --iptables=false --ip-masq=false --containerd=/run/containerd/containerd.sock >/var/log/e2e/dockerd.log 2>&1 &
 n=0
 until docker info >/dev/null 2>&1; do
     n=$((n + 1))

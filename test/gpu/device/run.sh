@@ -18,14 +18,13 @@ fail() { echo "FAIL $1 ${2:-}" >>"$results"; log "FAIL $1 ${2:-}"; }
 check() { name=$1; shift; if "$@" >>"$work/$name.log" 2>&1; then pass "$name"; else fail "$name" "$(tail -n 3 "$work/$name.log" | tr '\n' ' ')"; fi; }
 
 # The user's own daemon.json, there before the plan: destroy must give it back byte for byte. The machine has no
-# network (no bridge, no iptables, no userland proxy) and no systemd (cgroupfs: runc cannot ask systemd for a scope).
+# network (no bridge, no iptables; published ports go through docker-proxy, carried) and no systemd (cgroupfs: runc cannot ask systemd for a scope).
 ORIGINAL_DAEMON_JSON='{
   "log-driver": "json-file",
   "log-opts": { "max-size": "10m", "max-file": "3" },
   "bridge": "none",
   "iptables": false,
   "ip6tables": false,
-  "userland-proxy": false,
   "exec-opts": ["native.cgroupdriver=cgroupfs"]
 }'
 
@@ -181,6 +180,8 @@ phase_apply() {
     done
     # The control: the same image under plain runc sees no GPU, so the checks above can fail.
     docker run --rm gpu-check:local >"$work/control-runc.log" 2>&1 && fail control-no-gpu-under-runc "the check passed without a GPU" || pass control-no-gpu-under-runc "$(head -n 1 "$work/control-runc.log")"
+    # DockerGpuContainer's workloads (issue 27): ports, volumes, NGC's IPC/shm/ulimits, capabilities inside.
+    if [ -d "$carry/workloads" ]; then . test/gpu/device/workloads.sh; phase_workloads; fi
 
     save
     sh "$carry/read-host.sh" >"$work/post-snapshot.txt" 2>/dev/null

@@ -7,7 +7,12 @@ import { REPO_ROOT } from "../../helpers/paths";
 import { FakeHostReader, installMocks, settle } from "../../helpers/pulumiMocks";
 
 /** Runs an example program under Pulumi's mocks with a fake host, and returns the resource types it created. */
-async function runExample(dir: string, config: Record<string, string>, probe = "examples/hosts/gpu-docker-1.probe.json"): Promise<string[]> {
+async function runExample(
+    dir: string,
+    config: Record<string, string>,
+    probe = "examples/hosts/gpu-docker-1.probe.json",
+    into?: { name: string; inputs: Record<string, any> }[],
+): Promise<string[]> {
     const project = `nvidia-gpu-${dir}`;
     const recorded = installMocks(true, () => "", project);
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])), []);
@@ -19,6 +24,7 @@ async function runExample(dir: string, config: Record<string, string>, probe = "
     try {
         require(file);
         await settle(300);
+        into?.push(...recorded);
     } finally {
         setDefaultHostReader(previous);
     }
@@ -68,8 +74,23 @@ describe("examples run under Pulumi mocks", function () {
         assert.equal(types.filter((t) => t === "nvidia-gpu:index:GpuNode").length, 2);
     });
 
-    it("unreal-pixel-streaming: a pinned engine image with the unreal-runtime preset", async () => {
-        const types = await runExample("unreal-pixel-streaming", { host: "render.example" });
-        assert.ok(types.includes("nvidia-gpu:index:DockerGpuContainer"));
+    it("unreal-pixel-streaming: signalling (80, 8888), STUN/TURN (19302/udp), and the game on the GPU with -PixelStreamingURL and the WebRTC UDP range", async () => {
+        const recorded: { name: string; inputs: Record<string, any> }[] = [];
+        const types = await runExample("unreal-pixel-streaming", { host: "render.example" }, undefined, recorded);
+        assert.equal(types.filter((t) => t === "nvidia-gpu:index:DockerGpuContainer").length, 3);
+        const script = (name: string) => {
+            const c = recorded.find((r) => r.name === `${name}-container-${name}`);
+            assert.ok(c, `${name}: ${recorded.map((r) => r.name).join(", ")}`);
+            return String(c!.inputs.stdin);
+        };
+        const signalling = script("signalling");
+        assert.match(signalling, /--publish 80:80\/tcp --publish 8888:8888\/tcp/);
+        assert.doesNotMatch(signalling, /--gpus|--runtime=nvidia/, "the signalling server gets no GPU");
+        assert.match(script("turn"), /--publish 19302:19302\/udp/);
+        const game = script("pixel-streaming");
+        assert.match(game, /--gpus 'all,"capabilities=utility,graphics,video"'/);
+        assert.match(game, /--publish 49152-49215:49152-49215\/udp/);
+        assert.match(game, /-PixelStreamingURL=ws:\/\/render\.example:8888/);
+        assert.doesNotMatch(game, /PIXEL_STREAMING_PORT/);
     });
 });

@@ -1,0 +1,310 @@
+import { strict as assert } from "node:assert";
+import { ChildProcess, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { watchedFiles } from "../../components/gpuNode";
+import { DockerContainerSpec, dockerContainerStep } from "../../sdk/plan/dockerContainer";
+import { secretEnvPreamble } from "../../sdk/plan/secretEnv";
+import { dockerHostFindings, rootlessCliConfigPath } from "../../sdk/host/dockerHostAccess";
+import { rootlessDaemonJsonPath } from "../../sdk/validate";
+import { invocationFor } from "../../sdk/plan/invocation";
+import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { REPO_ROOT } from "../helpers/paths";
+import {
+    FleetNode,
+    REPO_DIR,
+    applySteps,
+    failed,
+    fingerprint,
+    nodeExec,
+    snapshot,
+    sshKey,
+    sshRun,
+    startNode,
+    startRepoServer,
+    stopNode,
+    undoSteps,
+} from "./fleet";
+import { AS_ALICE, startRootlessDocker } from "./fleet/hostConfigs";
+
+/**
+ * DockerGpuContainer's workloads on fleet nodes through real engines (issue 27): the driver capabilities each GPU mode
+ * hands to NVIDIA's real hook and to the container, run options in a running container, secret env, and a rootless
+ * user's daemon publishing a port that serves a read-only bind mount, driven locally and as remote Docker over SSH.
+ * Ports (this branch's range): SSH 2701/2702, repos 18701/18702, the published port 2780.
+ */
+const IMAGE = "mini";
+const SLEEP = ["/bin/busybox", "sleep", "600"];
+
+async function importMini(node: FleetNode, asAlice = false): Promise<void> {
+    fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), fs.readFileSync("/bin/busybox"), { mode: 0o755 });
+    spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);
+    const dockerCmd = asAlice ? `${AS_ALICE} docker` : "docker";
+    // `mini`: a static busybox alone; `mini-gl`: the same, setting its own capabilities as Vulkan/GL images do.
+    nodeExec(
+        node.name,
+        "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar",
+    );
+    nodeExec(node.name, `${dockerCmd} import /opt/mini.tar ${IMAGE} >/dev/null`);
+    nodeExec(node.name, `${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' /opt/mini.tar mini-gl >/dev/null`);
+}
+
+describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, run options, secret env)", function () {
+    this.timeout(900000);
+    let server: ChildProcess;
+    let node: FleetNode;
+    const spec = (): NodeSpec => ({ runtime: "docker", toolkit: { version: "1.20.0-1", repoUrl: "http://127.0.0.1:18701", keyFingerprint: fingerprint() } });
+    const run = async (s: DockerContainerSpec, secrets?: Record<string, string>) => {
+        const step = dockerContainerStep(s);
+        const invocation = invocationFor(step, "root", "root", "stdin");
+        const stdin = (secrets ? secretEnvPreamble(secrets, "secretEnv") : "") + (invocation.stdin ?? "");
+        return { step, result: await sshRun(node.connection, invocation.command, stdin) };
+    };
+    const env = (name: string) => JSON.parse(nodeExec(node.name, `docker inspect -f '{{json .Config.Env}}' ${name}`)) as string[];
+
+    before(async () => {
+        server = await startRepoServer(REPO_DIR, 18701);
+        // No docker0 in the shared host network namespace (the node uses the host's network).
+        node = startNode(
+            "gpu-e2e-docker-wl",
+            "gpu-e2e-docker",
+            2701,
+            `printf '{"bridge": "none", "iptables": false, "ip-masq": false}\\n' > /etc/docker/daemon.json && systemctl restart docker`,
+        );
+        const planned = nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
+        const results = await applySteps(node.connection, planned.plan.steps);
+        assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
+        await importMini(node);
+    });
+    after(() => {
+        server?.kill();
+        stopNode("gpu-e2e-docker-wl");
+    });
+
+    // --gpus goes through NVIDIA's real nvidia-container-runtime-hook, which turns the container's environment into
+    // nvidia-container-cli flags; the fleet's nvidia-container-cli stand-in refuses to configure a GPU-less node and
+    // names the flags it was given, so docker run fails with exactly what the hook received.
+    const hookFlags = (stderr: string) => {
+        const m = /e2e stand-in: '([^']*)'/.exec(stderr);
+        assert.ok(m, `the hook called nvidia-container-cli: ${stderr}`);
+        return m![1].split(" ").filter((a) => /^--(compute|utility|graphics|video|display|compat32|ngx)$/.test(a));
+    };
+    for (const [title, caps, image, expected] of [
+        ["nothing asked: the toolkit's compute,utility", undefined, IMAGE, ["--compute", "--utility"]],
+        ["nothing asked: the image's own NVIDIA_DRIVER_CAPABILITIES stands", undefined, "mini-gl", ["--utility", "--graphics"]],
+        ["graphics,video as --gpus capabilities", ["graphics", "video"], "mini-gl", ["--graphics", "--video"]],
+        ["all, as the variable: every capability", ["all"], IMAGE, ["--compute", "--compat32", "--graphics", "--utility", "--video", "--display", "--ngx"]],
+        ["ngx, as the variable (Docker's nvidia driver refuses it in --gpus)", ["compute", "ngx"], IMAGE, ["--compute", "--ngx"]],
+    ] as [string, string[] | undefined, string, string[]][]) {
+        it(`gpus mode, ${title}: NVIDIA's real hook receives ${expected.join(" ")}`, async () => {
+            const { result } = await run({ name: "caps", image, mode: "gpus", driverCapabilities: caps, args: SLEEP });
+            assert.notEqual(result.code, 0, "no GPU here: the stand-in cli refuses");
+            assert.deepEqual(hookFlags(result.stderr).sort(), [...expected].sort(), result.stderr);
+        });
+    }
+
+    it("runtime mode: the capabilities asked for reach the container's environment, and none is sent when none is asked", async () => {
+        const asked = await run({ name: "rt", image: "mini-gl", mode: "runtime", driverCapabilities: ["compute", "video"], args: SLEEP });
+        assert.equal(asked.result.code, 0, asked.result.stderr);
+        assert.ok(env("rt").includes("NVIDIA_DRIVER_CAPABILITIES=compute,video"), env("rt").join(" "));
+        const image = await run({ name: "rt", image: "mini-gl", mode: "runtime", args: SLEEP });
+        assert.equal(image.result.code, 0, image.result.stderr);
+        assert.deepEqual(
+            env("rt").filter((e) => e.startsWith("NVIDIA_DRIVER_CAPABILITIES=")),
+            ["NVIDIA_DRIVER_CAPABILITIES=graphics,utility"],
+            "the image's own value",
+        );
+        await undoSteps(node.connection, [image.step]);
+    });
+
+    it("cdi mode: the CDI device and the capabilities as the variable reach Docker (bookworm's Docker 20.10 has no CDI: it refuses the device)", async () => {
+        const { result } = await run({ name: "cdi", image: IMAGE, mode: "cdi", devices: ["0"], driverCapabilities: ["compute", "graphics"], args: SLEEP });
+        assert.notEqual(result.code, 0);
+        assert.match(result.stderr, /nvidia\.com\/gpu=0/, "Docker 20.10 takes the CDI name for a device path");
+        // The same arguments, created without starting, show the variable the container gets.
+        nodeExec(
+            node.name,
+            `docker rm -f cdi-env >/dev/null 2>&1; docker create --name cdi-env -e NVIDIA_DRIVER_CAPABILITIES=compute,graphics ${IMAGE} /bin/busybox true >/dev/null`,
+        );
+        assert.ok(env("cdi-env").includes("NVIDIA_DRIVER_CAPABILITIES=compute,graphics"));
+        nodeExec(node.name, "docker rm -f cdi-env >/dev/null");
+    });
+
+    it("runs a container with IPC, /dev/shm, ulimits, user, workdir, tmpfs, a read-only bind mount, labels, a health check and log options", async () => {
+        nodeExec(node.name, "mkdir -p /srv/wl && echo served-from-host > /srv/wl/index.html");
+        const s: DockerContainerSpec = {
+            name: "opts",
+            image: IMAGE,
+            mode: "runtime",
+            args: SLEEP,
+            options: {
+                volumes: [{ containerPath: "/data", hostPath: "/srv/wl", readOnly: true }],
+                tmpfs: { "/scratch": "size=16m" },
+                shmSize: 256,
+                ulimits: [
+                    { name: "memlock", soft: -1, hard: -1 },
+                    { name: "stack", soft: 67108864, hard: 67108864 },
+                ],
+                user: "1000:1000",
+                workingDir: "/data",
+                labels: { team: "ml" },
+                healthcheck: { tests: ["CMD", "/bin/busybox", "true"], interval: "5s", retries: 2 },
+                logDriver: "json-file",
+                logOpts: { "max-size": "1m" },
+            },
+        };
+        const first = await run(s);
+        assert.equal(first.result.code, 0, first.result.stderr);
+        const exec = (cmd: string) => nodeExec(node.name, `docker exec opts /bin/busybox sh -c '${cmd}'`).trim();
+        assert.equal(exec("cat /data/index.html"), "served-from-host");
+        assert.match(nodeExec(node.name, "docker exec opts /bin/busybox touch /data/x 2>&1 || true"), /Read-only file system/);
+        assert.match(exec("df -m /dev/shm | tail -n 1"), /\s256\s/);
+        assert.match(exec('grep -i "locked memory" /proc/self/limits'), /unlimited\s+unlimited/);
+        assert.match(exec('grep -i "max stack" /proc/self/limits'), /67108864\s+67108864/);
+        assert.equal(exec("id -u; pwd"), "1000\n/data");
+        assert.match(exec("grep /scratch /proc/mounts"), /tmpfs \/scratch tmpfs .*size=16384k/);
+        const inspect = nodeExec(
+            node.name,
+            "docker inspect -f '{{.Config.Labels.team}} {{json .Config.Healthcheck.Test}} {{.HostConfig.LogConfig.Type}} {{json .HostConfig.LogConfig.Config}}' opts",
+        );
+        assert.equal(inspect.trim(), 'ml ["CMD-SHELL","/bin/busybox true"] json-file {"max-size":"1m"}');
+        // Same spec: left running; one changed option: replaced.
+        assert.match((await run(s)).result.stdout, /unchanged: container opts/);
+        const changed = await run({ ...s, options: { ...s.options, shmSize: 512 } });
+        assert.match(changed.result.stdout, /started container opts/);
+        assert.match(exec("df -m /dev/shm | tail -n 1"), /\s512\s/);
+        // NGC's other form: the host's IPC namespace.
+        const ipc = await run({ name: "ipc", image: IMAGE, mode: "runtime", args: SLEEP, options: { ipcMode: "host" } });
+        assert.equal(ipc.result.code, 0, ipc.result.stderr);
+        assert.equal(nodeExec(node.name, "docker exec ipc /bin/busybox readlink /proc/1/ns/ipc").trim(), nodeExec(node.name, "readlink /proc/1/ns/ipc").trim());
+        await undoSteps(node.connection, [changed.step, ipc.step]);
+    });
+
+    it("preview says when dockerHost's sudo user is outside the docker group, read by the real probe", async () => {
+        const asOps = { ...node.connection, user: "ops" };
+        const facts = (await snapshot(asOps, [])).facts;
+        assert.deepEqual(facts.user.groups?.includes("docker"), false, JSON.stringify(facts.user));
+        assert.equal(dockerHostFindings(facts, "docker", undefined, undefined)[0]?.id, "docker-host-group");
+        nodeExec(node.name, "usermod -aG docker ops");
+        assert.deepEqual(dockerHostFindings((await snapshot(asOps, [])).facts, "docker", undefined, undefined), []);
+    });
+
+    it("passes secret env through a 0600 env-file that is gone afterwards; the value is in no argument, output or log", async () => {
+        const secret = "tok-27-e2e-$(id)";
+        const s: DockerContainerSpec = { name: "sec", image: IMAGE, mode: "runtime", args: SLEEP, secretEnv: ["HF_TOKEN"] };
+        const { step, result } = await run(s, { HF_TOKEN: secret });
+        assert.equal(result.code, 0, result.stderr);
+        assert.ok(!(result.stdout + result.stderr).includes("tok-27"));
+        assert.equal(nodeExec(node.name, `docker exec sec /bin/busybox sh -c 'echo "$HF_TOKEN"'`).trim(), secret);
+        assert.ok(!JSON.stringify(nodeExec(node.name, "docker inspect -f '{{json .Config.Cmd}} {{json .Config.Labels}}' sec")).includes("tok-27"));
+        assert.equal(nodeExec(node.name, "grep -rl tok-27 /tmp /var/tmp 2>/dev/null || true").trim(), "", "no file is left holding it");
+        assert.match((await run(s, { HF_TOKEN: secret })).result.stdout, /unchanged/);
+        assert.match((await run(s, { HF_TOKEN: "rotated" })).result.stdout, /started container sec/, "a rotated secret replaces the container");
+        await undoSteps(node.connection, [step]);
+    });
+});
+
+describe("e2e: a rootless user's daemon: a published port serving a read-only bind mount, and remote Docker over SSH", function () {
+    this.timeout(900000);
+    let server: ChildProcess;
+    let node: FleetNode;
+    const spec = (): NodeSpec => ({
+        runtime: "docker-rootless",
+        rootlessUser: "alice",
+        toolkit: { version: "1.20.0-1", repoUrl: "http://127.0.0.1:18702", keyFingerprint: fingerprint() },
+    });
+    const web: DockerContainerSpec = {
+        name: "web",
+        image: IMAGE,
+        mode: "runtime",
+        rootlessUser: "alice",
+        args: ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"],
+        options: {
+            networkMode: "wl27",
+            ports: [{ internal: 8080, external: 2780, ip: "127.0.0.1" }],
+            volumes: [{ containerPath: "/www", hostPath: "/home/alice/www", readOnly: true }],
+        },
+    };
+
+    before(async () => {
+        server = await startRepoServer(REPO_DIR, 18702);
+        node = startNode("gpu-e2e-rootless-wl", "gpu-e2e-rootless", 2702);
+        startRootlessDocker(nodeExec, node.name);
+        // No iptables inside rootlesskit's namespace here: a named network and published ports then need iptables off
+        // (docker-proxy and rootlesskit's port driver forward instead). The plan keeps this setting.
+        nodeExec(
+            node.name,
+            `printf '{\n  "bridge": "none",\n  "iptables": false\n}\n' > /home/alice/.config/docker/daemon.json && ${AS_ALICE} systemctl --user restart docker && ${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`,
+        );
+        const planned = nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
+        const results = await applySteps(node.connection, planned.plan.steps);
+        assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
+        await importMini(node, true);
+        // A named network inside the user's own network namespace (rootlesskit's), so the port can be published.
+        nodeExec(
+            node.name,
+            `${AS_ALICE} docker network create wl27 >/dev/null; runuser -u alice -- sh -c 'mkdir -p ~/www && echo hello-from-alice > ~/www/index.html'`,
+        );
+    });
+    after(() => {
+        server?.kill();
+        stopNode("gpu-e2e-rootless-wl");
+    });
+
+    it("runs the container on alice's daemon, not root's, and serves the bind mount on 127.0.0.1:2780", async () => {
+        const results = await applySteps(node.connection, [dockerContainerStep(web)]);
+        assert.equal(failed(results), undefined, JSON.stringify(failed(results)));
+        assert.match(nodeExec(node.name, `${AS_ALICE} docker ps --format '{{.Names}} {{.Ports}}'`), /^web 127\.0\.0\.1:2780->8080\/tcp/m);
+        let body = "";
+        for (let i = 0; i < 20 && body === ""; i++) {
+            body = spawnSync("curl", ["-fsS", "--max-time", "2", "http://127.0.0.1:2780/index.html"], { encoding: "utf8" }).stdout;
+            if (body === "") spawnSync("sleep", ["0.5"]);
+        }
+        assert.equal(body, "hello-from-alice\n");
+        assert.match((await applySteps(node.connection, [dockerContainerStep(web)]))[0].stdout, /unchanged: container web/);
+    });
+
+    it("remote Docker: ssh://alice@… needs alice's context (docker context use rootless); then docker context create … --docker host=… works from this machine", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-remote-"));
+        // The docker CLI's SSH helper runs `ssh`: a wrapper with the fleet key, for 127.0.0.1 only.
+        fs.writeFileSync(path.join(dir, "id"), sshKey().privateKey, { mode: 0o600 });
+        fs.mkdirSync(path.join(dir, "bin"));
+        fs.writeFileSync(
+            path.join(dir, "bin", "ssh"),
+            `#!/bin/sh\nexec /usr/bin/ssh -i ${dir}/id -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR "$@"\n`,
+            { mode: 0o755 },
+        );
+        nodeExec(node.name, `mkdir -p /home/alice/.ssh && cp /root/.ssh/authorized_keys /home/alice/.ssh/ && chown -R alice:alice /home/alice/.ssh`);
+        const env = { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, DOCKER_CONFIG: path.join(dir, "config") };
+        const docker = (...args: string[]) => spawnSync("docker", args, { encoding: "utf8", env, timeout: 60000 });
+        try {
+            assert.equal(docker("context", "create", "gpu-wl", "--docker", "host=ssh://alice@127.0.0.1:2702").status, 0);
+            const cliConfig = rootlessCliConfigPath(rootlessDaemonJsonPath("alice", undefined));
+            const findings = async () => {
+                const snap = await snapshot(node.connection, [{ path: cliConfig, userOwned: true }]);
+                return dockerHostFindings(snap.facts, "docker-rootless", "alice", snap.files[cliConfig]).map((f) => f.id);
+            };
+            // dockerd-rootless-setuptool.sh switched alice to its `rootless` context; a user set up otherwise has none.
+            nodeExec(node.name, `${AS_ALICE} docker context use default >/dev/null 2>&1`);
+            // Without a context of her own, alice's SSH session talks to /var/run/docker.sock: the rootful daemon, off here.
+            const before = docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
+            assert.notEqual(before.status, 0);
+            assert.match(before.stderr, /docker\.sock|Cannot connect|permission denied/i);
+            assert.deepEqual(await findings(), ["docker-host-context"], "the preview says what is missing");
+            nodeExec(node.name, `${AS_ALICE} docker context use rootless >/dev/null`);
+            assert.deepEqual(await findings(), []);
+            const after = docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
+            assert.equal(after.status, 0, after.stderr);
+            assert.match(after.stdout, /^web$/m);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("destroy removes the container from alice's daemon", async () => {
+        const removed = await undoSteps(node.connection, [dockerContainerStep(web)]);
+        assert.equal(failed(removed), undefined);
+        assert.equal(nodeExec(node.name, `${AS_ALICE} docker ps -a -q --filter name=web`).trim(), "");
+    });
+});
