@@ -118,7 +118,7 @@ export interface CdiSpecArgs {
     connection: NodeConnectionArgs;
     /**
      * Where the spec is written. Default `/var/run/cdi/nvidia.yaml`. Must be a `.yaml` or `.json` file directly
-     * in `/etc/cdi` or `/var/run/cdi` (the folders CDI reads); destroy deletes it.
+     * in `/etc/cdi` or `/var/run/cdi` (the folders CDI reads; `/run/cdi` is `/var/run/cdi` on systemd hosts); destroy deletes it.
      */
     output?: pulumi.Input<string>;
 }

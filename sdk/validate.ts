@@ -98,18 +98,21 @@ export function validateNoNulDeep<T>(value: T, field: string): T {
     return value;
 }
 
-/** The folders CDI reads specs from (tags.cncf.io/container-device-interface: not recursive). */
-export const CDI_SPEC_DIRS = ["/etc/cdi", "/var/run/cdi"] as const;
+/**
+ * The folders CDI reads specs from (tags.cncf.io/container-device-interface: not recursive), and /run/cdi:
+ * /var/run links to /run on every systemd host, so users write the default /var/run/cdi as /run/cdi.
+ */
+export const CDI_SPEC_DIRS = ["/etc/cdi", "/var/run/cdi", "/run/cdi"] as const;
 
 /**
- * Where a CDI spec may be written: a `.yaml` or `.json` file directly in /etc/cdi or /var/run/cdi,
+ * Where a CDI spec may be written: a `.yaml` or `.json` file directly in /etc/cdi, /var/run/cdi or /run/cdi,
  * named with letters, digits and `. _ + @ -`, not starting with `-` or `.`. Anything else would
  * replace (and on destroy delete) an unrelated file, or reach dirname/mktemp/rm as an option.
  */
 export function validateCdiSpecOutput(value: string, field = "output"): string {
     if (typeof value !== "string") throw new GpuConfigError(field, "is not a string", "use a path such as /etc/cdi/nvidia.yaml");
     validateNoNul(value, field);
-    const fix = `use a file directly in ${CDI_SPEC_DIRS.join(" or ")} ending in .yaml or .json, such as /etc/cdi/nvidia.yaml`;
+    const fix = `use a file directly in ${CDI_SPEC_DIRS.slice(0, -1).join(", ")} or ${CDI_SPEC_DIRS[CDI_SPEC_DIRS.length - 1]} ending in .yaml or .json, such as /etc/cdi/nvidia.yaml`;
     const at = value.lastIndexOf("/");
     const dir = value.slice(0, at);
     const base = value.slice(at + 1);

@@ -55,11 +55,18 @@ describe("validation: user-given paths (issue 14)", () => {
                 () => validateCdiSpecOutput(bad),
                 (e: unknown) => {
                     assertConfigError(e, /^output$/);
-                    if (!bad.includes("\0")) assert.match((e as GpuConfigError).fix, /\/etc\/cdi or \/var\/run\/cdi/);
+                    if (!bad.includes("\0")) assert.match((e as GpuConfigError).fix, /\/etc\/cdi, \/var\/run\/cdi or \/run\/cdi/);
                     return true;
                 },
                 JSON.stringify(bad),
             );
+        }
+    });
+
+    it("CdiSpec.output: /run/cdi is accepted, the folder /var/run/cdi names on every systemd host (issue 26)", () => {
+        for (const ok of ["/run/cdi/nvidia.yaml", "/run/cdi/nvidia-gpu.json"]) assert.equal(validateCdiSpecOutput(ok), ok);
+        for (const bad of ["/run/cdi/sub/nvidia.yaml", "/run/nvidia.yaml", "/run/cdi/../nvidia.yaml"]) {
+            assert.throws(() => validateCdiSpecOutput(bad), GpuConfigError, JSON.stringify(bad));
         }
     });
 
