@@ -16,7 +16,8 @@ Exit codes:
   2   plan only: the plan has changes (as terraform plan -detailed-exitcode)
   64  usage: an unknown command or flag, a missing or extra argument, a value outside a flag's choices
 
-Each error is one line on stderr, naming the input at fault; stdout then stays empty.
+Each error is one line on stderr, naming the input at fault; stdout then stays empty, except
+that plan's report keeps a row for each node it could not plan.
 Run gpu-node <command> --help for a command's flags.
 `;
 

@@ -38,7 +38,12 @@ export function planCommand(io: CommandIo): Command {
             const text = formatReport(report, options.format, baseline);
             if (options.out === undefined) io.out.write(text);
             else writeReport(options.out, text);
-            // A node that cannot be planned is an error (exit 1), reported on its own row after the others are planned.
+            // A node that cannot be planned is an error (exit 1), reported on its own row after the others are planned,
+            // and on stderr too: with --out or a JSON report the terminal would otherwise show nothing (issue 26).
+            for (const n of report.nodes) {
+                if (n.status === "error")
+                    io.err.write(`gpu-node plan: node ${n.name}${n.host ? ` (${n.host})` : ""}: ${String(n.reason).replace(/\s*\n\s*/g, " ")}\n`);
+            }
             io.code = report.nodes.some((n) => n.status === "error") ? ExitCode.Error : changesOf(report, baseline).size > 0 ? ExitCode.Changes : ExitCode.Ok;
         });
 }

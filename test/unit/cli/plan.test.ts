@@ -57,6 +57,32 @@ describe("gpu-node plan (offline, Pulumi mocks)", function () {
         assert.equal(r.code, 0, r.stdout);
     });
 
+    describe("a node that cannot be planned: one line on stderr whatever --format and --out say, and its row in the report (issue 26)", () => {
+        const stack = (root: string) => {
+            fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(root, "Pulumi.yaml"));
+            fs.writeFileSync(
+                path.join(root, "Pulumi.bad.yaml"),
+                "config:\n  nvidia-gpu-fleet:nodes:\n    - name: gpu-1\n      host: 192.0.2.10\n      runtme: docker\n",
+            );
+        };
+        const expected = /^gpu-node plan: node gpu-1 \(192\.0\.2\.10\): config nodes\[0\]\.runtme: is not a field — did you mean runtime\?/;
+        for (const format of ["text", "markdown", "json"]) {
+            for (const toFile of [false, true]) {
+                it(`--format ${format}${toFile ? " --out FILE" : ""}`, async () => {
+                    stack(dir);
+                    const out = path.join(dir, "report");
+                    const r = await runCli("plan", "--stack", "bad", "--root", dir, "--format", format, ...(toFile ? ["--out", out] : []));
+                    assert.equal(r.code, 1, r.stderr);
+                    assert.equal(r.stderr.split("\n").filter(Boolean).length, 1, JSON.stringify(r.stderr));
+                    assert.match(r.stderr, expected);
+                    const report = toFile ? fs.readFileSync(out, "utf8") : r.stdout;
+                    if (toFile) assert.equal(r.stdout, "");
+                    assert.match(report, /nodes\[0\]\.runtme: is not a field/, "the report keeps the node's row");
+                });
+            }
+        }
+    });
+
     it("exits 1 with one line for a missing stack, and needs no Pulumi CLI, backend or SSH", async () => {
         const r = await runCli("plan", "--stack", "nope", "--root", REPO_ROOT);
         assert.equal(r.code, 1);
