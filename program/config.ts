@@ -5,6 +5,9 @@ import { GpuConfigError } from "../sdk/errors";
 import { SharingStrategy } from "../sdk/k8s/manifests";
 import { NodeSpec, RUNTIMES } from "../sdk/plan/nodePlan";
 import { PatternName, validate } from "../sdk/validate";
+import { KubernetesConfig, NodeConfig } from "./configTypes";
+
+export type { KubernetesConfig, NodeConfig } from "./configTypes";
 
 /*
  * The stack config's schema, in zod 4. A schema library rather than hand checks: hand checks only catch
@@ -101,7 +104,6 @@ export const NodeConfigSchema = z
             });
         }
     });
-export type NodeConfig = z.infer<typeof NodeConfigSchema>;
 
 const replicas = z.number().int().min(2);
 /** Only the fields each strategy uses: the values end up in the device plugin's config.yaml. */
@@ -121,7 +123,13 @@ export const KubernetesConfigSchema = z.strictObject({
     sharing: SharingSchema.optional(),
     validate: z.boolean().optional(),
 });
-export type KubernetesConfig = z.infer<typeof KubernetesConfigSchema>;
+
+// The public types are written out in configTypes.ts (zod's types would reach every consumer's tsc); the schema must
+// give exactly them, or this fails to compile.
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemaGivesNodeConfig: Same<z.infer<typeof NodeConfigSchema>, NodeConfig> = true;
+const schemaGivesKubernetesConfig: Same<z.infer<typeof KubernetesConfigSchema>, KubernetesConfig> = true;
+void [schemaGivesNodeConfig, schemaGivesKubernetesConfig];
 
 /** The keys of the project's namespace in the stack config. */
 export const STACK_KEYS = ["nodes", "kubernetes", "privateKey", "sudoPassword"] as const;

@@ -8,7 +8,8 @@ import type { KubernetesGpuSupport } from "../components/kubernetesGpuSupport";
 import { SharingStrategy } from "../sdk/k8s/manifests";
 import { ConfigProblem, NodeConfig, configError, parseKubernetes, parseNodes, unknownStackKeys } from "./config";
 
-export type { KubernetesConfig, NodeConfig } from "./config";
+// From configTypes.ts, not config.ts: config.ts's .d.ts imports zod, which fails a consumer without esModuleInterop.
+export type { KubernetesConfig, NodeConfig } from "./configTypes";
 
 /**
  * The root program's body: one GpuNode per entry of the stack config's `nodes`, created side by side
