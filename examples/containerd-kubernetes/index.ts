@@ -1,7 +1,7 @@
 // A containerd node pool joined to Kubernetes: nodes provisioned over SSH, the device plugin with a
 // time-sliced GPU, and a GpuWorkload whose image is checked against the nodes' drivers at preview.
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerRuntime, GpuNode, GpuWorkload, KubernetesGpuSupport, SharingStrategy, WorkloadKind } from "../../index";
+import { ContainerRuntime, GpuNode, GpuWorkload, KubernetesGpuSupport, SharingStrategy, WorkloadKind } from "pulumi-nvidia-gpu";
 
 const config = new pulumi.Config();
 const hosts = config.requireObject<string[]>("hosts");

@@ -1,6 +1,6 @@
 // One Docker GPU host: driver, toolkit, daemon.json, and a container running a pinned CUDA image.
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerRuntime, DockerGpuContainer, GpuNode } from "../../index";
+import { ContainerRuntime, DockerGpuContainer, GpuNode } from "pulumi-nvidia-gpu";
 
 const config = new pulumi.Config();
 

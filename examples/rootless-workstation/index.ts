@@ -2,7 +2,7 @@
 // and the CDI spec: containers ask for `nvidia.com/gpu=all`, so the host-wide `no-cgroups` in
 // /etc/nvidia-container-runtime/config.toml is never flipped (NVIDIA/nvidia-container-toolkit#85).
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerRuntime, GpuNode } from "../../index";
+import { ContainerRuntime, GpuNode } from "pulumi-nvidia-gpu";
 
 const config = new pulumi.Config();
 

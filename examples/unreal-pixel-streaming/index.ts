@@ -1,7 +1,7 @@
 // An Unreal Engine Pixel Streaming host: Epic's signalling and web server (players on 80, the game on 8888), a TURN/STUN
 // server on 19302, and the packaged game on the GPU, streaming over WebRTC's UDP range. See README.md for each port.
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerRuntime, DockerGpuContainer, GpuNode, GpuSelection, PortProtocol } from "../../index";
+import { ContainerRuntime, DockerGpuContainer, GpuNode, GpuSelection, PortProtocol } from "pulumi-nvidia-gpu";
 
 const config = new pulumi.Config();
 const host = config.require("host");

@@ -6,6 +6,23 @@ import { probeFixture } from "../../helpers/paths";
 import { REPO_ROOT } from "../../helpers/paths";
 import { FakeHostReader, installMocks, settle } from "../../helpers/pulumiMocks";
 
+type Resolve = (request: string, ...rest: unknown[]) => string;
+const loader = require("node:module") as { _resolveFilename: Resolve };
+
+/**
+ * The examples import the package by name, as a copied-out program does; here the name resolves to this checkout's
+ * index.ts (standing in for the installed package), the module instance the test's host reader is set on.
+ */
+function withPackageName<T>(run: () => T): T {
+    const resolve = loader._resolveFilename;
+    loader._resolveFilename = (request, ...rest) => resolve(request === "pulumi-nvidia-gpu" ? path.join(REPO_ROOT, "index.ts") : request, ...rest);
+    try {
+        return run();
+    } finally {
+        loader._resolveFilename = resolve;
+    }
+}
+
 /** Runs an example program under Pulumi's mocks with a fake host, and returns the resource types it created. */
 async function runExample(
     dir: string,
@@ -22,7 +39,7 @@ async function runExample(
     const file = path.join(REPO_ROOT, "examples", dir, "index.ts");
     delete require.cache[require.resolve(file)];
     try {
-        require(file);
+        withPackageName(() => require(file));
         await settle(300);
         into?.push(...recorded);
     } finally {
