@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
 import { REPO_ROOT } from "../helpers/paths";
 import { Preview, Stack, names } from "../pulumi/engine";
-import { WORK, installPlugin, npmInstall, packTarball, packageVersion, projectDir, pythonEnvironment } from "./packaging";
+import { PULUMI_TEMPLATE_TSCONFIG } from "../package/pulumiTemplate";
+import { WORK, installPlugin, npmInstall, packTarball, packageVersion, projectDir, pythonEnvironment, typeCheck } from "./packaging";
 
 /**
  * The package from each language, for real: `npm pack`'s tarball installed into a TypeScript project outside the
@@ -107,14 +108,12 @@ const CONSUMERS: Consumer[] = [
                     null,
                     2,
                 ),
-                "tsconfig.json": JSON.stringify(
-                    { compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true } },
-                    null,
-                    2,
-                ),
+                // Pulumi's template tsconfig: no esModuleInterop, no skipLibCheck (issue 26).
+                "tsconfig.json": JSON.stringify(PULUMI_TEMPLATE_TSCONFIG, null, 2),
                 "index.ts": TS_PROGRAM,
             });
             npmInstall(dir);
+            typeCheck(dir);
             return { dir };
         },
     },

@@ -1,3 +1,4 @@
+import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -39,9 +40,8 @@ export function installPlugin(tarball: string): string {
     // --ignore-scripts: the package's own prepare needs the compiler, and @pulumi/command's install script would
     // download a plugin; the engine here already has command 1.2.1.
     run("npm", ["install", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--no-package-lock"], dir, process.env);
-    // Without PulumiPlugin.yaml the CLI installs the bundle as the executable it is; with it, it would take it for
-    // a source plugin and run `npm install` (and the package's prepare) again.
-    fs.rmSync(path.join(dir, "PulumiPlugin.yaml"));
+    // The package ships no PulumiPlugin.yaml, so the CLI installs the bundle as the executable it is, as the README's steps do.
+    assert.ok(!fs.existsSync(path.join(dir, "PulumiPlugin.yaml")), "the package ships a PulumiPlugin.yaml");
     const bundle = path.join(WORK, `pulumi-resource-${PLUGIN}-v${packageVersion()}.tar.gz`);
     run("tar", ["-czf", bundle, "-C", dir, "."], WORK);
     const env = engineEnv(path.join(WORK, "state"));
@@ -64,6 +64,11 @@ export function projectDir(name: string, files: Record<string, string>): string 
 /** `npm install` in a TypeScript consumer: the tarball, and its dependencies from the npm registry. */
 export function npmInstall(dir: string): void {
     run("npm", ["install", "--ignore-scripts", "--no-audit", "--no-fund"], dir, process.env);
+}
+
+/** `tsc --noEmit` in a TypeScript consumer, as its CI or IDE runs it: throws with the compiler's output on any error. */
+export function typeCheck(dir: string): void {
+    run(process.execPath, [path.join(dir, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", dir, "--pretty", "false"], dir, process.env);
 }
 
 /** The Python SDK generated from schema.json, in a virtualenv with `pulumi` from PyPI. */

@@ -3,6 +3,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPO_ROOT } from "../helpers/paths";
+import { PULUMI_TEMPLATE_TSCONFIG } from "./pulumiTemplate";
+
+export { PULUMI_TEMPLATE_TSCONFIG };
 
 /**
  * The package as a new user meets it: the tarball of `npm pack` installed by npm into a fresh folder outside the
@@ -10,27 +13,6 @@ import { REPO_ROOT } from "../helpers/paths";
  */
 export const WORK = fs.mkdtempSync(path.join(os.tmpdir(), "pulumi-nvidia-gpu-package-"));
 process.on("exit", () => fs.rmSync(WORK, { recursive: true, force: true }));
-
-/**
- * The compiler options of `pulumi new typescript` (github.com/pulumi/templates, typescript/tsconfig.json):
- * strict, and neither esModuleInterop nor skipLibCheck, so every dependency's .d.ts the package pulls in is checked.
- */
-export const PULUMI_TEMPLATE_TSCONFIG = {
-    compilerOptions: {
-        strict: true,
-        outDir: "bin",
-        target: "es2020",
-        module: "commonjs",
-        moduleResolution: "node",
-        sourceMap: true,
-        experimentalDecorators: true,
-        pretty: true,
-        noFallthroughCasesInSwitch: true,
-        noImplicitReturns: true,
-        forceConsistentCasingInFileNames: true,
-    },
-    files: ["index.ts"],
-};
 
 const devVersion = (name: string): string =>
     (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { devDependencies: Record<string, string> }).devDependencies[name];

@@ -135,7 +135,6 @@ describe("the package (issue 15)", () => {
                 "dist/sdk/host/probe.sh",
                 "dist/sdk/cuda/cuda-driver-table.json",
                 "schema.json",
-                "PulumiPlugin.yaml",
                 "pulumi-resource-nvidia-gpu",
                 "bin/gpu-node",
                 "LICENSE",
@@ -145,6 +144,17 @@ describe("the package (issue 15)", () => {
             ]) {
                 assert.ok(files.includes(needed), `${needed} is not in the package`);
             }
+        });
+
+        it("ships no PulumiPlugin.yaml: the nvidia-gpu plugin is the one route for other languages (issue 26)", function () {
+            // Pulumi's source-plugin loader (@pulumi/pulumi cmd/run-plugin) names the package after package.json's
+            // `name`, pulumi-nvidia-gpu, which matches none of the schema's nvidia-gpu tokens.
+            this.timeout(120000);
+            assert.equal(fs.existsSync(path.join(REPO_ROOT, "PulumiPlugin.yaml")), false);
+            assert.ok(!(pkg().files as string[]).includes("PulumiPlugin.yaml"));
+            const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
+            assert.doesNotMatch(readme, /rm plugin\/PulumiPlugin\.yaml/, "the README's plugin steps still remove the file");
+            assert.match(readme, /The source-plugin route \(`pulumi package add`, a `PulumiPlugin\.yaml`\) is not supported/);
         });
 
         it("points main, types and exports at files the build writes", () => {
