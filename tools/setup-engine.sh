@@ -2,32 +2,36 @@
 # Builds the Pulumi engine this project runs for real, from the Go module proxy only, into .tmp/:
 #   .tmp/bin/pulumi                   the Pulumi CLI, github.com/pulumi/pulumi/pkg/v3 (tools/pulumi-cli/go.mod)
 #   .tmp/bin/pulumi-language-nodejs   the Node.js language host (tools/pulumi-language-nodejs/go.mod)
-#   .tmp/bin/pulumi-resource-command  the command provider stand-in (tools/command-provider)
+#   .tmp/providers/pulumi-resource-command  the command provider stand-in (tools/command-provider), not on PATH
 #   .tmp/bin/pulumi-language-yaml     the YAML language host, github.com/pulumi/pulumi-yaml (tools/pulumi-language-yaml/go.mod)
 #   .tmp/bin/pulumi-language-python   the Python language host and its exec shim (tools/pulumi-language-python/go.mod)
 #   .tmp/bin/pulumi-gen-python        Python SDKs from a schema, pkg/v3's generator (tools/pulumi-language-python/gen-sdk)
-# and registers the provider as `command` 1.2.1 in .tmp/pulumi-home. Idempotent: a binary whose
+# and installs the provider as `command` 1.2.1 into .tmp/pulumi-home (plugins/resource-command-v1.2.1/, as
+# `pulumi plugin install` lays it out), where the engine finds it: on PATH the CLI would take it for an ambient
+# plugin and print "warning: using pulumi-resource-command from $PATH" before every command. Idempotent: a binary whose
 # go.mod/go.sum (and sources) did not change is not rebuilt. It writes the environment to source:
 #   . .tmp/engine.env    (PATH, PULUMI_HOME, no plugin downloads, no update checks)
 # Versions are pinned in each go.mod; the README says which modules the proxy does not serve.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin="$root/.tmp/bin"
+providers="$root/.tmp/providers"
 stamps="$root/.tmp/engine-stamps"
-mkdir -p "$bin" "$stamps"
+mkdir -p "$bin" "$providers" "$stamps"
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 command -v go >/dev/null || { echo "setup-engine: Go is needed (go 1.25 or newer)" >&2; exit 1; }
 
-# build NAME DIR PACKAGE [LDFLAGS]: go build in DIR unless DIR's files are unchanged since the last build.
+# build NAME DIR PACKAGE [LDFLAGS] [OUT]: go build in DIR into OUT (default .tmp/bin) unless DIR's files are
+# unchanged since the last build.
 build() {
-    name=$1; dir=$2; package=$3; ldflags=${4:-}
+    name=$1; dir=$2; package=$3; ldflags=${4:-}; out=${5:-$bin}
     sum=$(cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d ' ' -f 1)
-    if [ -x "$bin/$name" ] && [ "$(cat "$stamps/$name" 2>/dev/null)" = "$sum" ]; then
+    if [ -x "$out/$name" ] && [ "$(cat "$stamps/$name" 2>/dev/null)" = "$sum" ]; then
         echo "setup-engine: $name up to date"; return 0
     fi
     echo "setup-engine: building $name"
-    (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$bin/$name.new" "$package") && mv -f "$bin/$name.new" "$bin/$name"
+    (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$out/$name.new" "$package") && mv -f "$out/$name.new" "$out/$name"
     printf '%s\n' "$sum" > "$stamps/$name"
 }
 
@@ -37,7 +41,8 @@ build pulumi "$root/tools/pulumi-cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 host_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi/sdk/v3 \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-nodejs/go.mod")
 build pulumi-language-nodejs "$root/tools/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs \
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$host_version"
-build pulumi-resource-command "$root/tools/command-provider" .
+build pulumi-resource-command "$root/tools/command-provider" . "" "$providers"
+rm -f "$bin/pulumi-resource-command" # where earlier versions of this script put it, on PATH
 # The YAML and Python language hosts, for the consumers of the multi-language package (test/consumers).
 yaml_version=$(sed -n 's#^\tgithub.com/pulumi/pulumi-yaml \(v[^ ]*\).*#\1#p' "$root/tools/pulumi-language-yaml/go.mod")
 build pulumi-language-yaml "$root/tools/pulumi-language-yaml" github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml \
@@ -60,11 +65,11 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 ENV
 . "$root/.tmp/engine.env"
-want=$(sha256sum "$bin/pulumi-resource-command" | cut -d ' ' -f 1)
+want=$(sha256sum "$providers/pulumi-resource-command" | cut -d ' ' -f 1)
 installed="$PULUMI_HOME/plugins/resource-command-v1.2.1/pulumi-resource-command"
 if [ ! -x "$installed" ] || [ "$(sha256sum "$installed" | cut -d ' ' -f 1)" != "$want" ]; then
     rm -rf "$PULUMI_HOME/plugins/resource-command-v1.2.1" "$PULUMI_HOME/plugins/resource-command-v1.2.1.lock"
-    pulumi plugin install resource command 1.2.1 --file "$bin/pulumi-resource-command" >/dev/null
+    pulumi plugin install resource command 1.2.1 --file "$providers/pulumi-resource-command" >/dev/null
 fi
 echo "setup-engine: $(pulumi version) with $(pulumi plugin ls 2>/dev/null | awk '$1 == "command" { print "command " $3 }')"
 
