@@ -2,6 +2,7 @@ import { SpawnSyncReturns, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../helpers/paths";
+import { PULUMI_TEMPLATE_TSCONFIG } from "../package/pulumiTemplate";
 
 /**
  * The real Pulumi engine, as a user runs it: the CLI, the Node.js language host and the command provider
@@ -140,10 +141,8 @@ export function userProject(name: string, program: string): string {
     fs.mkdirSync(path.join(dir, "node_modules"), { recursive: true });
     fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${name}\nruntime:\n  name: nodejs\n  options:\n    typescript: true\n`);
     fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name, main: "index.ts", private: true }, null, 2));
-    fs.writeFileSync(
-        path.join(dir, "tsconfig.json"),
-        JSON.stringify({ compilerOptions: { strict: true, target: "es2020", module: "commonjs", moduleResolution: "node", esModuleInterop: true } }, null, 2),
-    );
+    // Pulumi's template tsconfig, as a user's project has (issue 26: esModuleInterop here hid a consumer's TS1259).
+    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify(PULUMI_TEMPLATE_TSCONFIG, null, 2));
     fs.writeFileSync(path.join(dir, "index.ts"), program);
     for (const entry of fs.readdirSync(path.join(REPO_ROOT, "node_modules"))) {
         fs.symlinkSync(path.join(REPO_ROOT, "node_modules", entry), path.join(dir, "node_modules", entry));
