@@ -1,18 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Finding } from "../sdk/host/preflight";
 import { NodePlanData } from "../sdk/report/planReport";
-import { WatchedFile } from "../sdk/host/snapshot";
 import { NodeSpec, nodePlan } from "../sdk/plan/nodePlan";
-import { CONTAINERD_CONFIG } from "../sdk/render/containerdConfig";
-import { CRIO_CONFIG } from "../sdk/render/crioConfig";
-import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
+import { watchedFiles } from "../sdk/plan/watchedFiles";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
 import { dockerHostFindings, rootlessCliConfigPath } from "../sdk/host/dockerHostAccess";
 import { maskCredentials } from "../sdk/secrets/credentials";
-import { toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
+import { dockerHost } from "../sdk/runtime/dockerHost";
 import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/plan/injectionMode";
-import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
 import { ContainerRuntime, DriverSource, FabricManager, KernelModules, RuntimeMode } from "./enums";
 import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
@@ -138,6 +134,9 @@ export interface NodeGpu {
 
 export const DEFAULT_TOOLKIT_VERSION = "1.20.0-1";
 
+/** The files a plan for this spec may edit, read at preview (sdk/plan/watchedFiles; kept here for existing imports). */
+export { watchedFiles };
+
 /**
  * A Linux host turned into a working NVIDIA GPU container host: probe → preflight → driver → toolkit →
  * runtime configs → verify, each step a `remote.Command`. `new GpuNode("gpu-1", { connection })` is a
@@ -220,15 +219,8 @@ export class GpuNode extends pulumi.ComponentResource {
         this.findings = pulumi.unsecret(planned.apply((p) => p.findings ?? []));
         this.steps = pulumi.unsecret(planned.apply((p) => p.steps.map((step) => step.name)));
         this.plan = pulumi.unsecret(pulumi.all([planned, spec]).apply(([p, s]) => summarisePlan(p, nodeInjectionMode(s, p.snapshot.files[TOOLKIT_CONFIG]))));
-        // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root.
-        this.dockerHost = pulumi.unsecret(
-            pulumi
-                .all([resolveConnection(args.connection), spec])
-                .apply(
-                    ([c, s]) =>
-                        `ssh://${s.runtime === "docker-rootless" && s.rootlessUser ? s.rootlessUser : c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`,
-                ),
-        );
+        // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root (its engine says).
+        this.dockerHost = pulumi.unsecret(pulumi.all([resolveConnection(args.connection), spec]).apply(([c, s]) => dockerHost(s, c)));
         this.registerOutputs({
             driverVersion: this.driverVersion,
             driverBranch: this.driverBranch,
@@ -342,22 +334,6 @@ export function parseCdiDevices(stdout: string): string[] {
         .split("\n")
         .filter((l) => l.startsWith("cdi-device "))
         .map((l) => l.slice("cdi-device ".length).trim());
-}
-
-/** The files a plan for this spec may edit, read at preview. */
-export function watchedFiles(spec: NodeSpec): WatchedFile[] {
-    // The repository definitions of every package manager: which one the host uses is known only once it is read.
-    const files: WatchedFile[] = [{ path: TOOLKIT_CONFIG }, ...toolkitWatchedFiles()];
-    if (spec.driver !== undefined) files.push({ path: UNATTENDED_UPGRADES_BLOCK });
-    if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
-    if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });
-    if (spec.runtime === "crio") files.push({ path: CRIO_CONFIG }, { path: "/etc/crio/crio.conf.d/99-nvidia.toml" });
-    if (spec.runtime === "docker-rootless") {
-        const daemonJson = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
-        // Read only: its currentContext tells whether dockerHost reaches the rootless daemon.
-        files.push({ path: daemonJson, userOwned: true }, { path: rootlessCliConfigPath(daemonJson), userOwned: true });
-    }
-    return files;
 }
 
 function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
