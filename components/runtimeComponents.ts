@@ -3,7 +3,7 @@ import { RuntimeSpec, runtimePlan } from "../sdk/plan/nodePlan";
 import { DEFAULT_CDI_SPEC, cdiSpecStep } from "../sdk/plan/runtimeSteps";
 import { rootlessDaemonJsonPath, validate, validateCdiSpecOutput, validateNoNul, validateNoNulDeep } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
-import { parseCdiDevices } from "./gpuNode";
+import { parseCdiDevices } from "./stepOutputs";
 import { watchedFiles } from "../sdk/plan/watchedFiles";
 import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
 

@@ -9,6 +9,7 @@ import { RuntimeEngine, RuntimeSpec } from "../runtime/engine";
 import { engineOf } from "../runtime/registry";
 import { verifyRuntimesStep } from "../runtime/verifyStep";
 import { validate } from "../validate";
+import { DEFAULT_RUNTIME_NAME, DEFAULT_TOOLKIT_VERSION } from "../spec/defaults";
 import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
 import { driverPinDecision } from "./driverPin";
@@ -50,7 +51,7 @@ export interface PlannedNode {
 export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const { facts } = snapshot;
     const engine = engineOf(spec.runtime);
-    const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
+    const runtimeName = validate(spec.runtimeName ?? DEFAULT_RUNTIME_NAME, "name", "runtimeName");
     const mode = validateRuntimeMode(spec.toolkit.mode, spec.toolkit.version);
     const installDriver = spec.driver !== undefined && !facts.wsl2;
     // A driver no package owns: a pin it satisfies installs nothing, one it does not is refused (issue 23).
@@ -112,7 +113,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
  */
 export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps: PlanStep[]; files: RenderResult[] } {
     const engine = engineOf(spec.runtime);
-    const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
+    const runtimeName = validate(spec.runtimeName ?? DEFAULT_RUNTIME_NAME, "name", "runtimeName");
     const steps: PlanStep[] = [];
     const files: RenderResult[] = [];
     const settings = engine.toolkitSettings(modeOnHost(snapshot));
@@ -176,6 +177,6 @@ function leftoverNoCgroupsFindings(settings: ToolkitSetting[], liveConfig: strin
 function modeOnHost(snapshot: HostSnapshot): string {
     const packages = snapshot.facts.toolkitPackages;
     const version = packages["nvidia-container-toolkit-base"] ?? packages["nvidia-container-toolkit"];
-    // No toolkit installed yet (its component installs it): the version this library pins by default resolves auto to jit-cdi.
-    return version === undefined ? "jit-cdi" : injectionMode(version, undefined, snapshot.files[TOOLKIT_CONFIG]).mode;
+    // No toolkit installed yet (its component installs it): the mode the version this library pins by default resolves auto to.
+    return injectionMode(version ?? DEFAULT_TOOLKIT_VERSION, undefined, version === undefined ? undefined : snapshot.files[TOOLKIT_CONFIG]).mode;
 }

@@ -51,7 +51,7 @@ describe("preflight (issue 13): errors before any write", () => {
     });
 
     it("names only fields GpuNodeArgs has (there is no driver.skip)", () => {
-        const src = fs.readFileSync(path.join(__dirname, "../../../components/gpuNode.ts"), "utf8");
+        const src = ["gpuNode.ts", "nodeArgs.ts"].map((f) => fs.readFileSync(path.join(__dirname, "../../../components", f), "utf8")).join("\n");
         const args = (iface: string) =>
             [...(new RegExp(`export interface ${iface} \\{([\\s\\S]*?)\\n\\}`).exec(src)?.[1] ?? "").matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]);
         const fields = new Set([...args("GpuNodeArgs"), ...args("DriverArgs").map((f) => `driver.${f}`), ...args("ToolkitArgs").map((f) => `toolkit.${f}`)]);
