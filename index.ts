@@ -25,18 +25,9 @@ export { ContainerRuntime, KernelModules, DriverSource, FabricManager, RuntimeMo
 export { NodeConnectionArgs } from "./components/connection";
 export { HostReader, SshHostReader } from "./components/hostReader";
 export { GpuComponentOptions, setDefaultHostReader } from "./components/planOnHost";
-export {
-    GpuNode,
-    GpuNodeArgs,
-    DriverArgs,
-    ToolkitArgs,
-    NodeGpu,
-    DockerTarget,
-    MigLayoutArgs,
-    MigDeviceLayoutArgs,
-    commandsOf,
-    connectionOf,
-} from "./components/gpuNode";
+export { DriverArgs, ToolkitArgs, MigLayoutArgs, MigDeviceLayoutArgs } from "./components/nodeArgs";
+export { DockerTarget } from "./components/dockerTarget";
+export { GpuNode, GpuNodeArgs, NodeGpu, commandsOf, connectionOf } from "./components/gpuNode";
 export { NvidiaDriver, NvidiaDriverArgs } from "./components/nvidiaDriver";
 export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerToolkit";
 export { DockerRuntime, DockerRuntimeArgs, ContainerdRuntime, CrioRuntime, RuntimeArgs, CdiSpec, CdiSpecArgs } from "./components/runtimeComponents";

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { HostReader } from "../components/hostReader";
 import { ResolvedConnection } from "../components/connection";
-import { watchedFiles } from "../components/gpuNode";
+import { watchedFiles } from "../sdk/plan/watchedFiles";
 import { GpuConfigError } from "../sdk/errors";
 import { parseHostFacts } from "../sdk/host/hostFacts";
 import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";

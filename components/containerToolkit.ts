@@ -3,7 +3,8 @@ import { toolkitPlan, toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
 import { GpuConfigError } from "../sdk/errors";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { NodeConnectionArgs } from "./connection";
-import { ToolkitArgs, DEFAULT_TOOLKIT_VERSION } from "./gpuNode";
+import { DEFAULT_TOOLKIT_VERSION } from "../sdk/spec/defaults";
+import { ToolkitArgs } from "./nodeArgs";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
 
 export interface ContainerToolkitArgs extends ToolkitArgs {
@@ -23,14 +24,17 @@ export class ContainerToolkit extends pulumi.ComponentResource {
 
     constructor(name: string, args: ContainerToolkitArgs, opts?: GpuComponentOptions) {
         super("nvidia-gpu:index:ContainerToolkit", name, {}, opts);
-        const spec = pulumi.output({
-            version: args.version ?? DEFAULT_TOOLKIT_VERSION,
-            experimental: args.experimental,
-            repoUrl: args.repoUrl,
-            keyUrl: args.keyUrl,
-            keyFingerprint: args.keyFingerprint,
-            mode: args.mode,
-        });
+        const spec = pulumi
+            .output({
+                version: args.version,
+                experimental: args.experimental,
+                repoUrl: args.repoUrl,
+                keyUrl: args.keyUrl,
+                keyFingerprint: args.keyFingerprint,
+                mode: args.mode,
+            })
+            // After the inputs resolve: an input that resolves to undefined takes the default too.
+            .apply((s) => ({ ...s, version: s.version ?? DEFAULT_TOOLKIT_VERSION }));
         const planned = planOnHost(
             name,
             args.connection,

@@ -9,7 +9,8 @@ import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
-import { commandsOf, nodeOfTarget } from "./gpuNode";
+import { nodeOfTarget } from "./dockerTarget";
+import { commandsOf } from "./planOnHost";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
 
 /** How a container is given its GPUs. */

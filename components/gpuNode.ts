@@ -1,74 +1,29 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Finding } from "../sdk/host/preflight";
 import { NodePlanData } from "../sdk/report/planReport";
-import { WatchedFile } from "../sdk/host/snapshot";
 import { NodeSpec, nodePlan } from "../sdk/plan/nodePlan";
-import { CONTAINERD_CONFIG } from "../sdk/render/containerdConfig";
-import { CRIO_CONFIG } from "../sdk/render/crioConfig";
-import { DOCKER_DAEMON_JSON } from "../sdk/render/dockerDaemonJson";
+import { watchedFiles } from "../sdk/plan/watchedFiles";
 import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
 import { dockerHostFindings, rootlessCliConfigPath } from "../sdk/host/dockerHostAccess";
 import { maskCredentials } from "../sdk/secrets/credentials";
-import { toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
+import { dockerHost } from "../sdk/runtime/dockerHost";
 import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/plan/injectionMode";
-import { UNATTENDED_UPGRADES_BLOCK } from "../sdk/plan/driverPlan";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
-import { ContainerRuntime, DriverSource, FabricManager, KernelModules, RuntimeMode } from "./enums";
+import { ContainerRuntime, FabricManager } from "./enums";
+import { GpuConfigError } from "../sdk/errors";
+import { NODE_FIELDS, NodeFields, nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/spec/nodeSpec";
 import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
+import { DockerTarget, registerTarget } from "./dockerTarget";
+import { DriverArgs, MigLayoutArgs, ToolkitArgs } from "./nodeArgs";
+import { parseCdiDevices, parseDriverState } from "./stepOutputs";
 
-/** The NVIDIA driver to install. Exactly one of `branch` or `version`. */
-export interface DriverArgs {
-    /** Driver branch, e.g. `580`, kept on its newest release. Mutually exclusive with `version`. */
-    branch?: pulumi.Input<string>;
-    /** Exact driver version, e.g. `580.95.05`. Mutually exclusive with `branch`. */
-    version?: pulumi.Input<string>;
-    /** Kernel modules. Default `open` (required on Blackwell, recommended from Turing on). */
-    kernelModules?: pulumi.Input<KernelModules>;
-    /** Where packages come from. Default `distro` on Ubuntu (signed precompiled modules), `cuda-repo` elsewhere. */
-    source?: pulumi.Input<DriverSource>;
-    /** Ubuntu only: the `-server` (data-centre) flavour. Default true. */
-    server?: pulumi.Input<boolean>;
-    /** Mirror of NVIDIA's CUDA repository, for air-gapped hosts. */
-    cudaRepoUrl?: pulumi.Input<string>;
-    /** Package names to install instead of the defaults. */
-    packages?: pulumi.Input<pulumi.Input<string>[]>;
-    /**
-     * Reboot the host when the installed driver is not the loaded one; the next step waits for SSH
-     * (connection.dialErrorLimit × perDialTimeout, 30 × 15 s by default). Default false: `rebootPending` reports it.
-     */
-    reboot?: pulumi.Input<boolean>;
-    /**
-     * What destroy does with the driver. Default false: the driver stays installed (removing it stops every GPU
-     * workload on the host) and only the pin's hold is released. True: destroy purges the driver packages (Debian's
-     * own driver, `source: distro` on Debian).
-     */
-    purgeOnDestroy?: pulumi.Input<boolean>;
-}
-
-/** The NVIDIA Container Toolkit to install: four packages pinned to one version. */
-export interface ToolkitArgs {
-    /** Version of all four packages, with the package release. Default `1.20.0-1`. */
-    version?: pulumi.Input<string>;
-    /** Also enable NVIDIA's experimental channel. Default false. */
-    experimental?: pulumi.Input<boolean>;
-    /** Repository base URL, for mirrors and air-gapped setups. Default `https://nvidia.github.io/libnvidia-container`. */
-    repoUrl?: pulumi.Input<string>;
-    /** Signing key URL. Default `<repoUrl>/gpgkey`. */
-    keyUrl?: pulumi.Input<string>;
-    /** Fingerprint the key must have. Default NVIDIA's (`C95B321B61E88C1809C4F759DDCAE044F796ECB0`). */
-    keyFingerprint?: pulumi.Input<string>;
-    /**
-     * How the NVIDIA runtime injects GPUs (`nvidia-container-runtime.mode` in /etc/nvidia-container-runtime/config.toml):
-     * `auto`, `jit-cdi` (toolkit ≥ 1.18), `cdi` (≥ 1.12) or `legacy`. Default: the host's setting is left as it is
-     * (the package's is `auto`, which toolkit ≥ 1.18 resolves to `jit-cdi`, older toolkits to `legacy`); the plan
-     * shows the mode in effect. In `jit-cdi` and `cdi` the runtime no longer refuses an image whose
-     * `NVIDIA_REQUIRE_CUDA` the driver does not meet (NVIDIA/nvidia-container-toolkit#1470): DockerGpuContainer checks
-     * images against the driver at preview instead. With `cdi` or `jit-cdi`, `docker run --gpus` without the nvidia
-     * runtime fails (NVIDIA's hook runs only in legacy mode).
-     */
-    mode?: pulumi.Input<RuntimeMode>;
-}
+// Kept for code that imported them from here; the parts import them from where they live.
+export { DriverArgs, MigDeviceLayoutArgs, MigLayoutArgs, ToolkitArgs } from "./nodeArgs";
+export { DockerTarget, nodeOfTarget } from "./dockerTarget";
+export { parseCdiDevices, parseDriverState } from "./stepOutputs";
+export { DEFAULT_TOOLKIT_VERSION } from "../sdk/spec/defaults";
+export { watchedFiles } from "../sdk/plan/watchedFiles";
 
 /** The settings of a GPU node: how to reach it, and what to set up on it. */
 export interface GpuNodeArgs {
@@ -106,24 +61,6 @@ export interface GpuNodeArgs {
     migLayout?: MigLayoutArgs;
 }
 
-/** A node's MIG layout, in the style of mig-parted's configs. */
-export interface MigLayoutArgs {
-    /** One entry per group of GPUs. */
-    devices: pulumi.Input<pulumi.Input<MigDeviceLayoutArgs>[]>;
-    /** systemd units that hold the GPUs, stopped while MIG changes and started again after. Default: DCGM and its exporter. */
-    stopServices?: pulumi.Input<pulumi.Input<string>[]>;
-}
-
-/** The MIG layout of some of a node's GPUs. */
-export interface MigDeviceLayoutArgs {
-    /** GPU indexes (`"0"`) or UUIDs. Default: every GPU no other entry names. */
-    gpus?: pulumi.Input<pulumi.Input<string>[]>;
-    /** MIG mode. Default: true when `profiles` is given, else false. */
-    enabled?: pulumi.Input<boolean>;
-    /** GPU instance profiles and how many of each, e.g. `{ "3g.71gb": 2 }`; each gets one full compute instance. Refused when the GPU lacks a profile, naming those it has. */
-    profiles?: pulumi.Input<Record<string, pulumi.Input<number>>>;
-}
-
 /** One GPU of the node. */
 export interface NodeGpu {
     /** The GPU's index, as `nvidia-smi` numbers it. */
@@ -135,8 +72,6 @@ export interface NodeGpu {
     /** The GPU's memory in MiB. */
     memoryMiB: number;
 }
-
-export const DEFAULT_TOOLKIT_VERSION = "1.20.0-1";
 
 /**
  * A Linux host turned into a working NVIDIA GPU container host: probe → preflight → driver → toolkit →
@@ -220,15 +155,8 @@ export class GpuNode extends pulumi.ComponentResource {
         this.findings = pulumi.unsecret(planned.apply((p) => p.findings ?? []));
         this.steps = pulumi.unsecret(planned.apply((p) => p.steps.map((step) => step.name)));
         this.plan = pulumi.unsecret(pulumi.all([planned, spec]).apply(([p, s]) => summarisePlan(p, nodeInjectionMode(s, p.snapshot.files[TOOLKIT_CONFIG]))));
-        // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root.
-        this.dockerHost = pulumi.unsecret(
-            pulumi
-                .all([resolveConnection(args.connection), spec])
-                .apply(
-                    ([c, s]) =>
-                        `ssh://${s.runtime === "docker-rootless" && s.rootlessUser ? s.rootlessUser : c.user}@${c.host}${c.port === 22 ? "" : `:${c.port}`}`,
-                ),
-        );
+        // Rootless Docker is the user's own daemon: DOCKER_HOST must log in as that user, not as root (its engine says).
+        this.dockerHost = pulumi.unsecret(pulumi.all([resolveConnection(args.connection), spec]).apply(([c, s]) => dockerHost(s, c)));
         this.registerOutputs({
             driverVersion: this.driverVersion,
             driverBranch: this.driverBranch,
@@ -250,37 +178,20 @@ export class GpuNode extends pulumi.ComponentResource {
      */
     dockerTarget(): DockerTarget {
         const connection = { ...connectionOf(this) };
-        targetNodes.set(connection, this);
+        registerTarget(connection, this);
         return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch, rootlessUser: nodeRootlessUsers.get(this) };
     }
-}
-
-/** A GpuNode as a DockerGpuContainer's host: its connection and its driver, as `GpuNode.dockerTarget()` gives them. */
-export interface DockerTarget {
-    connection: NodeConnectionArgs;
-    driverVersion: pulumi.Input<string | undefined>;
-    driverBranch: pulumi.Input<string | undefined>;
-    /** The rootless daemon's owner on a `docker-rootless` node, so the container lands on that user's daemon. */
-    rootlessUser?: pulumi.Input<string | undefined>;
 }
 
 /** Each node's connection: kept out of the component's properties, so credentials never become outputs. */
 const nodeConnections = new WeakMap<GpuNode, NodeConnectionArgs>();
 /** Each docker-rootless node's daemon owner (undefined for other runtimes). */
 const nodeRootlessUsers = new WeakMap<GpuNode, pulumi.Output<string | undefined>>();
-/** Connections handed out by `dockerTarget()`, and the node each belongs to. */
-const targetNodes = new WeakMap<NodeConnectionArgs, GpuNode>();
-
 /** The connection a node was created with, for TypeScript code that runs more on the same host. */
 export function connectionOf(node: GpuNode): NodeConnectionArgs {
     const connection = nodeConnections.get(node);
     if (connection === undefined) throw new Error("connectionOf: not a GpuNode of this library");
     return connection;
-}
-
-/** The node whose `dockerTarget()` gave this connection, if any. */
-export function nodeOfTarget(connection: NodeConnectionArgs): GpuNode | undefined {
-    return targetNodes.get(connection);
 }
 
 /**
@@ -330,71 +241,15 @@ function stdoutOf(plan: HostPlan, step: string): pulumi.Output<string> {
     return plan.commands.find((c) => c.step.name === step)?.command.stdout ?? pulumi.output("");
 }
 
-/** `{"loaded":"…","library":"…","state":"ok|reboot-required"}` as printed by the driver-verify step. */
-export function parseDriverState(stdout: string): { loaded: string; library: string; state: string } | undefined {
-    const line = stdout.split("\n").find((l) => l.startsWith('{"loaded"'));
-    return line ? (JSON.parse(line) as { loaded: string; library: string; state: string }) : undefined;
-}
-
-/** The `cdi-device NAME` lines printed by the cdi-spec step. */
-export function parseCdiDevices(stdout: string): string[] {
-    return stdout
-        .split("\n")
-        .filter((l) => l.startsWith("cdi-device "))
-        .map((l) => l.slice("cdi-device ".length).trim());
-}
-
-/** The files a plan for this spec may edit, read at preview. */
-export function watchedFiles(spec: NodeSpec): WatchedFile[] {
-    // The repository definitions of every package manager: which one the host uses is known only once it is read.
-    const files: WatchedFile[] = [{ path: TOOLKIT_CONFIG }, ...toolkitWatchedFiles()];
-    if (spec.driver !== undefined) files.push({ path: UNATTENDED_UPGRADES_BLOCK });
-    if (spec.runtime === "docker") files.push({ path: DOCKER_DAEMON_JSON });
-    if (spec.runtime === "containerd") files.push({ path: CONTAINERD_CONFIG }, { path: "/etc/containerd/conf.d/99-nvidia.toml" });
-    if (spec.runtime === "crio") files.push({ path: CRIO_CONFIG }, { path: "/etc/crio/crio.conf.d/99-nvidia.toml" });
-    if (spec.runtime === "docker-rootless") {
-        const daemonJson = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
-        // Read only: its currentContext tells whether dockerHost reaches the rootless daemon.
-        files.push({ path: daemonJson, userOwned: true }, { path: rootlessCliConfigPath(daemonJson), userOwned: true });
-    }
-    return files;
-}
-
+/** The node's spec: the spec module's fields, checked by name before anything is sent to the host, with its defaults. */
 function nodeSpecOf(args: GpuNodeArgs): pulumi.Output<NodeSpec> {
-    return pulumi
-        .output({
-            runtime: args.runtime ?? ContainerRuntime.Docker,
-            driver: args.driver,
-            toolkit: args.toolkit,
-            rootlessUser: args.rootlessUser,
-            rootlessHome: args.rootlessHome,
-            runtimeName: args.runtimeName,
-            setAsDefault: args.setAsDefault,
-            enableCdi: args.enableCdi,
-            fabricManager: args.fabricManager,
-            persistenced: args.persistenced,
-            migLayout: args.migLayout,
-        })
-        .apply((a) => {
-            // Refused by field name before anything is sent to the host (issue 14).
-            validateNoNulDeep(a, "");
-            if (a.runtime === "docker-rootless" || a.rootlessHome !== undefined) rootlessDaemonJsonPath(a.rootlessUser, a.rootlessHome);
-            return a;
-        })
-        .apply(
-            (a) =>
-                ({
-                    runtime: a.runtime,
-                    driver: a.driver,
-                    toolkit: { version: DEFAULT_TOOLKIT_VERSION, ...a.toolkit },
-                    rootlessUser: a.rootlessUser,
-                    rootlessHome: a.rootlessHome,
-                    runtimeName: a.runtimeName,
-                    setAsDefault: a.setAsDefault,
-                    enableCdi: a.enableCdi,
-                    fabricManager: a.fabricManager,
-                    persistenced: a.persistenced,
-                    migLayout: a.migLayout,
-                }) as NodeSpec,
-        );
+    const fields = Object.fromEntries(NODE_FIELDS.map((field) => [field, args[field]]));
+    return pulumi.output(fields).apply((a) => {
+        const node = a as NodeFields;
+        // Refused by field name before anything is sent to the host (issue 14).
+        validateNoNulDeep(node, "");
+        for (const p of nodeFieldProblems(node)) throw new GpuConfigError(p.field, p.problem, p.fix);
+        if (node.runtime === "docker-rootless" || node.rootlessHome !== undefined) rootlessDaemonJsonPath(node.rootlessUser, node.rootlessHome);
+        return specOf(node);
+    });
 }

@@ -15,7 +15,7 @@ import { MigStrategy, migStrategyConflict } from "../sdk/k8s/migStrategy";
 import { MigLayoutSpec } from "../sdk/plan/migLayout";
 import { parseCudaImage } from "../sdk/cuda/imagePolicy";
 import { GpuConfigError } from "../sdk/errors";
-import type { MigLayoutArgs } from "./gpuNode";
+import type { MigLayoutArgs } from "./nodeArgs";
 
 /** Sharing one GPU between workloads, through the device plugin's config. */
 export interface GpuSharingArgs {

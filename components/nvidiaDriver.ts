@@ -2,7 +2,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { UNATTENDED_UPGRADES_BLOCK, driverPlan } from "../sdk/plan/driverPlan";
 import { keptDriver } from "../sdk/plan/driverPin";
 import { NodeConnectionArgs } from "./connection";
-import { DriverArgs, parseDriverState } from "./gpuNode";
+import { DriverArgs } from "./nodeArgs";
+import { parseDriverState } from "./stepOutputs";
 import { GpuComponentOptions, planOnHost } from "./planOnHost";
 
 export interface NvidiaDriverArgs extends DriverArgs {

@@ -3,7 +3,8 @@ import { RuntimeSpec, runtimePlan } from "../sdk/plan/nodePlan";
 import { DEFAULT_CDI_SPEC, cdiSpecStep } from "../sdk/plan/runtimeSteps";
 import { rootlessDaemonJsonPath, validate, validateCdiSpecOutput, validateNoNul, validateNoNulDeep } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
-import { parseCdiDevices, watchedFiles } from "./gpuNode";
+import { parseCdiDevices } from "./stepOutputs";
+import { watchedFiles } from "../sdk/plan/watchedFiles";
 import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
 
 /** Settings shared by the runtime components. */
@@ -49,7 +50,7 @@ function planRuntime(name: string, args: RuntimeArgs, spec: pulumi.Output<Runtim
         name,
         args.connection,
         spec,
-        (s) => watchedFiles({ ...s, toolkit: { version: "" } }),
+        (s) => watchedFiles(s),
         (snapshot, s) => runtimePlan(snapshot, s),
         parent,
         opts,

@@ -1,9 +1,9 @@
 import { z } from "zod";
-import { RuntimeMode } from "../components/enums";
-import { DEFAULT_TOOLKIT_VERSION } from "../components/gpuNode";
 import { GpuConfigError } from "../sdk/errors";
 import { SharingStrategy } from "../sdk/k8s/manifests";
-import { NodeSpec, RUNTIMES } from "../sdk/plan/nodePlan";
+import { NodeSpec } from "../sdk/plan/nodePlan";
+import { DRIVER_SOURCES, FABRIC_MANAGER_MODES, KERNEL_MODULE_TYPES, RUNTIMES, RuntimeMode } from "../sdk/spec/choices";
+import { nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/spec/nodeSpec";
 import { PatternName, validate } from "../sdk/validate";
 import { KubernetesConfig, NodeConfig } from "./configTypes";
 
@@ -34,8 +34,8 @@ const DriverConfigSchema = z
     .strictObject({
         branch: branch.optional(),
         version: patterned("driverVersion").optional(),
-        kernelModules: z.enum(["open", "proprietary"]).optional(),
-        source: z.enum(["distro", "cuda-repo"]).optional(),
+        kernelModules: z.enum(KERNEL_MODULE_TYPES).optional(),
+        source: z.enum(DRIVER_SOURCES).optional(),
         server: z.boolean().optional(),
         cudaRepoUrl: patterned("url").optional(),
         packages: z.array(patterned("name")).optional(),
@@ -58,6 +58,18 @@ const ToolkitConfigSchema = z.strictObject({
     keyUrl: patterned("url").optional(),
     keyFingerprint: patterned("fingerprint").optional(),
     mode: z.enum(RuntimeMode).optional(),
+});
+
+/** A node's MIG layout (GpuNode `migLayout`): its values are checked against the GPUs when the node is planned. */
+const MigLayoutConfigSchema = z.strictObject({
+    devices: z.array(
+        z.strictObject({
+            gpus: z.array(z.string().min(1)).optional(),
+            enabled: z.boolean().optional(),
+            profiles: z.record(z.string(), z.number().int().min(0)).optional(),
+        }),
+    ),
+    stopServices: z.array(patterned("name")).optional(),
 });
 
 /** One entry of the stack config's `nodes` list (see Pulumi.example.yaml). */
@@ -83,26 +95,15 @@ export const NodeConfigSchema = z
         runtimeName: patterned("name").optional(),
         setAsDefault: z.boolean().optional(),
         enableCdi: z.boolean().optional(),
+        fabricManager: z.enum(FABRIC_MANAGER_MODES).optional(),
+        persistenced: z.boolean().optional(),
+        migLayout: MigLayoutConfigSchema.optional(),
         /** Only for `gpu-node plan`: recorded host facts, so a plan can be made without SSH. Ignored by `pulumi up`. */
         facts: z.strictObject({ probeFile: z.string().min(1).optional(), files: z.record(z.string(), z.string()).optional() }).optional(),
     })
     .superRefine((n, ctx) => {
-        if (n.runtime === "docker-rootless" && n.rootlessUser === undefined) {
-            ctx.addIssue({
-                code: "custom",
-                path: ["rootlessUser"],
-                message: "is required for runtime docker-rootless; name the owner of the rootless Docker daemon",
-                input: undefined,
-            });
-        }
-        if (n.runtime !== "docker-rootless" && (n.rootlessUser !== undefined || n.rootlessHome !== undefined)) {
-            ctx.addIssue({
-                code: "custom",
-                path: [n.rootlessUser !== undefined ? "rootlessUser" : "rootlessHome"],
-                message: "is only for runtime docker-rootless; set runtime: docker-rootless, or drop it",
-                input: undefined,
-            });
-        }
+        // The node's cross-field rules, as GpuNode checks them (sdk/spec/nodeSpec.ts).
+        for (const p of nodeFieldProblems(n)) ctx.addIssue({ code: "custom", path: [p.field], message: `${p.problem}; ${p.fix}`, input: undefined });
     });
 
 const replicas = z.number().int().min(2);
@@ -188,18 +189,9 @@ export function configError(problems: ConfigProblem[]): GpuConfigError {
     return error;
 }
 
-/** What GpuNode is asked to do for this node, as nodePlan sees it (the same defaults as GpuNode). */
+/** What GpuNode is asked to do for this node, as nodePlan sees it: the spec module's defaults, as GpuNode applies them. */
 export function nodeSpecOf(config: NodeConfig): NodeSpec {
-    return {
-        runtime: config.runtime ?? "docker",
-        driver: config.driver,
-        toolkit: { ...config.toolkit, version: config.toolkit?.version ?? DEFAULT_TOOLKIT_VERSION },
-        rootlessUser: config.rootlessUser,
-        rootlessHome: config.rootlessHome,
-        runtimeName: config.runtimeName,
-        setAsDefault: config.setAsDefault,
-        enableCdi: config.enableCdi,
-    };
+    return specOf(config);
 }
 
 type Issue = z.core.$ZodIssue;

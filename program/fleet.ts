@@ -1,8 +1,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
-import { ContainerRuntime } from "../components/enums";
-import { DriverArgs, GpuNode } from "../components/gpuNode";
+import { ContainerRuntime, FabricManager } from "../components/enums";
+import { GpuNode } from "../components/gpuNode";
+import { DriverArgs } from "../components/nodeArgs";
 import { GpuComponentOptions } from "../components/planOnHost";
 import type { KubernetesGpuSupport } from "../components/kubernetesGpuSupport";
 import { SharingStrategy } from "../sdk/k8s/manifests";
@@ -70,6 +71,9 @@ export function createNodesFromConfig(options?: GpuComponentOptions): { nodes: A
                 runtimeName: node.runtimeName,
                 setAsDefault: node.setAsDefault,
                 enableCdi: node.enableCdi,
+                fabricManager: node.fabricManager as FabricManager | undefined,
+                persistenced: node.persistenced,
+                migLayout: node.migLayout,
             },
             options,
         );

@@ -1,19 +1,12 @@
 import { GpuInfo, HostFacts } from "./hostFacts";
 import { Finding } from "./preflight";
 
-/**
- * Whether the plan manages NVIDIA Fabric Manager. A string enum in the "as const" form, like Severity.
- */
-export const FabricManagerMode = {
-    /** Decide from the host: NVSwitch present (or an HGX Blackwell NVLink 5 fabric) → install; else not. The default. */
-    Auto: "auto",
-    /** Install and verify Fabric Manager even where the probe sees no NVSwitch (switches hidden from the probe). */
-    Install: "install",
-    /** Never install or touch Fabric Manager. */
-    Skip: "skip",
-} as const;
-export type FabricManagerMode = (typeof FabricManagerMode)[keyof typeof FabricManagerMode];
-export const FABRIC_MANAGER_MODES = Object.values(FabricManagerMode);
+import { FabricManager } from "../spec/choices";
+export { FABRIC_MANAGER_MODES } from "../spec/choices";
+
+/** Whether the plan manages NVIDIA Fabric Manager: sdk/spec/choices.ts's FabricManager, by its sdk name. */
+export const FabricManagerMode = FabricManager;
+export type FabricManagerMode = `${FabricManager}`;
 
 /** What the NVLink fabric of a host needs. */
 export interface FabricNeed {

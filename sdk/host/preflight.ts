@@ -46,14 +46,17 @@ export interface Finding {
     fix: string;
 }
 
+/** A preflight rule of one domain (a runtime's, say): the findings it has for a host. */
+export type PreflightRule = (facts: HostFacts) => Finding[];
+
 /** What the node is asked to do, as far as preflight needs it. */
 export interface PreflightIntent {
     /** A driver install is planned (not skipped by the user). */
     installDriver: boolean;
     /** The driver comes as signed precompiled modules (Ubuntu `linux-modules-nvidia-*`), not built by DKMS. */
     signedDriverModules?: boolean;
-    /** Runtimes that will be configured (`docker` also for rootless Docker). */
-    runtimes: string[];
+    /** The rules of the runtime that will be configured (its engine's `preflight`). */
+    rules?: readonly PreflightRule[];
     /** The pinned driver, when one is asked for (GpuNodeArgs `driver`). */
     driver?: { branch?: string; version?: string };
     /** Services whose configuration the plan changes, so it restarts them (with systemctl). */
@@ -85,16 +88,7 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
         add("no-package-manager", "error", "no apt-get, dnf or zypper found", "install the toolkit packages by hand, or use a supported distribution");
     }
 
-    const docker = facts.docker;
-    if (docker?.snap && intent.runtimes.includes("docker")) {
-        add(
-            "snap-docker",
-            "error",
-            "Docker is installed as a snap: its daemon.json lives in /var/snap/docker/current/config/ and the snap cannot use the NVIDIA runtime installed on the host",
-            "remove the snap (`snap remove docker`) and install Docker from your distribution or Docker's apt/dnf repository",
-        );
-    }
-    if (docker?.desktop) {
+    if (facts.docker?.desktop) {
         add(
             "docker-desktop",
             "error",
@@ -102,31 +96,8 @@ export function preflight(facts: HostFacts, intent: PreflightIntent): Finding[] 
             "configure GPU support in Docker Desktop (WSL2 backend), or use Docker Engine on the host",
         );
     }
-    const dockerVersion = docker?.serverVersion ?? docker?.clientVersion;
-    if (dockerVersion !== undefined && intent.runtimes.includes("docker") && !atLeast(dockerVersion, MINIMUM_DOCKER)) {
-        add(
-            "docker-too-old",
-            "error",
-            `Docker ${dockerVersion} is older than ${MINIMUM_DOCKER}, the oldest NVIDIA supports`,
-            `upgrade Docker to ${MINIMUM_DOCKER} or newer`,
-        );
-    }
-
-    // Without the runtime the plan would write its config and then wait 60 s for a restart that cannot work.
-    const missing = intent.runtimes.filter(
-        (r) =>
-            (r === "docker" && docker === undefined) ||
-            (r === "containerd" && facts.containerd === undefined) ||
-            (r === "crio" && facts.crioVersion === undefined),
-    );
-    for (const runtime of missing) {
-        add(
-            "runtime-missing",
-            "error",
-            `runtime ${runtime} is asked for, but no ${runtime} binary was found on the host`,
-            `install ${runtime === "docker" ? "Docker Engine" : runtime === "crio" ? "CRI-O" : "containerd"} first, or set runtime to the one the host has (docker, docker-rootless, containerd, crio, or cdi for CDI only)`,
-        );
-    }
+    // The runtime's own rules (sdk/runtime): its daemon is there, in a version NVIDIA supports.
+    for (const rule of intent.rules ?? []) findings.push(...rule(facts));
     if ((intent.restarts ?? []).length > 0 && !facts.systemd) {
         add(
             "no-systemd",

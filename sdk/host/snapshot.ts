@@ -1,6 +1,6 @@
 import { GpuConfigError } from "../errors";
 import { lines, script, sh } from "../shell/shellScript";
-import { backupPath } from "../plan/fileStep";
+import { backupPath } from "../steps/backupPath";
 import { HostFacts, parseHostFacts } from "./hostFacts";
 import { PROBE_SCRIPT } from "./probeScript";
 

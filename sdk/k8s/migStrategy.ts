@@ -1,17 +1,10 @@
 import { GpuConfigError } from "../errors";
 import { MigDeviceLayout, MigLayoutSpec, migEntryEnabled } from "../plan/migLayout";
 
-/** How the device plugin and GPU Feature Discovery expose MIG devices: NVIDIA's `MIG_STRATEGY`. */
-export enum MigStrategy {
-    /** MIG devices are not exposed: every GPU is one `nvidia.com/gpu`, and a MIG-enabled GPU is unusable. */
-    None = "none",
-    /** Every GPU of a node has MIG enabled with instances of one profile; each instance is one `nvidia.com/gpu`. */
-    Single = "single",
-    /** Instances are exposed by profile, as `nvidia.com/mig-<profile>` (e.g. `nvidia.com/mig-1g.18gb`); full GPUs stay `nvidia.com/gpu`. */
-    Mixed = "mixed",
-}
+export { MigStrategy } from "../spec/choices";
+import { MIG_STRATEGIES, MigStrategy } from "../spec/choices";
 
-const STRATEGIES = Object.values(MigStrategy) as string[];
+const STRATEGIES: readonly string[] = MIG_STRATEGIES;
 
 /** One layout entry as the strategy sees it: MIG on or off, and its instances by profile (counts above 0). */
 interface EntryView {

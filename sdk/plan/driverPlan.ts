@@ -9,10 +9,8 @@ import { guardedFileStep } from "./guardedFileStep";
 import { PlanStep } from "./planStep";
 import { debianDriverPackages, debianInstall, debianUndo } from "./debianDriver";
 
-export const DRIVER_SOURCES = ["distro", "cuda-repo"] as const;
-export type DriverSource = (typeof DRIVER_SOURCES)[number];
-export const KERNEL_MODULE_TYPES = ["open", "proprietary"] as const;
-export type KernelModuleType = (typeof KERNEL_MODULE_TYPES)[number];
+export { DRIVER_SOURCES, DriverSourceName as DriverSource, KERNEL_MODULE_TYPES, KernelModuleType } from "../spec/choices";
+import { DRIVER_SOURCES, DriverSourceName as DriverSource, KERNEL_MODULE_TYPES, KernelModuleType } from "../spec/choices";
 
 /** Keeps unattended-upgrades away from the driver, so library and kernel module cannot drift apart. */
 export const UNATTENDED_UPGRADES_BLOCK = "/etc/apt/apt.conf.d/51pulumi-nvidia-gpu-driver";

@@ -1,12 +1,8 @@
+import { BACKUP_ROOT, STATE_ROOT, backupPath } from "../steps/backupPath";
 import { createHash } from "node:crypto";
 import { RenderResult } from "../render/renderResult";
 import { ShellFragment, heredoc, lines, script, sh } from "../shell/shellScript";
 import { PlanStep } from "./planStep";
-
-/** Where this library keeps its state on a host: backups, restart stamps, the lock. */
-export const STATE_ROOT = "/var/lib/pulumi-nvidia-gpu";
-/** Where the original of every touched file is kept, for byte-exact restore on delete. */
-export const BACKUP_ROOT = `${STATE_ROOT}/backup`;
 
 export function sha256(text: string): string {
     return createHash("sha256").update(text, "utf8").digest("hex");
@@ -212,14 +208,8 @@ fi`,
     );
 }
 
-/**
- * Where a file's backups live: under BACKUP_ROOT for root-owned files, beside the file for a user's
- * own (rootless Docker), which the user can write without root.
- */
-export function backupPath(target: string, userOwned: boolean): string {
-    if (!userOwned) return `${BACKUP_ROOT}${target}`;
-    return `${target.replace(/\/[^/]*$/, "")}/.nvidia-gpu-backup/${target.replace(/^.*\//, "")}`;
-}
+// Where backups live is step mechanics (sdk/steps), which sdk/host may import too.
+export { BACKUP_ROOT, STATE_ROOT, backupPath };
 
 /** Shell that puts back the version a file had before the last write (used when a daemon fails to restart). */
 export function rollbackFragment(target: string, userOwned = false): ShellFragment {

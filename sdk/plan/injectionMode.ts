@@ -82,9 +82,10 @@ export function injectionMode(toolkitVersion: string, chosen: RuntimeModeName | 
  * Warnings for a chosen mode. `docker run --gpus` without the nvidia runtime calls NVIDIA's prestart hook
  * directly, and the hook refuses every mode but legacy (`assertModeIsLegacy`, hook_config.go at v1.20.0):
  * with `cdi` or `jit-cdi` set, such containers fail to start unless nvidia is Docker's default runtime.
+ * `dockerGpusFlag`: the runtime's containers may be started that way (its engine says).
  */
-export function runtimeModeFindings(chosen: RuntimeModeName | undefined, runtime: string, nvidiaIsDefault: boolean): Finding[] {
-    if ((chosen !== "cdi" && chosen !== "jit-cdi") || !runtime.startsWith("docker") || nvidiaIsDefault) return [];
+export function runtimeModeFindings(chosen: RuntimeModeName | undefined, dockerGpusFlag: boolean, nvidiaIsDefault: boolean): Finding[] {
+    if ((chosen !== "cdi" && chosen !== "jit-cdi") || !dockerGpusFlag || nvidiaIsDefault) return [];
     return [
         {
             id: "toolkit-mode-gpus-flag",

@@ -3,36 +3,28 @@ import { DataCentreIntent, dataCentrePreflight } from "../host/dataCentrePreflig
 import { Finding, preflight } from "../host/preflight";
 import { cdiSpecFormatFindings } from "../host/cdiPreflight";
 import { HostSnapshot } from "../host/snapshot";
-import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
-import { CRIO_CONFIG, CRIO_DROP_IN, renderCrioConfig } from "../render/crioConfig";
-import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
 import { RenderResult } from "../render/renderResult";
 import { TOOLKIT_CONFIG, ToolkitSetting, setsNoCgroups } from "../render/toolkitConfig";
-import { rootlessDaemonJsonPath, validate, validateChoice } from "../validate";
+import { RuntimeEngine, RuntimeSpec } from "../runtime/engine";
+import { engineOf } from "../runtime/registry";
+import { verifyRuntimesStep } from "../runtime/verifyStep";
+import { validate } from "../validate";
+import { DEFAULT_RUNTIME_NAME, DEFAULT_TOOLKIT_VERSION } from "../spec/defaults";
 import { dataCentrePlan } from "./dataCentrePlan";
 import { DriverSpec, driverPlan } from "./driverPlan";
 import { driverPinDecision } from "./driverPin";
-import { guardedFileStep, revisionOf } from "./guardedFileStep";
+import { revisionOf } from "./guardedFileStep";
 import { injectionMode, runtimeModeFindings, validateRuntimeMode } from "./injectionMode";
 import { NodePlan, PlanStep } from "./planStep";
-import { cdiSpecStep, restartStep, rootlessRestartStep, verifyRuntimesStep } from "./runtimeSteps";
+import { cdiSpecStep } from "./runtimeSteps";
 import { MigLayoutSpec } from "./migLayout";
 import { ToolkitSpec, toolkitConfigStep, toolkitPlan } from "./toolkitPlan";
 
-/** The container runtimes a node can be set up for. `cdi` only writes the CDI spec (Podman, CDI-native runtimes). */
-export const RUNTIMES = ["docker", "docker-rootless", "containerd", "crio", "cdi"] as const;
-export type Runtime = (typeof RUNTIMES)[number];
+export { RUNTIMES, Runtime } from "../spec/choices";
+export { RuntimeSpec } from "../runtime/engine";
 
 /** Everything a GPU node should end up with. */
-export interface NodeSpec {
-    runtime: Runtime;
-    /** Owner of the rootless Docker daemon; required for `docker-rootless`. */
-    rootlessUser?: string;
-    /** Home of `rootlessUser`. Default `/home/<user>`. */
-    rootlessHome?: string;
-    runtimeName?: string;
-    setAsDefault?: boolean;
-    enableCdi?: boolean;
+export interface NodeSpec extends RuntimeSpec {
     toolkit: Omit<ToolkitSpec, "packageManager">;
     /** The driver to install; `undefined` keeps whatever driver the host has. */
     driver?: Omit<DriverSpec, "distro" | "arch">;
@@ -58,31 +50,30 @@ export interface PlannedNode {
  */
 export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const { facts } = snapshot;
-    const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
-    const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
+    const engine = engineOf(spec.runtime);
+    const runtimeName = validate(spec.runtimeName ?? DEFAULT_RUNTIME_NAME, "name", "runtimeName");
     const mode = validateRuntimeMode(spec.toolkit.mode, spec.toolkit.version);
     const installDriver = spec.driver !== undefined && !facts.wsl2;
     // A driver no package owns: a pin it satisfies installs nothing, one it does not is refused (issue 23).
     const pin = installDriver ? driverPinDecision(facts, spec.driver!) : undefined;
+    const runtimePart = runtimeSteps(snapshot, engine, { ...spec, runtimeName });
     const findings = preflight(facts, {
         installDriver: spec.driver !== undefined && pin?.kind !== "keep",
         signedDriverModules: facts.os.id === "ubuntu" && (spec.driver?.source ?? "distro") === "distro",
-        runtimes: [runtime.startsWith("docker") ? "docker" : runtime],
+        rules: engine.preflight,
         driver: spec.driver,
         // A restart (systemctl) is needed only when the runtime's configuration changes.
-        restarts: runtime !== "cdi" && runtimePlan(snapshot, { ...spec, runtime, runtimeName }).files.some((f) => f.changed) ? [runtime] : [],
+        restarts: engine.restarts && runtimePart.files.some((f) => f.changed) ? [engine.runtime] : [],
     });
     const dataCentreIntent = { fabricManager: spec.fabricManager, persistenced: spec.persistenced, driver: installDriver ? spec.driver : undefined };
     findings.push(...dataCentrePreflight(facts, dataCentreIntent));
     if (pin?.kind === "keep") findings.push(pin.note);
     if (pin?.kind === "conflict") findings.push(pin.finding);
     // Toolkit ≥ 1.19.1 writes CDI spec v0.7.0, which older runtimes cannot read (issue 16).
-    findings.push(
-        ...cdiSpecFormatFindings(facts, spec.toolkit.version, spec.runtime === "cdi" || spec.runtime === "docker-rootless" || (spec.enableCdi ?? false)),
-    );
-    findings.push(...runtimeModeFindings(mode, runtime, spec.setAsDefault ?? false));
+    findings.push(...cdiSpecFormatFindings(facts, spec.toolkit.version, engine.needsCdiSpec(spec.enableCdi ?? false)));
+    findings.push(...runtimeModeFindings(mode, engine.dockerGpusFlag, spec.setAsDefault ?? false));
     const effectiveMode = injectionMode(spec.toolkit.version, mode, snapshot.files[TOOLKIT_CONFIG]).mode;
-    const toolkitSettings = runtimeToolkitSettings(runtime, effectiveMode);
+    const toolkitSettings = engine.toolkitSettings(effectiveMode);
     findings.push(...rootlessLegacyFindings(toolkitSettings), ...leftoverNoCgroupsFindings(toolkitSettings, snapshot.files[TOOLKIT_CONFIG]));
     const errors = findings.filter((f) => f.severity === "error");
     if (errors.length > 0) {
@@ -112,107 +103,44 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const toolkitSteps = toolkitPlan({ ...spec.toolkit, packageManager: facts.packageManager }, snapshot, toolkitSettings);
     steps.push(...toolkitSteps);
 
-    const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName }, false);
     steps.push(...runtimePart.steps);
     return { plan: { steps }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
 }
 
-/** The runtime part of a spec: what DockerRuntime, ContainerdRuntime, CrioRuntime and CdiSpec configure. */
-export type RuntimeSpec = Pick<NodeSpec, "runtime" | "rootlessUser" | "rootlessHome" | "runtimeName" | "setAsDefault" | "enableCdi">;
-
 /**
- * The runtime's steps: the rendered config files with their
- * guarded writes, a restart only on change with rollback, the CDI spec where asked, and a check that
- * the runtime lists the nvidia runtime. Without `writeToolkitConfig` the toolkit config is left to the toolkit plan.
+ * The runtime's steps, as the runtime components plan them alone: the toolkit config the runtime needs in the
+ * host's injection mode, then its engine's steps (see runtimeSteps).
  */
-export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec, writeToolkitConfig = true): { steps: PlanStep[]; files: RenderResult[] } {
-    const runtime = validateChoice(spec.runtime, RUNTIMES, "runtime");
-    const runtimeName = validate(spec.runtimeName ?? "nvidia", "name", "runtimeName");
-    const live = snapshot.files;
-    const containerdDump = snapshot.containerdDump;
+export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps: PlanStep[]; files: RenderResult[] } {
+    const engine = engineOf(spec.runtime);
+    const runtimeName = validate(spec.runtimeName ?? DEFAULT_RUNTIME_NAME, "name", "runtimeName");
     const steps: PlanStep[] = [];
     const files: RenderResult[] = [];
-    const settings = writeToolkitConfig ? runtimeToolkitSettings(runtime, modeOnHost(snapshot)) : [];
+    const settings = engine.toolkitSettings(modeOnHost(snapshot));
     if (settings.length > 0) {
         const toolkitConfig = toolkitConfigStep(snapshot, settings);
         steps.push(toolkitConfig);
         files.push(...(toolkitConfig.files ?? []));
     }
-
-    const common = { runtimeName, setAsDefault: spec.setAsDefault ?? false, enableCdi: spec.enableCdi ?? false };
-    switch (runtime) {
-        case "docker": {
-            const result = renderDockerConfig(live[DOCKER_DAEMON_JSON], common);
-            const revision = revisionOf([result], snapshot);
-            steps.push(
-                guardedFileStep("docker-daemon-json", "Docker daemon.json with the nvidia runtime", result, snapshot, "docker"),
-                restartStep("docker", [result], revision),
-            );
-            files.push(result);
-            break;
-        }
-        case "docker-rootless": {
-            // One check of rootlessUser and rootlessHome (absolute, no `..`), shared with the files the preview reads.
-            const path = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
-            const user = spec.rootlessUser!;
-            const result = renderDockerConfig(live[path], { ...common, path });
-            steps.push(
-                { ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
-                { ...rootlessRestartStep(user, result, revisionOf([result], snapshot)), runAs: user },
-            );
-            files.push(result);
-            break;
-        }
-        case "containerd": {
-            const result = renderContainerdConfig(live[CONTAINERD_CONFIG], {
-                ...common,
-                effectiveConfig: containerdDump,
-                currentDropIn: live[CONTAINERD_DROP_IN],
-            });
-            const revision = revisionOf([result.topLevel, result.dropIn], snapshot);
-            steps.push(
-                guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
-                guardedFileStep(
-                    "containerd-drop-in",
-                    `containerd drop-in with the ${runtimeName} runtime`,
-                    result.dropIn,
-                    snapshot,
-                    "containerd",
-                    undefined,
-                    true,
-                ),
-                restartStep("containerd", [result.topLevel, result.dropIn], revision),
-            );
-            files.push(result.topLevel, result.dropIn);
-            break;
-        }
-        case "crio": {
-            const result = renderCrioConfig(live[CRIO_CONFIG], { ...common, currentDropIn: live[CRIO_DROP_IN] });
-            steps.push(
-                guardedFileStep("crio-drop-in", `CRI-O drop-in with the ${runtimeName} runtime`, result, snapshot, "crio", undefined, true),
-                restartStep("crio", [result], revisionOf([result], snapshot)),
-            );
-            files.push(result);
-            break;
-        }
-        case "cdi":
-            break;
-    }
-    if (runtime === "cdi" || common.enableCdi || runtime === "docker-rootless") steps.push(cdiSpecStep());
-    if (runtime === "docker" || runtime === "containerd" || runtime === "crio")
-        steps.push(verifyRuntimesStep([runtime], runtimeName, revisionOf(files, snapshot)));
-    return { steps, files };
+    const part = runtimeSteps(snapshot, engine, { ...spec, runtimeName });
+    return { steps: [...steps, ...part.steps], files: [...files, ...part.files] };
 }
 
 /**
- * The toolkit config a runtime needs. Rootless Docker gets its GPUs through CDI (the cdi-spec step; containers ask for
- * `nvidia.com/gpu=…`, and the runtime's jit-cdi and cdi modes read no cgroup settings), so the host-wide `no-cgroups`,
- * which a rootful daemon on the same host needs false, is not flipped (NVIDIA/nvidia-container-toolkit#85). Only in
- * legacy mode does the rootless runtime call nvidia-container-cli, which must then skip cgroups: `no-cgroups = true`,
- * as NVIDIA's rootless guide says, with a warning (rootlessLegacyFindings).
+ * An engine's steps: the rendered config files with their guarded writes, a restart only on change with rollback,
+ * the CDI spec where asked, and a check that the runtime lists the nvidia runtime.
  */
-export function runtimeToolkitSettings(runtime: Runtime, mode: string): ToolkitSetting[] {
-    return runtime === "docker-rootless" && mode === "legacy" ? [{ key: "nvidia-container-cli.no-cgroups", value: true }] : [];
+function runtimeSteps(
+    snapshot: HostSnapshot,
+    engine: RuntimeEngine,
+    spec: Omit<RuntimeSpec, "runtime"> & { runtimeName: string },
+): { steps: PlanStep[]; files: RenderResult[] } {
+    const enableCdi = spec.enableCdi ?? false;
+    const { steps, files } = engine.configure(snapshot, { ...spec, setAsDefault: spec.setAsDefault ?? false, enableCdi });
+    if (engine.needsCdiSpec(enableCdi)) steps.push(cdiSpecStep());
+    if (engine.verify !== undefined)
+        steps.push(verifyRuntimesStep([{ runtime: engine.runtime, verify: engine.verify }], spec.runtimeName, revisionOf(files, snapshot)));
+    return { steps, files };
 }
 
 /** The warning that goes with `no-cgroups = true`: a rootful daemon on the same host loses its GPUs' cgroup setup. */
@@ -249,6 +177,6 @@ function leftoverNoCgroupsFindings(settings: ToolkitSetting[], liveConfig: strin
 function modeOnHost(snapshot: HostSnapshot): string {
     const packages = snapshot.facts.toolkitPackages;
     const version = packages["nvidia-container-toolkit-base"] ?? packages["nvidia-container-toolkit"];
-    // No toolkit installed yet (its component installs it): the version this library pins by default resolves auto to jit-cdi.
-    return version === undefined ? "jit-cdi" : injectionMode(version, undefined, snapshot.files[TOOLKIT_CONFIG]).mode;
+    // No toolkit installed yet (its component installs it): the mode the version this library pins by default resolves auto to.
+    return injectionMode(version ?? DEFAULT_TOOLKIT_VERSION, undefined, version === undefined ? undefined : snapshot.files[TOOLKIT_CONFIG]).mode;
 }

@@ -43,9 +43,8 @@ export const TOOLKIT_CONFIG_KEYS: Readonly<Record<string, KeyType>> = {
 
 /** `nvidia-container-runtime.mode`: how the runtime injects GPUs into containers. */
 export const RUNTIME_MODE_KEY = "nvidia-container-runtime.mode";
-/** The modes a plan may set (`csv` is Tegra's, chosen there by `auto`). */
-export const RUNTIME_MODES = ["auto", "jit-cdi", "cdi", "legacy"] as const;
-export type RuntimeModeName = (typeof RUNTIME_MODES)[number];
+export { RUNTIME_MODES, RuntimeModeName } from "../spec/choices";
+import { RuntimeModeName } from "../spec/choices";
 
 /** The edit that sets the runtime mode, as `nvidia-ctk config --set nvidia-container-runtime.mode=<mode> --in-place` makes it. */
 export function runtimeModeSetting(mode: RuntimeModeName): ToolkitSetting {

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import * as TOML from "@iarna/toml";
 import { parseHostFacts } from "../../sdk/host/hostFacts";
 import { HostSnapshot } from "../../sdk/host/snapshot";
-import { runtimeToolkitSettings } from "../../sdk/plan/nodePlan";
+import { dockerRootlessEngine } from "../../sdk/runtime/dockerRootless";
 import { toolkitPlan } from "../../sdk/plan/toolkitPlan";
 import { plain } from "../../sdk/toml/parseToml";
 import { RUNTIME_MODES, TOOLKIT_CONFIG, ToolkitSetting, runtimeModeSetting } from "../../sdk/render/toolkitConfig";
@@ -72,7 +72,7 @@ registerCases(
                     target: "toolkit-config",
                     name: `mode ${mode} with rootless Docker's no-cgroups on ${start}`,
                     input,
-                    flags: setFlags([runtimeModeSetting(mode), ...runtimeToolkitSettings("docker-rootless", "legacy")]),
+                    flags: setFlags([runtimeModeSetting(mode), ...dockerRootlessEngine.toolkitSettings("legacy")]),
                 },
             ]),
         );

@@ -1,11 +1,12 @@
 import { strict as assert } from "node:assert";
 import { HostFacts, parseHostFacts } from "../../../sdk/host/hostFacts";
 import { PreflightIntent, preflight } from "../../../sdk/host/preflight";
+import { RUNTIME_ENGINES } from "../../../sdk/runtime/registry";
 import { probeFixture } from "../../helpers/paths";
 
 const h100 = () => parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
 const ids = (facts: HostFacts, intent: Partial<PreflightIntent> = {}) =>
-    preflight(facts, { installDriver: false, runtimes: [], ...intent }).map((f) => `${f.severity}:${f.id}`);
+    preflight(facts, { installDriver: false, rules: [], ...intent }).map((f) => `${f.severity}:${f.id}`);
 
 function withDocker(facts: HostFacts, version: string, extra: Partial<NonNullable<HostFacts["docker"]>> = {}): HostFacts {
     return {
@@ -32,7 +33,7 @@ describe("preflight", () => {
     it("refuses an unsupported distribution and names the supported ones", () => {
         const findings = preflight(
             { ...h100(), os: { id: "gentoo", versionId: "2.17", idLike: [], prettyName: "Gentoo" } },
-            { installDriver: false, runtimes: [] },
+            { installDriver: false, rules: [] },
         );
         assert.equal(findings[0].id, "unsupported-distro");
         assert.match(findings[0].fix, /ubuntu, debian, rhel/);
@@ -46,8 +47,8 @@ describe("preflight", () => {
     });
 
     it("refuses Docker older than 18.09 and accepts 18.09", () => {
-        assert.deepEqual(ids(withDocker(h100(), "18.06.3"), { runtimes: ["docker"] }), ["error:docker-too-old"]);
-        assert.deepEqual(ids(withDocker(h100(), "18.09.0"), { runtimes: ["docker"] }), []);
+        assert.deepEqual(ids(withDocker(h100(), "18.06.3"), { rules: RUNTIME_ENGINES.docker.preflight }), ["error:docker-too-old"]);
+        assert.deepEqual(ids(withDocker(h100(), "18.09.0"), { rules: RUNTIME_ENGINES.docker.preflight }), []);
     });
 
     it("refuses a driver older than 418.81.07 and accepts it", () => {
@@ -59,14 +60,14 @@ describe("preflight", () => {
 
     it("skips a driver install on WSL2 and explains that the driver lives on Windows", () => {
         const wsl = parseHostFacts(probeFixture("handmade-wsl2-snap-docker.json"));
-        const finding = preflight(wsl, { installDriver: true, runtimes: [] }).find((f) => f.id === "wsl2-driver");
+        const finding = preflight(wsl, { installDriver: true, rules: [] }).find((f) => f.id === "wsl2-driver");
         assert.equal(finding?.severity, "info");
         assert.match(finding!.message, /driver lives on the Windows host/);
     });
 
     it("explains snap Docker", () => {
         const wsl = parseHostFacts(probeFixture("handmade-wsl2-snap-docker.json"));
-        const finding = preflight(wsl, { installDriver: false, runtimes: ["docker"] }).find((f) => f.id === "snap-docker");
+        const finding = preflight(wsl, { installDriver: false, rules: RUNTIME_ENGINES.docker.preflight }).find((f) => f.id === "snap-docker");
         assert.equal(finding?.severity, "error");
         assert.match(finding!.message, /\/var\/snap\/docker/);
     });
@@ -79,7 +80,7 @@ describe("preflight", () => {
 
     it("warns of toolkit packages at mixed versions, which the plan fixes (it must not refuse that host)", () => {
         const rocky = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
-        const finding = preflight(rocky, { installDriver: false, runtimes: [] }).find((f) => f.id === "toolkit-mixed-versions");
+        const finding = preflight(rocky, { installDriver: false, rules: [] }).find((f) => f.id === "toolkit-mixed-versions");
         assert.equal(finding?.severity, "warning");
         assert.match(finding!.message, /nvidia-container-toolkit-base 1\.20\.0-1/);
         assert.match(finding!.fix, /the plan installs all four at toolkit\.version/);

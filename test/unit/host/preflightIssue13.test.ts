@@ -3,23 +3,24 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { HostFacts, parseHostFacts } from "../../../sdk/host/hostFacts";
 import { PreflightIntent, preflight } from "../../../sdk/host/preflight";
+import { RUNTIME_ENGINES } from "../../../sdk/runtime/registry";
 import { probeFixture } from "../../helpers/paths";
 
 const h100 = () => parseHostFacts(probeFixture("h100-ubuntu2404-root.json"));
 const dockerHost = () => parseHostFacts(fs.readFileSync(path.join(__dirname, "../../../examples/hosts/gpu-docker-1.probe.json"), "utf8"));
 const containerdHost = () => parseHostFacts(fs.readFileSync(path.join(__dirname, "../../../examples/hosts/gpu-k8s-1.probe.json"), "utf8"));
-const findings = (facts: HostFacts, intent: Partial<PreflightIntent>) => preflight(facts, { installDriver: false, runtimes: [], ...intent });
+const findings = (facts: HostFacts, intent: Partial<PreflightIntent>) => preflight(facts, { installDriver: false, rules: [], ...intent });
 const ids = (facts: HostFacts, intent: Partial<PreflightIntent>) => findings(facts, intent).map((f) => `${f.severity}:${f.id}`);
 
 describe("preflight (issue 13): errors before any write", () => {
     it("refuses a runtime whose binary the host lacks: docker, containerd, crio", () => {
-        assert.deepEqual(ids(h100(), { runtimes: ["docker"] }), ["error:runtime-missing"]);
-        assert.deepEqual(ids(dockerHost(), { runtimes: ["containerd"] }), ["error:runtime-missing"]);
-        assert.deepEqual(ids(containerdHost(), { runtimes: ["crio"] }), ["error:runtime-missing"]);
-        assert.match(findings(h100(), { runtimes: ["docker"] })[0].message, /no docker binary was found/);
-        assert.deepEqual(ids(dockerHost(), { runtimes: ["docker"] }), []);
-        assert.deepEqual(ids(containerdHost(), { runtimes: ["containerd"] }), []);
-        assert.deepEqual(ids(h100(), { runtimes: ["cdi"] }), []);
+        assert.deepEqual(ids(h100(), { rules: RUNTIME_ENGINES.docker.preflight }), ["error:runtime-missing"]);
+        assert.deepEqual(ids(dockerHost(), { rules: RUNTIME_ENGINES.containerd.preflight }), ["error:runtime-missing"]);
+        assert.deepEqual(ids(containerdHost(), { rules: RUNTIME_ENGINES.crio.preflight }), ["error:runtime-missing"]);
+        assert.match(findings(h100(), { rules: RUNTIME_ENGINES.docker.preflight })[0].message, /no docker binary was found/);
+        assert.deepEqual(ids(dockerHost(), { rules: RUNTIME_ENGINES.docker.preflight }), []);
+        assert.deepEqual(ids(containerdHost(), { rules: RUNTIME_ENGINES.containerd.preflight }), []);
+        assert.deepEqual(ids(h100(), { rules: RUNTIME_ENGINES.cdi.preflight }), []);
     });
 
     it("refuses a pinned driver.version below 418.81.07 (NVIDIA's minimum), and a branch below 418", () => {
@@ -44,24 +45,29 @@ describe("preflight (issue 13): errors before any write", () => {
     it("refuses a host without systemd when a runtime restart is needed, not when none is", () => {
         assert.equal(h100().systemd, false);
         const noSystemd = { ...dockerHost(), systemd: false };
-        assert.deepEqual(ids(noSystemd, { runtimes: ["docker"], restarts: ["docker"] }), ["error:no-systemd"]);
-        assert.deepEqual(ids(noSystemd, { runtimes: ["docker"], restarts: [] }), []);
-        assert.deepEqual(ids(dockerHost(), { runtimes: ["docker"], restarts: ["docker"] }), []);
+        assert.deepEqual(ids(noSystemd, { rules: RUNTIME_ENGINES.docker.preflight, restarts: ["docker"] }), ["error:no-systemd"]);
+        assert.deepEqual(ids(noSystemd, { rules: RUNTIME_ENGINES.docker.preflight, restarts: [] }), []);
+        assert.deepEqual(ids(dockerHost(), { rules: RUNTIME_ENGINES.docker.preflight, restarts: ["docker"] }), []);
     });
 
     it("names only fields GpuNodeArgs has (there is no driver.skip)", () => {
-        const src = fs.readFileSync(path.join(__dirname, "../../../components/gpuNode.ts"), "utf8");
+        const src = ["gpuNode.ts", "nodeArgs.ts"].map((f) => fs.readFileSync(path.join(__dirname, "../../../components", f), "utf8")).join("\n");
         const args = (iface: string) =>
             [...(new RegExp(`export interface ${iface} \\{([\\s\\S]*?)\\n\\}`).exec(src)?.[1] ?? "").matchAll(/^ {4}(\w+)\??:/gm)].map((m) => m[1]);
         const fields = new Set([...args("GpuNodeArgs"), ...args("DriverArgs").map((f) => `driver.${f}`), ...args("ToolkitArgs").map((f) => `toolkit.${f}`)]);
         const noGpu = parseHostFacts(probeFixture("debian12-no-gpu.json"));
         const rocky = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
         const all = [
-            ...findings(noGpu, { installDriver: true, runtimes: ["docker", "containerd", "crio"], restarts: ["docker"], driver: { version: "410.48" } }),
-            ...findings(rocky, { installDriver: true, runtimes: ["docker"] }),
+            ...findings(noGpu, {
+                installDriver: true,
+                rules: [...RUNTIME_ENGINES.docker.preflight, ...RUNTIME_ENGINES.containerd.preflight, ...RUNTIME_ENGINES.crio.preflight],
+                restarts: ["docker"],
+                driver: { version: "410.48" },
+            }),
+            ...findings(rocky, { installDriver: true, rules: RUNTIME_ENGINES.docker.preflight }),
             ...findings(
                 { ...h100(), driver: { loadedVersion: "410.48", libraryVersion: "410.66", kernelModule: "open" } },
-                { runtimes: ["docker"], restarts: ["docker"] },
+                { rules: RUNTIME_ENGINES.docker.preflight, restarts: ["docker"] },
             ),
         ];
         assert.ok(all.length >= 6, all.map((f) => f.id).join(", "));

@@ -10,7 +10,9 @@ import { backupPath } from "../../../sdk/plan/fileStep";
 import { guardedFileStep, revisionOf } from "../../../sdk/plan/guardedFileStep";
 import { nodePlan } from "../../../sdk/plan/nodePlan";
 import { PlanStep } from "../../../sdk/plan/planStep";
-import { cdiSpecStep, restartStep } from "../../../sdk/plan/runtimeSteps";
+import { cdiSpecStep } from "../../../sdk/plan/runtimeSteps";
+import { DOCKER_SERVICE } from "../../../sdk/runtime/docker";
+import { restartStep } from "../../../sdk/runtime/restartStep";
 import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
 import { renderContainerdConfig } from "../../../sdk/render/containerdConfig";
 import { probeFixture } from "../../helpers/paths";
@@ -52,7 +54,7 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
         const result = renderDockerConfig(snapshot.files[target], { path: target, setAsDefault: true });
         return {
             write: guardedFileStep("docker-daemon-json", "test", result, snapshot),
-            restart: restartStep("docker", [result], revisionOf([result], snapshot)),
+            restart: restartStep(DOCKER_SERVICE, [result], revisionOf([result], snapshot)),
         };
     }
 
@@ -80,7 +82,7 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
     });
 
     it("the restart's undo drops its stamp, so a create after destroy restarts again (bug 2)", () => {
-        const step = restartStep("docker", [renderDockerConfig(original, { setAsDefault: true })]);
+        const step = restartStep(DOCKER_SERVICE, [renderDockerConfig(original, { setAsDefault: true })]);
         assert.match(step.undoScript ?? "", /rm -f \/var\/lib\/pulumi-nvidia-gpu\/restarted\/docker/);
     });
 
@@ -92,7 +94,7 @@ describe("the engine invariant: converged → identical inputs, drifted → the 
         const result = renderDockerConfig(original, { path: target, setAsDefault: true });
         const write = guardedFileStep("docker-daemon-json", "test", result, read());
         assert.equal(run(write.script).status, 0);
-        const step = restartStep("docker", [result]);
+        const step = restartStep(DOCKER_SERVICE, [result]);
         const stamp = "/var/lib/pulumi-nvidia-gpu/restarted/docker";
         const hadStamp = fs.existsSync(stamp) ? fs.readFileSync(stamp) : undefined;
         const script = step.script

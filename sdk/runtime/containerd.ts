@@ -1,0 +1,53 @@
+import { guardedFileStep, revisionOf } from "../plan/guardedFileStep";
+import { restartStep } from "./restartStep";
+import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
+import { sh } from "../shell/shellScript";
+import { RuntimeEngine, ServiceControl, renderOptions } from "./engine";
+import { runtimePresent } from "./runtimePreflight";
+
+export const CONTAINERD_SERVICE: ServiceControl = {
+    unit: "containerd",
+    validate: sh`containerd config dump >/dev/null`,
+    restart: sh`systemctl restart containerd`,
+    ready: sh`ctr version >/dev/null 2>&1`,
+    logs: sh`journalctl -u containerd -n 15 --no-pager 2>/dev/null || true`,
+};
+
+/** containerd: the drop-in in /etc/containerd/conf.d and one `imports` line in config.toml (comments kept). */
+export const containerdEngine: RuntimeEngine = {
+    runtime: "containerd",
+    watchedFiles: () => [{ path: CONTAINERD_CONFIG }, { path: CONTAINERD_DROP_IN }],
+    configure(snapshot, spec) {
+        const live = snapshot.files;
+        const result = renderContainerdConfig(live[CONTAINERD_CONFIG], {
+            ...renderOptions(spec),
+            effectiveConfig: snapshot.containerdDump,
+            currentDropIn: live[CONTAINERD_DROP_IN],
+        });
+        const revision = revisionOf([result.topLevel, result.dropIn], snapshot);
+        return {
+            steps: [
+                guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
+                guardedFileStep(
+                    "containerd-drop-in",
+                    `containerd drop-in with the ${spec.runtimeName} runtime`,
+                    result.dropIn,
+                    snapshot,
+                    "containerd",
+                    undefined,
+                    true,
+                ),
+                restartStep(CONTAINERD_SERVICE, [result.topLevel, result.dropIn], revision),
+            ],
+            files: [result.topLevel, result.dropIn],
+        };
+    },
+    restarts: true,
+    preflight: [runtimePresent("containerd", "containerd", (facts) => facts.containerd !== undefined)],
+    needsCdiSpec: (enableCdi) => enableCdi,
+    verify: sh`containerd config dump | grep -qF "runtimes.$name]" || { echo "error: containerd config dump has no $name runtime" >&2; exit 8; }
+echo "containerd: $name runtime registered"`,
+    dockerHostUser: () => undefined,
+    toolkitSettings: () => [],
+    dockerGpusFlag: false,
+};

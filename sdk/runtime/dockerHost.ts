@@ -1,0 +1,8 @@
+import { RuntimeSpec } from "./engine";
+import { knownEngine } from "./registry";
+
+/** `ssh://user@host[:port]`, for `DOCKER_HOST` on a remote Docker client: the user is the runtime engine's, else the connection's. */
+export function dockerHost(spec: Pick<RuntimeSpec, "runtime" | "rootlessUser">, connection: { user: string; host: string; port: number }): string {
+    const user = knownEngine(spec.runtime)?.dockerHostUser(spec) ?? connection.user;
+    return `ssh://${user}@${connection.host}${connection.port === 22 ? "" : `:${connection.port}`}`;
+}
