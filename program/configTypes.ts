@@ -1,4 +1,5 @@
 import { RuntimeMode } from "../components/enums";
+import { FabricManagerMode } from "../sdk/spec/choices";
 import { SharingStrategy } from "../sdk/k8s/manifests";
 import { Runtime } from "../sdk/plan/nodePlan";
 
@@ -36,6 +37,19 @@ export interface NodeFactsConfig {
     files?: Record<string, string>;
 }
 
+/** One entry of a node's `migLayout.devices`: which GPUs, MIG on or off, and the instances by profile. */
+export interface MigLayoutDeviceConfig {
+    gpus?: string[];
+    enabled?: boolean;
+    profiles?: Record<string, number>;
+}
+
+/** A node's `migLayout` (GpuNode `migLayout`): its values are checked against the GPUs when the node is planned. */
+export interface MigLayoutConfig {
+    devices: MigLayoutDeviceConfig[];
+    stopServices?: string[];
+}
+
 /** One entry of the stack config's `nodes` list (see Pulumi.example.yaml). */
 export interface NodeConfig {
     /** Resource name of the node; defaults to `host`. */
@@ -55,6 +69,9 @@ export interface NodeConfig {
     runtimeName?: string;
     setAsDefault?: boolean;
     enableCdi?: boolean;
+    fabricManager?: FabricManagerMode;
+    persistenced?: boolean;
+    migLayout?: MigLayoutConfig;
     /** Only for `gpu-node plan`; ignored by `pulumi up`. */
     facts?: NodeFactsConfig;
 }
