@@ -162,7 +162,6 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
                 `--listen-peer-urls=${peerUrl}`,
                 `--initial-advertise-peer-urls=${peerUrl}`,
                 `--initial-cluster=default=${peerUrl}`,
-                "--listen-metrics-urls=",
             ]),
         );
         children.push(
