@@ -1,6 +1,6 @@
 #!/bin/sh
-# The real-GPU suite's k8s phase (issue 25), on the GPU machine as root from the repo's root, carrying .gpu
-# (npm run test:gpu -- prepare, then prepare-k8s):
+# The real-GPU suite's k8s phase (issue 25), on the GPU machine as root from the repo's root, carrying .gpu/k8s and
+# .gpu/repo (npm run test:gpu -- prepare, then prepare-k8s):
 #   sh test/gpu/device/k8s.sh
 # containerd 1.7.24 with the project's config (nvidia the default runtime), NVIDIA's toolkit 1.20.0 (real binaries),
 # a standalone kubelet v1.34.4 with static pods rendered by KubernetesGpuSupport and GpuWorkload, NVIDIA's device
@@ -67,10 +67,9 @@ wait_log() { n=0; until pod_log "$1" "$1" | grep -q -e 'saxpy ok' -e 'error' -e 
 cuda_ok() { pod_log "$1" "$1" >"$work/$1.log"; grep -q ' devices 1$' "$work/$1.log" && awk '$4 == "gpu" && $8 == "saxpy" && $9 == "ok" {print $6}' "$work/$1.log" | head -n 1 | grep GPU-; }
 
 setup() {
-    for f in containerd containerd-shim-runc-v2 runc; do [ -x "/usr/local/bin/$f" ] || xz -dc "$carry/docker-bundle.tar.xz" | tar -C /usr/local -x "bin/$f"; done
     xz -dc "$k8s/bin.tar.xz" | tar -C /usr/local -x
     # NVIDIA's toolkit 1.20.0 (real nvidia-container-runtime, nvidia-ctk, hooks; libnvidia-container is a named stand-in).
-    dpkg -i "$carry"/repo/stable/deb/*1.20.0-1*_amd64.deb >"$work/dpkg.log" 2>&1 || { tail -n 5 "$work/dpkg.log"; return 1; }
+    dpkg -i "$carry"/repo/stable/deb/amd64/*_1.20.0-1_amd64.deb >"$work/dpkg.log" 2>&1 || { tail -n 5 "$work/dpkg.log"; return 1; }
     mkdir -p /etc/containerd/conf.d
     cp "$k8s/containerd/config.toml" /etc/containerd/config.toml
     cp "$k8s/containerd/99-nvidia.toml" /etc/containerd/conf.d/99-nvidia.toml
