@@ -3,7 +3,7 @@
  *   prepare            .gpu/: Docker from Debian's .debs, the NVIDIA-like repository with the real binaries, read-host.sh
  *   plan SNAPSHOT      .gpu/plan/ from the snapshot the device's `snapshot` phase read
  *   report RESULTS     checks the device's `apply` results and writes test/gpu/results/gpu-<date>.md (exit 1 on a failure)
- *   prepare-k8s        .gpu/k8s/: kubelet, device plugin, ctr, pause, the rendered static pods and containerd config (after prepare)
+ *   prepare-k8s        .gpu/k8s/: kubelet, device plugin, ctr, pause, containerd, runc, the rendered static pods and containerd config; .gpu/repo
  *   report-k8s RESULTS writes test/gpu/results/k8s-<date>.md from the device's `k8s.sh` results (exit 1 on a failure)
  */
 import { execFileSync } from "node:child_process";

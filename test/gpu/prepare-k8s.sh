@@ -1,18 +1,38 @@
 #!/bin/sh
-# Builds .gpu/k8s/, what the GPU suite's k8s phase carries with .gpu/repo (run `npm run test:gpu -- prepare` first:
-# it downloads Debian's .debs and builds the NVIDIA-like repository). Carry `.gpu/k8s` and `.gpu/repo` only (64 MiB):
+# Builds .gpu/k8s/ and .gpu/repo/, what the GPU suite's k8s phase carries (not the Docker bundle: 64 MiB). Cached:
 #   .gpu/k8s/bin.tar.xz      kubelet v1.34.4 and NVIDIA's device plugin v0.17.4 (tools/kubernetes/setup.sh, stripped),
 #                            containerd, containerd-shim-runc-v2 and ctr from Debian's containerd 1.7.24 .deb, runc 1.1.15,
 #                            Kubernetes' pause.c built static: one xz stream, since the Go binaries share much code
 #   .gpu/k8s/pods/           the pod specs KubernetesGpuSupport and GpuWorkload render, as static pods (test/gpu/k8sPods.ts)
 #   .gpu/k8s/containerd/     the project's containerd config for that machine (nvidia as the default runtime)
+#   .gpu/repo/               the NVIDIA-like repository at 1.20.0-1 with NVIDIA's real binaries (as prepare.sh makes it)
+# Debian's containerd and runc are pinned in prepare.sh (DOCKER_PACKAGES), downloaded by apt, checked by its keyring.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 carry=$root/.gpu
 k8s=$carry/k8s
-debs=$root/.tmp/gpu-cache/debs
-if [ ! -d "$carry/repo" ] || [ -z "$(find "$debs" -name 'containerd_*.deb' 2>/dev/null)" ]; then
-    echo "prepare-k8s: run 'npm run test:gpu -- prepare' first (.gpu/repo, .tmp/gpu-cache/debs)" >&2; exit 1
+cache=$root/.tmp/gpu-cache
+debs=$cache/debs
+pins=$(sed -n 's/^DOCKER_PACKAGES="\(.*\)"/\1/p' "$root/test/gpu/prepare.sh" | tr ' ' '\n' | grep -e '^containerd=' -e '^runc=' | tr '\n' ' ')
+stamp=$(echo "$pins" | sha256sum | cut -c1-16)
+if [ "$(cat "$debs/k8s.stamp" 2>/dev/null)" != "$stamp" ]; then
+    apt_dir=$cache/apt; mkdir -p "$apt_dir/lists/partial" "$apt_dir/archives/partial" "$debs"
+    printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main\n' >"$apt_dir/sources.list"
+    o="-oDir::Etc::SourceList=$apt_dir/sources.list -oDir::Etc::SourceParts=/dev/null -oDir::State::Lists=$apt_dir/lists -oDir::Cache=$apt_dir"
+    # shellcheck disable=SC2086
+    apt-get $o update -qq
+    # shellcheck disable=SC2086
+    (cd "$debs" && apt-get $o download $pins -qq 2>/dev/null)
+    echo "$stamp" >"$debs/k8s.stamp"
+fi
+# The NVIDIA-like repository at 1.20.0-1, as prepare.sh carries it.
+if [ ! -f "$carry/repo/fingerprint" ]; then
+    sh "$root/tools/setup-toolkit-versions.sh" >/dev/null
+    sh "$root/test/e2e/fleet/build-repo.sh" "$cache/repo" 1.20.0-1 >/dev/null
+    rm -rf "$carry/repo.tmp" && mkdir -p "$carry/repo.tmp/stable/deb"
+    cp -RL "$cache/repo/stable/deb/." "$carry/repo.tmp/stable/deb/"
+    cp -L "$cache/repo/gpgkey" "$cache/repo/fingerprint" "$carry/repo.tmp/"
+    rm -rf "$carry/repo" && mv "$carry/repo.tmp" "$carry/repo"
 fi
 KUBERNETES_SETUP_ONLY="kubelet nvidia-device-plugin" sh "$root/tools/kubernetes/setup.sh"
 # shellcheck source=/dev/null
