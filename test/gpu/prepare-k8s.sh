@@ -47,7 +47,7 @@ gcc -Os -static -DVERSION=v3.10-pulumi-nvidia-gpu -o "$work/bin/pause" "$pause_c
 strip "$work/bin/pause" "$work/bin/containerd" "$work/bin/containerd-shim-runc-v2" "$work/bin/ctr" "$work/bin/runc"
 # The newest glibc symbol the device plugin (cgo) needs: the machine's Ubuntu 24.04 has glibc 2.39.
 echo "prepare-k8s: nvidia-device-plugin needs $(objdump -T "$work/bin/nvidia-device-plugin" | grep -o 'GLIBC_[0-9.]*' | sort -t. -k2 -n -u | tail -n 1)"
-tar -C "$work" -cf - bin | xz -9e >"$k8s/bin.tar.xz.tmp"
+tar -C "$work" -cf - bin | xz -9 >"$k8s/bin.tar.xz.tmp"
 mv "$k8s/bin.tar.xz.tmp" "$k8s/bin.tar.xz"
 (cd "$root" && npx ts-node --transpile-only -e "require('./test/gpu/k8sPods').writeK8sCarry('$work/bin/containerd')")
 echo "prepare-k8s: bin.tar.xz $(du -h "$k8s/bin.tar.xz" | cut -f1); carry .gpu/k8s + .gpu/repo: $(du -shc "$k8s" "$carry/repo" | tail -n 1 | cut -f1) (the device tool carries at most 64 MiB with the working tree)"
