@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ControlPlane, startControlPlane } from "./controlPlane";
 import { CUDA_IMAGE, OPTION_SETS, STAND_IN_NODE, render } from "./optionSets";
+import { runtimeClassManifest } from "../../sdk/k8s/manifests";
 
 // Every object KubernetesGpuSupport and GpuWorkload register, across the option sets, sent to a real kube-apiserver
 // v1.34.4 (loopback, Pod Security `baseline` enforced cluster-wide): server-side apply, dry run, strict validation.
@@ -15,6 +16,8 @@ describe("the components' objects on a real kube-apiserver (test/k8s)", function
         cp.kubectl(["label", "namespace", "restricted", "pod-security.kubernetes.io/enforce=restricted"]);
         // A stand-in for a kubelet's registration: labelNodes patches a Node that exists.
         cp.kubectl(["create", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "Node", metadata: { name: STAND_IN_NODE } }));
+        // Pods naming RuntimeClass nvidia are admitted only once it exists, as KubernetesGpuSupport creates it.
+        cp.kubectl(["apply", "--server-side", "--field-manager=pulumi-nvidia-gpu", "-f", "-"], JSON.stringify(runtimeClassManifest()));
     });
     after(() => cp?.stop());
 
@@ -29,8 +32,15 @@ describe("the components' objects on a real kube-apiserver (test/k8s)", function
             const objects = await render(set);
             assert.ok(objects.length > 0);
             for (const o of objects) {
-                const r = dryRunApply(o.manifest);
-                assert.equal(r.status, 0, `${o.manifest.kind} ${o.name}: ${r.output}`);
+                // A RuntimeClass's handler is immutable: another runtimeName is checked as on a cluster without one.
+                const other = o.manifest.kind === "RuntimeClass" && o.manifest.handler !== "nvidia";
+                if (other) cp.kubectl(["delete", "runtimeclass", "nvidia"]);
+                try {
+                    const r = dryRunApply(o.manifest);
+                    assert.equal(r.status, 0, `${o.manifest.kind} ${o.name}: ${r.output}`);
+                } finally {
+                    if (other) cp.kubectl(["apply", "--server-side", "--field-manager=pulumi-nvidia-gpu", "-f", "-"], JSON.stringify(runtimeClassManifest()));
+                }
             }
         });
     }
