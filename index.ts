@@ -33,7 +33,7 @@ export { ContainerToolkit, ContainerToolkitArgs } from "./components/containerTo
 export { DockerRuntime, DockerRuntimeArgs, ContainerdRuntime, CrioRuntime, RuntimeArgs, CdiSpec, CdiSpecArgs } from "./components/runtimeComponents";
 export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";
 export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs, GpuOperatorArgs } from "./components/kubernetesGpuSupport";
-export { GpuWorkload, GpuWorkloadArgs } from "./components/gpuWorkload";
+export { GpuWorkload, GpuWorkloadArgs, GpuWorkloadSecurityContextArgs } from "./components/gpuWorkload";
 export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./components/dockerGpuContainer";
 export { PortProtocol, DockerPortArgs, DockerVolumeArgs, DockerUlimitArgs, DockerHealthcheckArgs } from "./components/dockerGpuContainer";
 

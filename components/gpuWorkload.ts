@@ -8,8 +8,20 @@ import { validate } from "../sdk/validate";
 import { WorkloadKind, gpuWorkloadManifest } from "../sdk/k8s/manifests";
 import { asArgs } from "./kubernetesGpuSupport";
 
+/** IDs a GpuWorkload runs as; giving any of these makes its pod meet Pod Security `restricted`. */
+export interface GpuWorkloadSecurityContextArgs {
+    /** User ID of the container, not 0. Needed when the image's own user is root (CUDA base images are). */
+    runAsUser?: pulumi.Input<number>;
+    /** Group ID of the container. */
+    runAsGroup?: pulumi.Input<number>;
+    /** Group that owns mounted volumes. */
+    fsGroup?: pulumi.Input<number>;
+    /** Mount the image's root filesystem read-only. Default: writable. */
+    readOnlyRootFilesystem?: pulumi.Input<boolean>;
+}
+
 export interface GpuWorkloadArgs {
-    /** `Deployment` (default) or `Job`. A Job makes `pulumi up` wait for it and fail if it fails. */
+    /** `Deployment` (default), `Job` or `Pod`. A Job makes `pulumi up` wait for it and fail if it fails; a Pod, for it to be ready. */
     kind?: pulumi.Input<WorkloadKind>;
     /** Pinned image. `latest` and untagged references are refused; CUDA images are checked against `nodeDriverVersions`. */
     image: pulumi.Input<string>;
@@ -44,6 +56,12 @@ export interface GpuWorkloadArgs {
     driverCapabilities?: pulumi.Input<pulumi.Input<string>[]>;
     /** `render`, `video`, `unreal-runtime` or `unreal-dev`: named defaults for the capabilities. */
     preset?: pulumi.Input<string>;
+    /**
+     * Run the pod as Pod Security `restricted` requires, for namespaces that enforce it: runAsNonRoot, seccomp
+     * `RuntimeDefault`, no privilege escalation, every capability dropped, with these IDs. Default: no securityContext
+     * (the image's user, the runtime's defaults), which `restricted` refuses.
+     */
+    securityContext?: GpuWorkloadSecurityContextArgs;
 }
 
 /** A Deployment or Job on GPU nodes, requesting `nvidia.com/gpu` with the nvidia RuntimeClass, its image checked against the nodes' drivers at preview. */
@@ -77,14 +95,17 @@ export class GpuWorkload extends pulumi.ComponentResource {
                 runtimeClassName: a.runtimeClassName,
                 nodeSelector: a.nodeSelector,
                 driverCapabilities: driverCapabilities(a.driverCapabilities, a.preset),
+                securityContext: a.securityContext,
             });
         });
         const kind = pulumi.output(args.kind ?? WorkloadKind.Deployment);
         kind.apply((k) => {
             if (k === WorkloadKind.Job) new k8s.batch.v1.Job(name, asArgs<k8s.batch.v1.JobArgs>(manifest), { parent: this });
-            else new k8s.apps.v1.Deployment(name, asArgs<k8s.apps.v1.DeploymentArgs>(manifest), { parent: this });
+            else if (k === WorkloadKind.Pod) new k8s.core.v1.Pod(name, asArgs<k8s.core.v1.PodArgs>(manifest), { parent: this });
+            else if (k === WorkloadKind.Deployment) new k8s.apps.v1.Deployment(name, asArgs<k8s.apps.v1.DeploymentArgs>(manifest), { parent: this });
+            // Any other kind registers nothing: the manifest (and so `compatibility`) fails naming `kind`.
         });
-        this.compatibility = checked.apply((verdicts) => verdicts.map((v) => v.reason));
+        this.compatibility = pulumi.all([checked, manifest]).apply(([verdicts]) => verdicts.map((v) => v.reason));
         this.registerOutputs({ compatibility: this.compatibility });
     }
 }

@@ -6,6 +6,7 @@ import {
     devicePluginDaemonSet,
     runtimeClassManifest,
     sharingConfigMap,
+    sharingConfigText,
     validationJobManifest,
     VALIDATION_IMAGE,
 } from "../sdk/k8s/manifests";
@@ -15,6 +16,7 @@ import { MigStrategy, migStrategyConflict } from "../sdk/k8s/migStrategy";
 import { MigLayoutSpec } from "../sdk/plan/migLayout";
 import { parseCudaImage } from "../sdk/cuda/imagePolicy";
 import { GpuConfigError } from "../sdk/errors";
+import { privilegedNamespacePatch, runtimeHandler } from "../sdk/k8s/podSecurity";
 import type { MigLayoutArgs } from "./nodeArgs";
 
 /** Sharing one GPU between workloads, through the device plugin's config. */
@@ -30,6 +32,18 @@ export interface GpuSharingArgs {
 export interface KubernetesGpuSupportArgs {
     /** Namespace of the device plugin and the validation Job. Default `kube-system`. */
     namespace?: pulumi.Input<string>;
+    /**
+     * The node runtime the RuntimeClass `nvidia` hands pods to (its `handler`): GpuNode's `runtimeName`, the name of
+     * containerd's or CRI-O's runtime entry. Default `nvidia`. A lower-case DNS label; other names are refused.
+     */
+    runtimeName?: pulumi.Input<string>;
+    /**
+     * Label `namespace` `pod-security.kubernetes.io/enforce: privileged` (and audit, warn) with a server-side apply
+     * patch, which destroy removes: the device plugin mounts hostPath and, under MIG, GFD and the DCGM exporter add
+     * SYS_ADMIN, which a namespace enforcing `baseline` or `restricted` refuses. Default true; set false where the
+     * cluster's own policy labels (or exempts) that namespace.
+     */
+    privilegedNamespace?: boolean;
     /** Device plugin image, pinned. Default `nvcr.io/nvidia/k8s-device-plugin:v0.20.0`. */
     devicePluginImage?: pulumi.Input<string>;
     /** Nodes the plugin runs on. Default: those labelled `nvidia-gpu.pulumi.com/provisioned=true`. */
@@ -97,7 +111,23 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
         super("nvidia-gpu:index:KubernetesGpuSupport", name, {}, opts);
         const namespace = args.namespace ?? "kube-system";
         const parent = { parent: this };
-        const runtimeClass = new k8s.node.v1.RuntimeClass(`${name}-nvidia`, runtimeClassManifest() as k8s.node.v1.RuntimeClassArgs, parent);
+        const handler = pulumi.output(args.runtimeName ?? "nvidia").apply((n) => runtimeHandler(n));
+        const runtimeClass = new k8s.node.v1.RuntimeClass(
+            `${name}-nvidia`,
+            asArgs<k8s.node.v1.RuntimeClassArgs>(handler.apply((h) => runtimeClassManifest("nvidia", h))),
+            parent,
+        );
+        // Operands are admitted only once their namespace allows hostPath and SYS_ADMIN.
+        const podSecurity =
+            args.privilegedNamespace === false
+                ? []
+                : [
+                      new k8s.core.v1.NamespacePatch(
+                          `${name}-pod-security`,
+                          asArgs<k8s.core.v1.NamespacePatchArgs>(pulumi.output(namespace).apply(privilegedNamespacePatch)),
+                          parent,
+                      ),
+                  ];
         const labels = pulumi
             .output(args.labelNodes ?? [])
             .apply((nodes) =>
@@ -134,12 +164,20 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
         const daemonSet = new k8s.apps.v1.DaemonSet(
             `${name}-device-plugin`,
             asArgs<k8s.apps.v1.DaemonSetArgs>(
-                pulumi.all([namespace, args.devicePluginImage, args.nodeSelector, migStrategy]).apply(([ns, image, nodeSelector, mig]) => {
+                pulumi.all([namespace, args.devicePluginImage, args.nodeSelector, migStrategy, sharing]).apply(([ns, image, nodeSelector, mig, s]) => {
                     if (image !== undefined) parseCudaImage(image, "devicePluginImage"); // refuses latest and untagged
-                    return devicePluginDaemonSet({ namespace: ns, image, nodeSelector, withSharingConfig: configMap !== undefined, migStrategy: mig });
+                    const sharingConfig = s === undefined ? undefined : sharingConfigText(s);
+                    return devicePluginDaemonSet({
+                        namespace: ns,
+                        image,
+                        nodeSelector,
+                        withSharingConfig: configMap !== undefined,
+                        sharingConfig,
+                        migStrategy: mig,
+                    });
                 }),
             ),
-            { parent: this, dependsOn: [runtimeClass, ...(configMap ? [configMap] : [])] },
+            { parent: this, dependsOn: [runtimeClass, ...podSecurity, ...(configMap ? [configMap] : [])] },
         );
         const featureDiscovery = args.featureDiscovery ?? true;
         if (featureDiscovery) {
@@ -151,7 +189,7 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
                         return featureDiscoveryDaemonSet({ namespace: ns, image, nodeSelector, migStrategy: mig });
                     }),
                 ),
-                { parent: this, dependsOn: [runtimeClass] },
+                { parent: this, dependsOn: [runtimeClass, ...podSecurity] },
             );
         }
         if (args.dcgmExporter) {
@@ -163,7 +201,7 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
                         return dcgmExporterDaemonSet({ namespace: ns, image, nodeSelector });
                     }),
                 ),
-                { parent: this, dependsOn: [runtimeClass] },
+                { parent: this, dependsOn: [runtimeClass, ...podSecurity] },
             );
             new k8s.core.v1.Service(`${name}-dcgm-exporter`, asArgs<k8s.core.v1.ServiceArgs>(pulumi.output(namespace).apply((ns) => dcgmExporterService(ns))), {
                 parent: this,
@@ -176,9 +214,9 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
             new k8s.batch.v1.Job(
                 `${name}-validation`,
                 asArgs<k8s.batch.v1.JobArgs>(
-                    pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE]).apply(([ns, image]) => {
+                    pulumi.all([namespace, args.validationImage ?? VALIDATION_IMAGE, args.nodeSelector]).apply(([ns, image, nodeSelector]) => {
                         parseCudaImage(image, "validationImage");
-                        return validationJobManifest(ns, image);
+                        return validationJobManifest(ns, image, undefined, { nodeSelector });
                     }),
                 ),
                 { parent: this, dependsOn: labels.apply((patches) => [daemonSet, ...patches]) },
@@ -207,7 +245,7 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
                 parent,
             );
         }
-        this.runtimeClassName = runtimeClass.metadata.name;
+        this.runtimeClassName = pulumi.all([handler, runtimeClass.metadata.name]).apply(([, n]) => n);
         this.migStrategy = migStrategy;
         this.registerOutputs({ runtimeClassName: this.runtimeClassName, migStrategy: this.migStrategy });
     }

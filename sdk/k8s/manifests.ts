@@ -2,6 +2,7 @@ import { GpuConfigError } from "../errors";
 import { validateChoice } from "../validate";
 import { MigStrategy } from "./migStrategy";
 import { migEnv, migSecurityContext, nodeDaemonSet } from "./nodeDaemonSet";
+import { RestrictedOptions, configHashAnnotation, restrictedSecurityContext } from "./podSecurity";
 
 /**
  * Kubernetes objects for GPU workloads, as plain manifests: pure functions, schema-checked in the
@@ -83,6 +84,8 @@ export interface DevicePluginOptions {
     nodeSelector?: Record<string, string>;
     /** Mount the sharing ConfigMap and point the plugin at it. */
     withSharingConfig?: boolean;
+    /** The ConfigMap's config.yaml: its hash goes on the pod template, so a new config rolls the pods. */
+    sharingConfig?: string;
     /** How MIG devices are exposed. Default `none` (the plugin's own default: no MIG environment). */
     migStrategy?: MigStrategy;
 }
@@ -101,6 +104,7 @@ export function devicePluginDaemonSet(o: DevicePluginOptions): Manifest {
         namespace: o.namespace,
         runtimeClassName: o.runtimeClassName,
         nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
+        ...(o.withSharingConfig && o.sharingConfig !== undefined ? { podAnnotations: configHashAnnotation(o.sharingConfig) } : {}),
         containers: [
             {
                 name: "nvidia-device-plugin",
@@ -117,6 +121,7 @@ export function devicePluginDaemonSet(o: DevicePluginOptions): Manifest {
 export enum WorkloadKind {
     Deployment = "Deployment",
     Job = "Job",
+    Pod = "Pod",
 }
 
 export interface WorkloadOptions {
@@ -135,18 +140,23 @@ export interface WorkloadOptions {
     driverCapabilities?: string[];
     /** Job only: retries before the Job fails. Default 0. */
     backoffLimit?: number;
+    /** Meet Pod Security `restricted`, running as these IDs. */
+    securityContext?: RestrictedOptions;
 }
 
-/** A Deployment or Job whose container requests `nvidia.com/gpu: N` and runs with the nvidia RuntimeClass. */
+/** A Deployment, Job or Pod whose container requests `nvidia.com/gpu: N` and runs with the nvidia RuntimeClass. */
 export function gpuWorkloadManifest(o: WorkloadOptions): Manifest {
+    const kind = validateChoice(o.kind, Object.values(WorkloadKind), "kind");
     const labels = { "app.kubernetes.io/name": o.name };
     const env = Object.entries(o.env ?? {}).map(([name, value]) => ({ name, value }));
     if (o.driverCapabilities) env.push({ name: "NVIDIA_DRIVER_CAPABILITIES", value: o.driverCapabilities.join(",") });
+    const security = o.securityContext === undefined ? undefined : restrictedSecurityContext(o.securityContext);
     const pod = {
         runtimeClassName: o.runtimeClassName ?? "nvidia",
         nodeSelector: o.nodeSelector ?? { [GPU_NODE_LABEL]: "true" },
         tolerations: [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }],
-        ...(o.kind === WorkloadKind.Job ? { restartPolicy: "Never" } : {}),
+        ...(kind === WorkloadKind.Job ? { restartPolicy: "Never" } : {}),
+        ...(security ? { securityContext: security.pod } : {}),
         containers: [
             {
                 name: o.name,
@@ -155,11 +165,13 @@ export function gpuWorkloadManifest(o: WorkloadOptions): Manifest {
                 ...(o.args ? { args: o.args } : {}),
                 ...(env.length ? { env } : {}),
                 resources: { limits: { "nvidia.com/gpu": o.gpus } },
+                ...(security ? { securityContext: security.container } : {}),
             },
         ],
     };
+    if (kind === WorkloadKind.Pod) return { apiVersion: "v1", kind: "Pod", metadata: { name: o.name, namespace: o.namespace, labels }, spec: pod };
     const template = { metadata: { labels }, spec: pod };
-    if (o.kind === WorkloadKind.Job) {
+    if (kind === WorkloadKind.Job) {
         return {
             apiVersion: "batch/v1",
             kind: "Job",
@@ -175,8 +187,14 @@ export function gpuWorkloadManifest(o: WorkloadOptions): Manifest {
     };
 }
 
+/** Where the validation Job runs: the device plugin's nodes and RuntimeClass, so it never waits for a label nobody set. */
+export interface ValidationPlacement {
+    nodeSelector?: Record<string, string>;
+    runtimeClassName?: string;
+}
+
 /** Modelled on the GPU Operator's plugin validator: `nvidia-smi` in a pinned CUDA base image, on one GPU. */
-export function validationJobManifest(namespace: string, image = VALIDATION_IMAGE, nodeName?: string): Manifest {
+export function validationJobManifest(namespace: string, image = VALIDATION_IMAGE, nodeName?: string, placement: ValidationPlacement = {}): Manifest {
     const job = gpuWorkloadManifest({
         kind: WorkloadKind.Job,
         name: "nvidia-gpu-validation",
@@ -185,6 +203,8 @@ export function validationJobManifest(namespace: string, image = VALIDATION_IMAG
         gpus: 1,
         command: ["nvidia-smi"],
         backoffLimit: 2,
+        nodeSelector: placement.nodeSelector,
+        runtimeClassName: placement.runtimeClassName,
     });
     if (nodeName) job.spec.template.spec.nodeName = nodeName;
     return job;

@@ -13,6 +13,8 @@ export interface NodeDaemonSetParts {
     volumes: Manifest[];
     /** More pod spec fields, e.g. `automountServiceAccountToken`. */
     pod?: Manifest;
+    /** Pod template annotations, e.g. the hash of a mounted config (a change rolls the pods). */
+    podAnnotations?: Record<string, string>;
 }
 
 /**
@@ -30,7 +32,7 @@ export function nodeDaemonSet(p: NodeDaemonSetParts): Manifest {
             selector: { matchLabels: labels },
             updateStrategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 1 } },
             template: {
-                metadata: { labels },
+                metadata: { labels, ...(p.podAnnotations ? { annotations: p.podAnnotations } : {}) },
                 spec: {
                     runtimeClassName: p.runtimeClassName ?? "nvidia",
                     priorityClassName: "system-node-critical",

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
+import { Pod } from "kubernetes-models/v1/Pod";
 import { Service } from "kubernetes-models/v1/Service";
 import { DaemonSet } from "kubernetes-models/apps/v1/DaemonSet";
 import { Deployment } from "kubernetes-models/apps/v1/Deployment";
@@ -18,7 +19,7 @@ import {
 
 /** Validates a manifest against the Kubernetes OpenAPI schema (kubernetes-models), by kind. */
 export function validateManifest(m: Record<string, any>): void {
-    const models: Record<string, new (data: any) => { validate(): void }> = { RuntimeClass, DaemonSet, Deployment, Job, ConfigMap, Service };
+    const models: Record<string, new (data: any) => { validate(): void }> = { RuntimeClass, DaemonSet, Deployment, Job, ConfigMap, Service, Pod };
     const Model = models[m.kind];
     assert.ok(Model, `no schema model for ${m.kind}`);
     new Model(m).validate();
