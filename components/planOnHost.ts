@@ -4,6 +4,7 @@ import { Finding } from "../sdk/host/preflight";
 import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";
 import { SudoMode } from "../sdk/plan/invocation";
 import { PlanStep } from "../sdk/plan/planStep";
+import { manageObjects } from "../sdk/plan/managedObjectStep";
 import { RenderResult } from "../sdk/render/renderResult";
 import { unifiedDiff } from "../sdk/unifiedDiff";
 import { maskCredentials } from "../sdk/secrets/credentials";
@@ -67,7 +68,9 @@ export function planOnHost<Spec>(
     const planned = pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
         const snapshot = await reader.snapshot(conn, watched(s as Spec));
         const built = build(snapshot, s as Spec);
-        const { steps, files: rendered } = built;
+        // Every component's managed packages, services and CDI spec (idempotent for GpuNode's, already managed).
+        const steps = manageObjects(built.steps, snapshot);
+        const rendered = built.files;
         for (const file of rendered) {
             // Masked after diffing, so a changed password still shows as a changed line, without its value.
             const diff = maskCredentials(unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined));
@@ -78,12 +81,17 @@ export function planOnHost<Spec>(
                 parent,
             );
         }
+        for (const step of steps) {
+            if ((step.drift ?? []).length > 0) {
+                pulumi.log.warn(`${name}: ${step.name} will repair drift: ${step.drift!.join("; ")}`, parent);
+            }
+        }
         // The first command waits for what the component was told to wait for: resources created inside
         // an apply are not found by the SDK's expansion of a component's dependsOn.
         const commands = options?.planOnly
             ? []
             : createStepCommands(name, steps, connection, sudoMode(conn, snapshot.facts), conn.user, parent, dependsOnList(options?.dependsOn));
-        return { ...built, snapshot, commands };
+        return { ...built, steps, snapshot, commands };
     });
     componentCommands.set(
         parent,

@@ -17,6 +17,7 @@ import { injectionMode, runtimeModeFindings, validateRuntimeMode } from "./injec
 import { NodePlan, PlanStep } from "./planStep";
 import { cdiSpecStep, restartStep, rootlessRestartStep, verifyRuntimesStep } from "./runtimeSteps";
 import { MigLayoutSpec } from "./migLayout";
+import { manageObjects } from "./managedObjectStep";
 import { ToolkitSpec, toolkitConfigStep, toolkitPlan } from "./toolkitPlan";
 
 /** The container runtimes a node can be set up for. `cdi` only writes the CDI spec (Podman, CDI-native runtimes). */
@@ -114,7 +115,9 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
 
     const runtimePart = runtimePlan(snapshot, { ...spec, runtime, runtimeName }, false);
     steps.push(...runtimePart.steps);
-    return { plan: { steps }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
+    // Packages, services, the CDI spec and MIG: read at preview, their drift changes the repairing steps' inputs (issue 22).
+    const managed = manageObjects(steps, snapshot);
+    return { plan: { steps: managed }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
 }
 
 /** The runtime part of a spec: what DockerRuntime, ContainerdRuntime, CrioRuntime and CdiSpec configure. */
