@@ -5,6 +5,7 @@ import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";
 import { SudoMode } from "../sdk/plan/invocation";
 import { PlanStep } from "../sdk/plan/planStep";
 import { manageObjects } from "../sdk/plan/managedObjectStep";
+import { withStateCleanup } from "../sdk/plan/stateCleanup";
 import { RenderResult } from "../sdk/render/renderResult";
 import { unifiedDiff } from "../sdk/unifiedDiff";
 import { maskCredentials } from "../sdk/secrets/credentials";
@@ -69,7 +70,8 @@ export function planOnHost<Spec>(
         const snapshot = await reader.snapshot(conn, watched(s as Spec));
         const built = build(snapshot, s as Spec);
         // Every component's managed packages, services and CDI spec (idempotent for GpuNode's, already managed).
-        const steps = manageObjects(built.steps, snapshot);
+        // …and every undo ends by removing this library's state once it is empty, so destroy leaves no trace.
+        const steps = withStateCleanup(manageObjects(built.steps, snapshot));
         const rendered = built.files;
         for (const file of rendered) {
             // Masked after diffing, so a changed password still shows as a changed line, without its value.

@@ -4,6 +4,7 @@ import { ShellFragment, lines, script, sh } from "../shell/shellScript";
 import { backupPath, rollbackFragment, sha256 } from "./fileStep";
 import { PlanStep } from "./planStep";
 import { validateCdiSpecOutput } from "../validate";
+import { REMOVE_CREATED_DIRS, recordCreatedDirs } from "./stateCleanup";
 
 /** How each runtime is validated, restarted and waited for. */
 interface ServiceControl {
@@ -212,6 +213,8 @@ export function cdiSpecStep(requested = DEFAULT_CDI_SPEC): PlanStep {
             sh`output=${output}`,
             sh`marker=${CDI_MARKER}`,
             sh`dir=$(dirname -- "$output"); base=$(basename -- "$output")`,
+            // A folder this step creates goes again on destroy (issue 22: /run/cdi was left behind).
+            recordCreatedDirs(sh`"$dir"`),
             sh`mkdir -p -- "$dir"`,
             sh`find "$dir" -maxdepth 1 -name "$base.??????.yaml" -type f -delete`,
             sh`if [ "$output" = ${DEFAULT_CDI_SPEC} ] && systemctl cat nvidia-cdi-refresh.service >/dev/null 2>&1; then
@@ -244,6 +247,7 @@ fi`,
             sh`if [ -d "$dir" ]; then find "$dir" -maxdepth 1 -name "$base.??????.yaml" -type f -delete; fi`,
             sh`if [ -f "$marker" ] && [ "$(cat "$marker")" = "$output" ]; then rm -f -- "$output"; echo "removed $output"; fi`,
             sh`rm -f "$marker"`,
+            REMOVE_CREATED_DIRS,
         ),
         changes: [output],
         root: true,
