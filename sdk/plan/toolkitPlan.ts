@@ -182,7 +182,15 @@ fi`,
         undoScript: restoreScript(target, backup, sh`rm -f ${backup + ".written"}`),
         changes: [target],
         root: true,
+        drift: keyringDrift(target, snapshot),
     };
+}
+
+/** A keyring deleted or replaced since the key step wrote it, for the preview (issue 22). */
+function keyringDrift(target: string, snapshot: HostSnapshot | undefined): string[] {
+    const state = snapshot?.binaryFiles?.[target];
+    if (state?.written === undefined || state.sum === state.written) return [];
+    return [`${target}: sha256 ${state.written.slice(0, 12)}… → ${state.sum === ABSENT ? "absent" : `sha256 ${state.sum.slice(0, 12)}…`}`];
 }
 
 function repoStep(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: boolean, snapshot: HostSnapshot | undefined): PlanStep {
