@@ -26,8 +26,12 @@ const PACKAGE_STATES = sh`package_states() {
                 *) s="$ver (half-installed $st)" ;;
             esac
         else
-            # rpm's own database first (as the probe reads it), then rpm's default one.
-            s=$(rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null || rpm -q --qf '%{VERSION}-%{RELEASE}' "$p" 2>/dev/null || echo "not installed")
+            # rpm's own database first (as the probe reads it), then rpm's default one, then dnf's (Debian's rpm and dnf
+            # keep two databases: found by the e2e fleet, as in the packages step).
+            s=$(rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}\\n' "$p" 2>/dev/null | grep -v 'not installed' | head -n 1 || true)
+            if [ -z "$s" ]; then s=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' "$p" 2>/dev/null | grep -v 'not installed' | head -n 1 || true); fi
+            if [ -z "$s" ] && command -v dnf >/dev/null 2>&1; then s=$(dnf -q -C repoquery --installed --qf '%{version}-%{release}' "$p" 2>/dev/null | tail -n 1 || true); fi
+            s=\${s:-not installed}
         fi
         printf '%s: %s\\n' "$p" "$s"
     done
