@@ -66,6 +66,21 @@ const CDI_STATE = sh`cdi_state() {
     fi
 }`;
 
+/**
+ * Fabric Manager's packages (apt: any `nvidia-fabricmanager*`, rpm: both names) and their holds, versionlocks or
+ * zypper locks: the fabric-manager-packages step installs it at the driver's version and holds it.
+ */
+const FABRIC_STATE = sh`fabric_state() {
+    if command -v dpkg-query >/dev/null 2>&1; then
+        dpkg-query -W -f '\${Package}: \${Version} \${db:Status-Abbrev}\\n' 'nvidia-fabricmanager*' 2>/dev/null | grep -v ' un *$' | LC_ALL=C sort || true
+        apt-mark showhold 2>/dev/null | grep '^nvidia-fabricmanager' | LC_ALL=C sort | sed 's/^/hold /; s/$/: held/' || true
+    else
+        package_states nvidia-fabricmanager nvidia-fabric-manager
+        grep -h 'fabric' /etc/dnf/plugins/versionlock.list /etc/yum/pluginconf.d/versionlock.list 2>/dev/null | LC_ALL=C sort | sed 's/^/versionlock /; s/$/: locked/' || true
+        sed -n 's/^solvable_name: *\\(nvidia-fabric.*\\)/zypper lock \\1: locked/p' /etc/zypp/locks 2>/dev/null | LC_ALL=C sort || true
+    fi
+}`;
+
 /** The MIG mode and GPU instances of every GPU, as nvidia-smi lists them. */
 const MIG_STATE = sh`mig_state() {
     if command -v nvidia-smi >/dev/null 2>&1; then
@@ -83,11 +98,12 @@ export const OBSERVERS: Record<string, ShellFragment> = {
     "crio-restart": sh`service_states crio`,
     persistenced: sh`service_states nvidia-persistenced`,
     "fabric-manager-service": sh`service_states nvidia-fabricmanager`,
+    "fabric-manager-packages": sh`fabric_state`,
     "mig-layout": sh`mig_state`,
 };
 
 /** The observers' shell functions, for the read at preview and for the record each step leaves. */
-export const OBSERVER_FUNCTIONS: ShellFragment = lines(PACKAGE_STATES, SERVICE_STATES, CDI_STATE, MIG_STATE);
+export const OBSERVER_FUNCTIONS: ShellFragment = lines(PACKAGE_STATES, SERVICE_STATES, CDI_STATE, FABRIC_STATE, MIG_STATE);
 
 /** The state of one managed step's objects: as observed now, and as its last run left them. */
 export interface ObjectState {

@@ -22,15 +22,22 @@ const TOOLKIT = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "l
 /** Stand-in for dpkg-query -W -f FORMAT PKG...: answers from $FAKE_STATE/pkg-NAME (`version|abbrev`). */
 const DPKG_QUERY = `#!/bin/sh
 fmt=$3; shift 3; rc=0
-for p in "$@"; do
-    if [ -r "$FAKE_STATE/pkg-$p" ]; then
-        v=$(cut -d'|' -f1 "$FAKE_STATE/pkg-$p"); a=$(cut -d'|' -f2 "$FAKE_STATE/pkg-$p")
-        printf '%s' "$fmt" | sed "s/[$]{Package}/$p/g; s/[$]{Version}/$v/g; s/[$]{db:Status-Abbrev}/$a/g"
-    else
-        echo "dpkg-query: no packages found matching $p" >&2; rc=1
-    fi
+for pattern in "$@"; do
+    found=no
+    for f in "$FAKE_STATE"/pkg-$pattern; do
+        [ -r "$f" ] || continue
+        found=yes; p=\${f##*/pkg-}
+        v=$(cut -d'|' -f1 "$f"); a=$(cut -d'|' -f2 "$f")
+        printf "$(printf '%s' "$fmt" | sed "s/[$]{Package}/$p/g; s/[$]{Version}/$v/g; s/[$]{db:Status-Abbrev}/$a/g")"
+    done
+    [ "$found" = yes ] || { echo "dpkg-query: no packages found matching $pattern" >&2; rc=1; }
 done
 exit $rc
+`;
+/** Stand-in for apt-mark showhold: the names in $FAKE_STATE/holds. */
+const APT_MARK = `#!/bin/sh
+[ "$1" = showhold ] && cat "$FAKE_STATE/holds" 2>/dev/null
+exit 0
 `;
 /** Stand-in for systemctl: unit states in $FAKE_STATE/svc-UNIT (`active enabled`); start / enable change them. */
 const SYSTEMCTL = `#!/bin/sh
@@ -65,6 +72,7 @@ describe("drift in packages, services and the CDI spec changes exactly the repai
         fs.writeFileSync(path.join(dir, "bin", "dpkg-query"), DPKG_QUERY, { mode: 0o755 });
         fs.writeFileSync(path.join(dir, "bin", "systemctl"), SYSTEMCTL, { mode: 0o755 });
         fs.writeFileSync(path.join(dir, "bin", "nvidia-ctk"), NVIDIA_CTK, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "bin", "apt-mark"), APT_MARK, { mode: 0o755 });
         env = { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, FAKE_STATE: path.join(dir, "state") };
         // This machine's own records (another test run's) are kept aside and put back.
         if (fs.existsSync(OBJECTS_ROOT)) {
@@ -181,6 +189,21 @@ describe("drift in packages, services and the CDI spec changes exactly the repai
         assert.match(out, /started docker again/);
         assert.equal(fs.readFileSync(path.join(dir, "state", "svc-docker"), "utf8"), "active enabled\n");
         assert.equal(step(plan(), "docker-restart").script, restart.script, "repaired: converged again");
+    });
+
+    it("a Fabric Manager hold removed by hand (apt-mark unhold) changes the fabric-manager-packages step's inputs", () => {
+        const fabricPlan = () =>
+            nodePlan({ ...read(), facts: serverFacts("handmade-hgx-h100-no-fm.json") }, { runtime: "docker", toolkit: { version: "1.19.0-1" } }).plan.steps;
+        state("pkg-nvidia-fabricmanager-570", "570.86.15-1|ii ");
+        state("holds", "nvidia-fabricmanager-570\n");
+        const first = step(fabricPlan(), "fabric-manager-packages");
+        // Only the record its run leaves is taken here: the step itself reads the driver library on this machine's disk.
+        apply({ ...first, script: first.script.replace(/^\(\n[\s\S]*?^\)$/m, "(\n:\n)") });
+        assert.equal(step(fabricPlan(), "fabric-manager-packages").script, first.script, "converged: the same inputs");
+        state("holds", "");
+        const drifted = step(fabricPlan(), "fabric-manager-packages");
+        assert.notEqual(drifted.script, first.script, "the hold's removal makes the step run, and it holds the package again");
+        assert.deepEqual(drifted.drift, ["hold nvidia-fabricmanager-570: held → absent"]);
     });
 
     it("destroy forgets the record: the undo removes it and an empty objects folder", () => {
