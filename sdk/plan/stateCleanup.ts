@@ -1,4 +1,4 @@
-import { ShellFragment, sh } from "../shell/shellScript";
+import { ShellFragment, lines, sh } from "../shell/shellScript";
 import { STATE_ROOT } from "./fileStep";
 import { PlanStep } from "./planStep";
 
@@ -10,12 +10,15 @@ import { PlanStep } from "./planStep";
 /** Markers of the folders a step created, by path: `created-dirs/run/cdi` for `/run/cdi`. */
 const CREATED_DIRS = `${STATE_ROOT}/created-dirs`;
 
-/** Shell that marks each missing folder (shell words: quoted paths or `"$dir"`) as created by this plan, before anything creates it. */
-export function recordCreatedDirs(dirs: ShellFragment): ShellFragment {
-    return sh`created=${CREATED_DIRS}
-for d in ${dirs}; do
-    if [ ! -e "$d" ] && [ ! -e "$created$d" ]; then mkdir -p "$(dirname "$created$d")"; : > "$created$d"; fi
-done`;
+/** Shell that marks each missing folder (a quoted path or `"$dir"`) as created by this plan, before anything creates it. */
+export function recordCreatedDirs(...dirs: ShellFragment[]): ShellFragment {
+    return lines(
+        sh`record_created_dir() {
+    created=${CREATED_DIRS}
+    if [ ! -e "$1" ] && [ ! -e "$created$1" ]; then mkdir -p "$(dirname "$created$1")"; : > "$created$1"; fi
+}`,
+        ...dirs.map((d) => sh`record_created_dir ${d}`),
+    );
 }
 
 /** Shell that removes the marked folders once they are empty (another owner's files keep them), and their markers. */

@@ -300,7 +300,7 @@ fi`,
             sh`wait_for_lock`,
             backupOnceFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
             // The packages' nvidia-cdi-refresh units create the CDI folder: destroy removes it only if it was not there.
-            recordCreatedDirs(sh`/var/run/cdi /etc/cdi`),
+            recordCreatedDirs(sh`/var/run/cdi`, sh`/etc/cdi`),
             refreshAndInstall[pm],
             sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
             sh`echo "changed: all four toolkit packages at $version"`,
