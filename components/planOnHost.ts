@@ -4,6 +4,8 @@ import { Finding } from "../sdk/host/preflight";
 import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";
 import { SudoMode } from "../sdk/plan/invocation";
 import { PlanStep } from "../sdk/plan/planStep";
+import { manageObjects } from "../sdk/plan/managedObjectStep";
+import { withStateCleanup } from "../sdk/plan/stateCleanup";
 import { RenderResult } from "../sdk/render/renderResult";
 import { unifiedDiff } from "../sdk/unifiedDiff";
 import { maskCredentials } from "../sdk/secrets/credentials";
@@ -69,7 +71,10 @@ export function planOnHost<Spec>(
     const planned = pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
         const snapshot = await reader.snapshot(conn, watched(s as Spec));
         const built = build(snapshot, s as Spec);
-        const { steps, files: rendered } = built;
+        // Every component's managed packages, services and CDI spec (idempotent for GpuNode's, already managed).
+        // …and every undo ends by removing this library's state once it is empty, so destroy leaves no trace.
+        const steps = withStateCleanup(manageObjects(built.steps, snapshot));
+        const rendered = built.files;
         for (const file of rendered) {
             // Masked after diffing, so a changed password still shows as a changed line, without its value.
             const diff = maskCredentials(unifiedDiff(file.path, file.previous ?? "", file.text, file.previous === undefined));
@@ -79,6 +84,11 @@ export function planOnHost<Spec>(
                     : `${name}: ${file.path} will change (${file.summary.map(maskCredentials).join("; ")}):\n${diff}`,
                 parent,
             );
+        }
+        for (const step of steps) {
+            if ((step.drift ?? []).length > 0) {
+                pulumi.log.warn(`${name}: ${step.name} will repair drift: ${step.drift!.join("; ")}`, parent);
+            }
         }
         // The first command waits for what the component was told to wait for: resources created inside
         // an apply are not found by the SDK's expansion of a component's dependsOn.
@@ -94,7 +104,7 @@ export function planOnHost<Spec>(
                   dependsOnList(options?.dependsOn),
                   built.secretStdin,
               );
-        return { ...built, snapshot, commands };
+        return { ...built, steps, snapshot, commands };
     });
     componentCommands.set(
         parent,

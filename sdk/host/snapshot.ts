@@ -2,6 +2,7 @@ import { GpuConfigError } from "../errors";
 import { lines, script, sh } from "../shell/shellScript";
 import { backupPath } from "../steps/backupPath";
 import { HostFacts, parseHostFacts } from "./hostFacts";
+import { ObjectState, objectsReadFragment, parseObjects } from "./managedObjects";
 import { PROBE_SCRIPT } from "./probeScript";
 
 /** Current text of host files by path; `undefined` for a file that does not exist. */
@@ -46,6 +47,8 @@ export interface HostSnapshot {
     editedByNvidiaCtk?: string[];
     /** Binary watched files (keyrings), by path. */
     binaryFiles?: Record<string, BinaryFileState>;
+    /** Packages, services, the CDI spec and MIG, by the step that manages them: now and as last applied (issue 22). */
+    objects?: Record<string, ObjectState>;
 }
 
 const FILES_MARKER = "--- pulumi-nvidia-gpu files ---";
@@ -80,6 +83,7 @@ export function snapshotScript(files: WatchedFile[]): string {
         files.some((f) => f.path === "/etc/containerd/config.toml")
             ? sh`if command -v containerd >/dev/null 2>&1; then printf 'dump %s\\n' "$(containerd config dump 2>/dev/null | base64 -w0)"; fi`
             : sh`:`,
+        objectsReadFragment(),
     );
 }
 
@@ -110,5 +114,5 @@ export function parseSnapshot(output: string, host = "host"): HostSnapshot {
         else if (kind === "priorsum" && second) binary(first).prior = second;
         else if (kind === "written" && second) binary(first).written = second;
     }
-    return { facts, files, priorWrites, containerdDump, generations, editedByNvidiaCtk, binaryFiles };
+    return { facts, files, priorWrites, containerdDump, generations, editedByNvidiaCtk, binaryFiles, objects: parseObjects(output.slice(at)) };
 }

@@ -18,6 +18,7 @@ import { injectionMode, runtimeModeFindings, validateRuntimeMode } from "./injec
 import { NodePlan, PlanStep } from "./planStep";
 import { cdiSpecStep } from "./runtimeSteps";
 import { MigLayoutSpec } from "./migLayout";
+import { manageObjects } from "./managedObjectStep";
 import { ToolkitSpec, toolkitConfigStep, toolkitPlan } from "./toolkitPlan";
 
 export { RUNTIMES, Runtime } from "../spec/choices";
@@ -104,7 +105,9 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     steps.push(...toolkitSteps);
 
     steps.push(...runtimePart.steps);
-    return { plan: { steps }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
+    // Packages, services, the CDI spec and MIG: read at preview, their drift changes the repairing steps' inputs (issue 22).
+    const managed = manageObjects(steps, snapshot);
+    return { plan: { steps: managed }, findings, files: [...driverSteps, ...toolkitSteps].flatMap((s) => s.files ?? []).concat(runtimePart.files) };
 }
 
 /**

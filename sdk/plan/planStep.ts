@@ -24,6 +24,8 @@ export interface PlanStep {
     rebootRequired?: boolean;
     /** Files the step writes, with their exact new bytes, so previews can show them. */
     files?: RenderResult[];
+    /** Managed objects that differ from what the step's last run left, for previews (sdk/plan/managedObjectStep.ts). */
+    drift?: string[];
 }
 
 /** A node's plan: the steps in the order they must run. */

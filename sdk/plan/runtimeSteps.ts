@@ -3,6 +3,7 @@ import { script, sh } from "../shell/shellScript";
 import { backupPath } from "./fileStep";
 import { PlanStep } from "./planStep";
 import { validateCdiSpecOutput } from "../validate";
+import { REMOVE_CREATED_DIRS, recordCreatedDirs } from "./stateCleanup";
 
 /**
  * Applies `--set` edits to the toolkit config when the file did not exist when the plan was made
@@ -51,6 +52,8 @@ export function cdiSpecStep(requested = DEFAULT_CDI_SPEC): PlanStep {
             sh`output=${output}`,
             sh`marker=${CDI_MARKER}`,
             sh`dir=$(dirname -- "$output"); base=$(basename -- "$output")`,
+            // A folder this step creates goes again on destroy (issue 22: /run/cdi was left behind).
+            recordCreatedDirs(sh`"$dir"`),
             sh`mkdir -p -- "$dir"`,
             sh`find "$dir" -maxdepth 1 -name "$base.??????.yaml" -type f -delete`,
             sh`if [ "$output" = ${DEFAULT_CDI_SPEC} ] && systemctl cat nvidia-cdi-refresh.service >/dev/null 2>&1; then
@@ -83,6 +86,7 @@ fi`,
             sh`if [ -d "$dir" ]; then find "$dir" -maxdepth 1 -name "$base.??????.yaml" -type f -delete; fi`,
             sh`if [ -f "$marker" ] && [ "$(cat "$marker")" = "$output" ]; then rm -f -- "$output"; echo "removed $output"; fi`,
             sh`rm -f "$marker"`,
+            REMOVE_CREATED_DIRS,
         ),
         changes: [output],
         root: true,

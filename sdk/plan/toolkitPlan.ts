@@ -21,6 +21,7 @@ import { binaryGuard, guardedFileStep } from "./guardedFileStep";
 import { validateRuntimeMode } from "./injectionMode";
 import { PlanStep } from "./planStep";
 import { DEFAULT_CDI_SPEC, toolkitConfigOnHostStep } from "./runtimeSteps";
+import { REMOVE_CREATED_DIRS, recordCreatedDirs } from "./stateCleanup";
 
 /** The four packages NVIDIA's install guide pins to one version; they require each other's exact version. */
 export const TOOLKIT_PACKAGES = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"] as const;
@@ -181,7 +182,15 @@ fi`,
         undoScript: restoreScript(target, backup, sh`rm -f ${backup + ".written"}`),
         changes: [target],
         root: true,
+        drift: keyringDrift(target, snapshot),
     };
+}
+
+/** A keyring deleted or replaced since the key step wrote it, for the preview (issue 22). */
+function keyringDrift(target: string, snapshot: HostSnapshot | undefined): string[] {
+    const state = snapshot?.binaryFiles?.[target];
+    if (state?.written === undefined || state.sum === state.written) return [];
+    return [`${target}: sha256 ${state.written.slice(0, 12)}… → ${state.sum === ABSENT ? "absent" : `sha256 ${state.sum.slice(0, 12)}…`}`];
 }
 
 function repoStep(pm: "apt" | "dnf" | "zypper", repoUrl: string, experimental: boolean, snapshot: HostSnapshot | undefined): PlanStep {
@@ -290,6 +299,8 @@ fi`,
             sh`if [ "$at_version" = yes ]; then echo "unchanged: all four toolkit packages at $version"; exit 0; fi`,
             sh`wait_for_lock`,
             backupOnceFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
+            // The packages' nvidia-cdi-refresh units create the CDI folder: destroy removes it only if it was not there.
+            recordCreatedDirs(sh`/var/run/cdi`, sh`/etc/cdi`),
             refreshAndInstall[pm],
             sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
             sh`echo "changed: all four toolkit packages at $version"`,
@@ -303,6 +314,7 @@ fi`,
             // The spec the packages' nvidia-cdi-refresh units wrote (toolkit ≥ 1.19) names hooks the purge removed; it is
             // generated (on tmpfs), so it goes, whatever was there before: a restored old spec would be as stale.
             sh`rm -f ${DEFAULT_CDI_SPEC}`,
+            REMOVE_CREATED_DIRS,
         ),
         changes: pinned.map((p) => `package ${p}`),
         root: true,

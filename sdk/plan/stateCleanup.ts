@@ -1,0 +1,56 @@
+import { ShellFragment, lines, sh } from "../shell/shellScript";
+import { STATE_ROOT } from "./fileStep";
+import { PlanStep } from "./planStep";
+
+/*
+ * DESTROY LEAVES NO TRACE (issue 22): after the last undo the host has neither this library's state folder nor a
+ * folder a step created (`/run/cdi` for the CDI spec), while one that was there before stays.
+ */
+
+/** Markers of the folders a step created, by path: `created-dirs/run/cdi` for `/run/cdi`. */
+const CREATED_DIRS = `${STATE_ROOT}/created-dirs`;
+
+/** Shell that marks each missing folder (a quoted path or `"$dir"`) as created by this plan, before anything creates it. */
+export function recordCreatedDirs(...dirs: ShellFragment[]): ShellFragment {
+    return lines(
+        sh`record_created_dir() {
+    created=${CREATED_DIRS}
+    if [ ! -e "$1" ] && [ ! -e "$created$1" ]; then mkdir -p "$(dirname "$created$1")"; : > "$created$1"; fi
+}`,
+        ...dirs.map((d) => sh`record_created_dir ${d}`),
+    );
+}
+
+/** Shell that removes the marked folders once they are empty (another owner's files keep them), and their markers. */
+export const REMOVE_CREATED_DIRS: ShellFragment = sh`if [ -d ${CREATED_DIRS} ]; then
+    find ${CREATED_DIRS} -type f | while IFS= read -r m; do
+        d=\${m#${CREATED_DIRS}}
+        if [ ! -e "$d" ] || rmdir "$d" 2>/dev/null; then rm -f "$m"; fi
+    done
+fi`;
+
+/**
+ * Appended to every undo: the state folder's empty sub-folders go, and so do the lock and the folder itself once
+ * nothing else is left in it (taken without waiting: a stack still applying keeps its lock).
+ */
+const CLEANUP = `# The state this library kept on the host goes once it is empty (issue 22).
+if [ -d ${STATE_ROOT} ] && [ -w ${STATE_ROOT} ]; then
+    find ${STATE_ROOT} -mindepth 1 -depth -type d -empty -delete 2>/dev/null || true
+    if [ "$(ls -A ${STATE_ROOT})" = lock ] && command -v flock >/dev/null 2>&1; then
+        (flock -n 9 && rm -f ${STATE_ROOT}/lock) 9<${STATE_ROOT}/lock 2>/dev/null || true
+    fi
+    rmdir ${STATE_ROOT} 2>/dev/null || true
+fi
+if [ -d /run/pulumi-nvidia-gpu ] && [ -w /run/pulumi-nvidia-gpu ]; then rmdir /run/pulumi-nvidia-gpu 2>/dev/null || true; fi
+`;
+
+/** Every step's undo, followed by the state cleanup; the undo's own exit status is the script's. */
+export function withStateCleanup(steps: PlanStep[]): PlanStep[] {
+    return steps.map((step) => {
+        if (step.undoScript === undefined || step.undoScript.includes(CLEANUP)) return step;
+        const body = step.undoScript.replace(/^#!\/bin\/sh\n/, "");
+        // shellcheck: helpers the undo defines but does not call are not unreachable code (SC2317).
+        // Not `( … ) || rc=$?`: inside an AND-OR list the undo's own `set -e` would be ignored.
+        return { ...step, undoScript: `#!/bin/sh\nset -u\n# shellcheck disable=SC2317\n(\n${body}\n)\nrc=$?\n${CLEANUP}exit "$rc"\n` };
+    });
+}

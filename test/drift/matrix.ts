@@ -1,0 +1,298 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk/plan/toolkitPlan";
+import { Fixture, KINDS, Kind, KindId, UP, ensurePackage, repoFingerprint, tail } from "../faults/harness";
+import { RunResult, Stack, stateDir, userProject } from "../pulumi/engine";
+import { USER_PROGRAM } from "../pulumi/programs";
+import { sshKey } from "../e2e/fleet";
+import { declare, record } from "./report";
+
+/*
+ * THE DRIFT MATRIX (issue 22). One node per kind, reused across rows: converged once, then each row drifts one managed
+ * object by hand, and checks that (1) `pulumi preview` names it, (2) `pulumi up` repairs it, (3) `preview
+ * --expect-no-changes` passes again, (4) nothing else on the host changed (the managed trees, the package list and the
+ * holds are as after the first up). The last row destroys the stack and compares the managed trees (files, folders,
+ * modes, owners), the package list and the holds with what they were before the first up. Nodes reuse the fault
+ * matrix's kinds and setup (test/faults/harness.ts) under their own names and ports (29xx, repos 189xx).
+ * DRIFT_KINDS=docker,dnf and DRIFTS=row ids narrow a run; DRIFT_REPORT=stdout keeps the results file.
+ */
+
+const PORTS: Record<KindId, [number, number]> = {
+    docker: [2901, 18901],
+    containerd: [2902, 18902],
+    crio: [2903, 18903],
+    rootless: [2904, 18904],
+    dnf: [2905, 18905],
+    zypper: [2906, 18906],
+};
+
+/** The user program with `enableCdi` from config: Docker nodes get the CDI spec step too. */
+const DRIFT_PROGRAM = USER_PROGRAM.replace("    setAsDefault:", '    enableCdi: cfg.getBoolean("enableCdi") ?? false,\n    setAsDefault:');
+
+class DriftFixture extends Fixture {
+    override get name(): string {
+        return `gpu-drift-${this.kind.id}`;
+    }
+
+    override newStack(suffix: string, config: Record<string, string> = {}): Stack {
+        const project = `drift-${this.kind.id}-${suffix}`;
+        const dir = userProject(project, DRIFT_PROGRAM);
+        const link = path.join(dir, "node_modules", "pulumi-nvidia-gpu");
+        fs.rmSync(link);
+        fs.symlinkSync(ensurePackage(), link);
+        const stack = new Stack(dir, "drift", stateDir(project));
+        stack.init(
+            {
+                host: "127.0.0.1",
+                port: String(this.kind.port),
+                hostKey: this.node.connection.hostKey!,
+                toolkitVersion: "1.20.0-1",
+                repoUrl: `http://127.0.0.1:${this.kind.repoPort}`,
+                keyFingerprint: repoFingerprint(),
+                ...(this.kind.id === "docker" ? { enableCdi: "true" } : {}),
+                ...this.kind.config,
+                ...config,
+            },
+            { privateKey: sshKey().privateKey, ...this.kind.secrets },
+        );
+        return stack;
+    }
+}
+
+/** Where a plan leaves anything: every folder and file with mode and owner, files with their sha256. */
+const TREES = [
+    "/var/lib/pulumi-nvidia-gpu",
+    "/run/pulumi-nvidia-gpu",
+    "/run/cdi",
+    "/etc/cdi",
+    "/etc/nvidia-container-runtime",
+    "/etc/nvidia-container-toolkit",
+    "/etc/apt/sources.list.d",
+    "/etc/apt/preferences.d",
+    "/usr/share/keyrings",
+    "/etc/yum.repos.d",
+    "/etc/zypp/repos.d",
+    "/etc/pki/rpm-gpg",
+    "/etc/docker",
+    "/etc/containerd",
+    "/etc/crio",
+    "/home/alice/.config/docker",
+];
+
+/** The host as the no-trace check sees it: the managed trees, the package list and the holds. */
+function trace(f: Fixture, withState = true): string {
+    const trees = withState ? TREES : TREES.filter((t) => t !== "/var/lib/pulumi-nvidia-gpu");
+    return f.exec(`for d in ${trees.join(" ")}; do
+    [ -e "$d" ] || continue
+    find "$d" -printf '%M %u:%g %p\\n'
+    find "$d" -type f -exec sha256sum {} +
+done | grep -v '/.nvidia-gpu-backup/' | LC_ALL=C sort
+echo '--- packages'
+if command -v dpkg-query >/dev/null; then dpkg-query -W -f '\${Package} \${Version} \${db:Status-Abbrev}\\n' | LC_ALL=C sort; else rpm --dbpath /var/lib/rpm -qa | LC_ALL=C sort; fi
+echo '--- holds'
+if command -v apt-mark >/dev/null; then apt-mark showhold; fi
+cat /etc/dnf/plugins/versionlock.list /etc/yum/pluginconf.d/versionlock.list /etc/zypp/locks 2>/dev/null || true`);
+}
+
+/** One row: how a user drifts the object by hand, and what the preview must say. */
+interface Row {
+    id: string;
+    title: string;
+    /** The shell run on the node; undefined for a kind where the row does not apply (the reason instead). */
+    drift: (k: Kind) => string | { na: string };
+    /** What the preview's output must name. */
+    shows: (k: Kind) => RegExp;
+    /** Run after the cell (whatever its outcome): undo what the drift left that the plan does not manage. */
+    after?: (k: Kind) => string;
+}
+
+const TOOLKIT = ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container-tools", "libnvidia-container1"];
+const repoFile = (k: Kind) => ({ apt: APT_LIST, dnf: DNF_REPO, zypper: ZYPPER_REPO })[k.pm];
+const keyring = (k: Kind) => (k.pm === "apt" ? APT_KEYRING : RPM_KEY);
+const hasCdi = (k: Kind) => k.id === "docker" || k.config.runtime === "cdi" || k.id === "rootless";
+const service = (k: Kind) => ({ docker: "docker", containerd: "containerd", crio: "crio" })[k.id as string];
+const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+const ROWS: Row[] = [
+    {
+        id: "pkg-removed",
+        title: "toolkit package removed by hand",
+        drift: (k) =>
+            ({
+                apt: "DEBIAN_FRONTEND=noninteractive apt-get remove -y -q nvidia-container-toolkit >/dev/null",
+                dnf: "dnf -y -q remove nvidia-container-toolkit >/dev/null",
+                zypper: "rpm --dbpath /var/lib/rpm -e --nodeps nvidia-container-toolkit",
+            })[k.pm],
+        shows: (k) => new RegExp(`nvidia-container-toolkit: 1\\.20\\.0-1 → not installed${k.pm === "apt" ? " \\(rc\\)" : ""}`),
+    },
+    {
+        id: "pkg-purged",
+        title: "toolkit package purged by hand",
+        drift: (k) => (k.pm === "apt" ? "DEBIAN_FRONTEND=noninteractive apt-get purge -y -q nvidia-container-toolkit >/dev/null" : { na: "purge is apt's" }),
+        shows: () => /nvidia-container-toolkit: 1\.20\.0-1 → not installed(;|$| )/m,
+    },
+    {
+        id: "pkg-other-version",
+        title: "toolkit replaced by another version by hand",
+        drift: (k) =>
+            ({
+                apt: `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades ${TOOLKIT.map((p) => `${p}=1.19.0-1`).join(" ")} >/dev/null`,
+                dnf: `dnf -y -q downgrade ${TOOLKIT.map((p) => `${p}-1.19.0-1`).join(" ")} >/dev/null`,
+                zypper: `zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage ${TOOLKIT.map((p) => `${p}=1.19.0-1`).join(" ")} >/dev/null`,
+            })[k.pm],
+        shows: () => /nvidia-container-toolkit: 1\.20\.0-1 → 1\.19\.0-1/,
+    },
+    {
+        id: "repo-deleted",
+        title: "repository file deleted",
+        drift: (k) => `rm -f ${repoFile(k)}`,
+        shows: (k) => new RegExp(`${esc(repoFile(k))} will change`),
+    },
+    {
+        id: "repo-edited",
+        title: "repository file edited",
+        drift: (k) => `printf '# edited by hand\\n' >> ${repoFile(k)}`,
+        shows: (k) => new RegExp(`${esc(repoFile(k))} will change`),
+    },
+    {
+        id: "keyring-deleted",
+        title: "keyring deleted",
+        drift: (k) => `rm -f ${keyring(k)}`,
+        shows: (k) => new RegExp(`toolkit-key will repair drift: ${esc(keyring(k))}: sha256 [0-9a-f]+… → absent`),
+    },
+    {
+        id: "keyring-edited",
+        title: "keyring replaced",
+        drift: (k) => `printf 'not a key\\n' > ${keyring(k)}`,
+        shows: (k) => new RegExp(`toolkit-key will repair drift: ${esc(keyring(k))}: sha256 [0-9a-f]+… → sha256 `),
+    },
+    {
+        id: "pins",
+        title: "pins / preferences deleted or edited",
+        drift: () => ({ na: "the toolkit plan pins no apt preferences (its packages step installs exact versions)" }),
+        shows: () => /$^/,
+    },
+    {
+        id: "cdi-deleted",
+        title: "CDI spec deleted",
+        drift: (k) => (hasCdi(k) && k.id !== "rootless" ? "rm -f /var/run/cdi/nvidia.yaml /etc/cdi/nvidia.yaml" : { na: "no CDI step on this node" }),
+        shows: () => /cdi-spec will repair drift: .*(nvidia\.yaml: present → absent|listed → not listed)/,
+    },
+    {
+        id: "cdi-other-devices",
+        title: "CDI spec regenerated by hand with other devices",
+        drift: (k) =>
+            hasCdi(k) && k.id !== "rootless"
+                ? "for f in /var/run/cdi/nvidia.yaml /etc/cdi/nvidia.yaml; do [ -e $f ] && sed -i 's/name: \"\\{0,1\\}all\"\\{0,1\\}$/name: hand-made/' $f; done; true"
+                : { na: "no CDI step on this node" },
+        shows: () => /cdi-spec will repair drift: .*cdi device \S+=hand-made: absent → listed/,
+    },
+    {
+        id: "service-disabled",
+        title: "runtime service disabled",
+        drift: (k) => (service(k) ? `systemctl disable ${service(k)} >/dev/null 2>&1` : { na: "no runtime service (CDI only)" }),
+        shows: (k) => new RegExp(`${k.id}-restart will repair drift: ${service(k)}: active, enabled → active, disabled`),
+    },
+    {
+        id: "service-stopped",
+        title: "runtime service stopped",
+        drift: (k) =>
+            service(k) ? `systemctl stop ${k.id === "docker" ? "docker.socket " : ""}${service(k)} >/dev/null 2>&1` : { na: "no runtime service (CDI only)" },
+        shows: (k) => new RegExp(`${k.id}-restart will repair drift: ${service(k)}: active, enabled → (inactive|failed), enabled`),
+        after: (k) => (k.id === "docker" ? "systemctl start docker.socket" : ":"),
+    },
+    {
+        id: "runtime-config-edited",
+        title: "the runtime's daemon.json / drop-in edited",
+        drift: (k) =>
+            k.runtimeConfig
+                ? `f=${k.runtimeConfig.target ?? k.runtimeConfig.path}; printf '%s' "$(sed 's/nvidia/hand-edited/g' $f)" > $f.tmp && cat $f.tmp > $f && rm -f $f.tmp`
+                : { na: "no runtime config (CDI only)" },
+        shows: (k) => new RegExp(`${esc(k.runtimeConfig?.target ?? k.runtimeConfig?.path ?? "")} will change`),
+    },
+];
+
+const onlyKinds = process.env.DRIFT_KINDS?.split(",");
+const onlyRows = process.env.DRIFT_ROWS?.split(",");
+/** Kinds whose nodes take every row; the others take the no-trace row and the runtime's rows (their faults are the same). */
+const FULL: KindId[] = ["docker", "dnf", "zypper"];
+
+const text = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
+
+export function defineDriftColumn(id: KindId, index: number): void {
+    const kind: Kind = { ...KINDS[id], port: PORTS[id][0], repoPort: PORTS[id][1] };
+    const rows = ROWS.filter((r) => FULL.includes(id) || ["service-disabled", "service-stopped", "runtime-config-edited"].includes(r.id)).filter(
+        (r) => onlyRows === undefined || onlyRows.includes(r.id),
+    );
+    const NO_TRACE = "destroy leaves no trace (full snapshot before the first up = after destroy)";
+    (onlyKinds === undefined || onlyKinds.includes(id) ? describe : describe.skip)(`drift matrix: ${kind.title}`, function () {
+        const f = new DriftFixture(kind);
+        let pristine = "";
+        let converged = "";
+        declare([...rows.map((r) => r.title), NO_TRACE], id, index);
+
+        before(async function () {
+            this.timeout(1200000);
+            await f.start();
+            pristine = trace(f);
+            const up = f.stack.run(UP, true);
+            assert.equal(up.code, 0, `the first up failed:\n${tail(text(up))}`);
+            const clean = f.stack.expectNoChanges();
+            assert.equal(clean.code, 0, `the first up did not converge:\n${tail(text(clean))}`);
+            converged = trace(f, false);
+        });
+        after(() => f.stop());
+
+        for (const row of rows) {
+            it(`${row.title} [${id}]`, function () {
+                const start = Date.now();
+                const drift = row.drift(kind);
+                if (typeof drift !== "string") {
+                    record(row.title, id, { status: "n/a", detail: drift.na });
+                    this.skip();
+                }
+                try {
+                    f.exec(drift as string);
+                    const preview = f.stack.run(["preview", "--diff"], true);
+                    assert.equal(preview.code, 0, `preview failed:\n${tail(text(preview))}`);
+                    assert.match(text(preview), row.shows(kind), `the preview does not name the drift:\n${tail(text(preview), 60)}`);
+                    const noChanges = f.stack.expectNoChanges();
+                    assert.notEqual(noChanges.code, 0, "preview --expect-no-changes passed on a drifted host: the engine would run nothing");
+                    const up = f.stack.run(UP, true);
+                    assert.equal(up.code, 0, `up did not repair it:\n${tail(text(up))}`);
+                    const clean = f.stack.expectNoChanges();
+                    assert.equal(clean.code, 0, `preview --expect-no-changes after the repair:\n${tail(text(clean))}`);
+                    if (row.after) f.exec(row.after(kind));
+                    assert.equal(trace(f, false), converged, "after the repair the host is as after the first up: nothing else changed");
+                } catch (e) {
+                    record(row.title, id, {
+                        status: "failed",
+                        detail: (e instanceof Error ? e.message : String(e)).split("\n")[0],
+                        seconds: (Date.now() - start) / 1000,
+                    });
+                    if (row.after) f.exec(`${row.after(kind)} || true`);
+                    throw e;
+                }
+                record(row.title, id, { status: "passed", detail: "", seconds: (Date.now() - start) / 1000 });
+            });
+        }
+
+        it(`${NO_TRACE} [${id}]`, function () {
+            const start = Date.now();
+            try {
+                const r = f.stack.run(["destroy", "--yes", "--skip-preview"], true);
+                assert.equal(r.code, 0, `destroy failed:\n${tail(text(r))}`);
+                assert.equal(trace(f), pristine, "after destroy the managed trees, packages and holds are as before the first up");
+            } catch (e) {
+                record(NO_TRACE, id, {
+                    status: "failed",
+                    detail: (e instanceof Error ? e.message : String(e)).split("\n").slice(0, 2).join(" "),
+                    seconds: (Date.now() - start) / 1000,
+                });
+                throw e;
+            }
+            record(NO_TRACE, id, { status: "passed", detail: "", seconds: (Date.now() - start) / 1000 });
+        });
+    });
+}
