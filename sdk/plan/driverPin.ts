@@ -8,6 +8,7 @@ import { GpuConfigError } from "../errors";
 import { DriverOwnership, describeOwner, ownedByNoPackage, parseDriverOwnership } from "../host/driverFacts";
 import { Finding } from "../host/preflight";
 import { HostFacts } from "../host/hostFacts";
+import { checkedDriverPin } from "./driverPlan";
 
 /** The pin as the user wrote it (GpuNodeArgs `driver`). */
 export interface DriverPin {
@@ -31,6 +32,8 @@ export function ownershipOf(facts: HostFacts): DriverOwnership {
 
 /** Decides what a pin does on the host (not called on WSL2, where the driver lives on Windows). */
 export function driverPinDecision(facts: HostFacts, pin: DriverPin): PinDecision {
+    // A malformed pin is refused by its own field's name before the host's driver is compared with it.
+    checkedDriverPin(pin);
     const o = ownershipOf(facts);
     if (!ownedByNoPackage(o) || o.version === undefined) return { kind: "install" };
     const field = pin.version !== undefined ? "driver.version" : "driver.branch";

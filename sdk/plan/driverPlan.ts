@@ -48,14 +48,15 @@ export interface DriverSpec {
     purgeOnDestroy?: boolean;
 }
 
-type Family = "ubuntu" | "debian" | "rhel" | "suse";
-
 /**
- * The driver plan: headers (where modules are built), the packages pinned to the branch or version,
- * unattended upgrades kept off the driver, and a check that prints whether a reboot is needed.
- * The plan is empty on WSL2 (the driver lives on Windows) — callers decide that from host facts.
+ * The pin's own fields, checked before anything reads the host against them: exactly one of branch or version, each
+ * well formed, and the kernel module type. Each error names the field as the user wrote it.
  */
-export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot, kept?: string): PlanStep[] {
+export function checkedDriverPin(spec: { branch?: string; version?: string; kernelModules?: string }): {
+    version: string | undefined;
+    branch: string;
+    modules: KernelModuleType;
+} {
     if ((spec.branch === undefined) === (spec.version === undefined)) {
         throw new GpuConfigError(
             "driver",
@@ -66,6 +67,18 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot, kept?: str
     const version = spec.version === undefined ? undefined : validate(spec.version, "driverVersion", "driver.version");
     const branch = spec.branch === undefined ? version!.split(".")[0] : validate(spec.branch, "driverBranch", "driver.branch");
     const modules = validateChoice(spec.kernelModules ?? "open", KERNEL_MODULE_TYPES, "driver.kernelModules");
+    return { version, branch, modules };
+}
+
+type Family = "ubuntu" | "debian" | "rhel" | "suse";
+
+/**
+ * The driver plan: headers (where modules are built), the packages pinned to the branch or version,
+ * unattended upgrades kept off the driver, and a check that prints whether a reboot is needed.
+ * The plan is empty on WSL2 (the driver lives on Windows) — callers decide that from host facts.
+ */
+export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot, kept?: string): PlanStep[] {
+    const { version, branch, modules } = checkedDriverPin(spec);
     const family = familyOf(spec.distro.id);
     const source = validateChoice(spec.source ?? (family === "ubuntu" ? "distro" : "cuda-repo"), DRIVER_SOURCES, "driver.source");
     const arch = validateChoice(spec.arch ?? "x86_64", ["x86_64", "aarch64"] as const, "driver.arch");

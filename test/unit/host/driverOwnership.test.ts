@@ -146,6 +146,12 @@ describe("a pin on a driver no package owns (issue 23)", () => {
         assert.ok(stepNames(bare, { version: "580.159.04" }).includes("driver-packages"));
     });
 
+    it("a malformed pin is refused by its own field before it is compared with the loaded driver (fuzz finding)", () => {
+        const facts = h200();
+        assert.match(refusal(facts, { version: "580.159.04;reboot" }), /^driver\.version: /);
+        assert.match(refusal(facts, { branch: "58$0" }), /^driver\.branch: /);
+        assert.match(refusal(facts, { version: "580.159.04", kernelModules: "closed" as "open" }), /^driver\.kernelModules: /);
+    });
     it("WSL2 is skipped: no driver step and no refusal (the driver lives on Windows)", () => {
         const wsl: HostFacts = { ...h200(), wsl2: true };
         assert.deepEqual(stepNames(wsl, { version: "570.195.03" }), []);
