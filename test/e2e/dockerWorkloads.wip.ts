@@ -1,3 +1,5 @@
+// WORK IN PROGRESS, not in CI: written with issue 27 but failing on its first run (2026-12-07: 9 of 10 cases failed on a fleet
+// Docker node); run it with `npm run test:e2e:workloads`. Rename it back to *.e2e.ts once it is green.
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
