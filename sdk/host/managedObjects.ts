@@ -16,24 +16,25 @@ const TOOLKIT = "nvidia-container-toolkit nvidia-container-toolkit-base libnvidi
 /** `name: version`, or `not installed`, `not installed (rc)` (removed, config left), `version (half-installed iU)`. */
 const PACKAGE_STATES = sh`package_states() {
     for p in "$@"; do
+        s=""
         if command -v dpkg-query >/dev/null 2>&1; then
             v=$(dpkg-query -W -f '\${Version}|\${db:Status-Abbrev}' "$p" 2>/dev/null || true)
             ver=\${v%%|*}; st=$(printf '%s' "\${v#*|}" | tr -d ' ')
             case "$st" in
                 ii) s=$ver ;;
-                "" | un | pn) s="not installed" ;;
+                "" | un | pn) s="" ;;
                 rc) s="not installed (rc)" ;;
                 *) s="$ver (half-installed $st)" ;;
             esac
-        else
-            # rpm's own database first (as the probe reads it), then rpm's default one, then dnf's (Debian's rpm and dnf
-            # keep two databases: found by the e2e fleet, as in the packages step).
+        fi
+        # rpm hosts (and hosts with both, as the fleet's Debian-based rpm nodes): rpm's own database first (as the probe
+        # reads it), then rpm's default one, then dnf's (Debian's rpm and dnf keep two, as the packages step found).
+        if [ -z "$s" ] && command -v rpm >/dev/null 2>&1; then
             s=$(rpm --dbpath /var/lib/rpm -q --qf '%{VERSION}-%{RELEASE}\\n' "$p" 2>/dev/null | grep -v 'not installed' | head -n 1 || true)
             if [ -z "$s" ]; then s=$(rpm -q --qf '%{VERSION}-%{RELEASE}\\n' "$p" 2>/dev/null | grep -v 'not installed' | head -n 1 || true); fi
             if [ -z "$s" ] && command -v dnf >/dev/null 2>&1; then s=$(dnf -q -C repoquery --installed --qf '%{version}-%{release}' "$p" 2>/dev/null | tail -n 1 || true); fi
-            s=\${s:-not installed}
         fi
-        printf '%s: %s\\n' "$p" "$s"
+        printf '%s: %s\\n' "$p" "\${s:-not installed}"
     done
 }`;
 

@@ -205,9 +205,12 @@ const ROWS: Row[] = [
     {
         id: "runtime-config-edited",
         title: "the runtime's daemon.json / drop-in edited",
+        // A hand revert to the original bytes: an edit the renderer merges (a user's own key) is kept, not repaired.
         drift: (k) =>
             k.runtimeConfig
-                ? `f=${k.runtimeConfig.target ?? k.runtimeConfig.path}; printf '%s' "$(sed 's/nvidia/hand-edited/g' $f)" > $f.tmp && cat $f.tmp > $f && rm -f $f.tmp`
+                ? k.runtimeConfig.target
+                    ? `rm -f ${k.runtimeConfig.target}`
+                    : `cat > ${k.runtimeConfig.path} <<'DRIFT_EOF'\n${k.runtimeConfig.original}DRIFT_EOF`
                 : { na: "no runtime config (CDI only)" },
         shows: (k) => new RegExp(`${esc(k.runtimeConfig?.target ?? k.runtimeConfig?.path ?? "")} will change`),
     },
