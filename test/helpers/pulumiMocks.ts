@@ -59,3 +59,13 @@ export class FakeHostReader implements HostReader {
         return this.snapshotToServe;
     }
 }
+
+/** The message an Output's promise rejects with, or "ok" when it resolves: how a component's refusal reads under mocks. */
+export function failure(output: any): Promise<string> {
+    return new Promise((resolve) =>
+        output.promise().then(
+            () => resolve("ok"),
+            (e: Error) => resolve(e.message),
+        ),
+    );
+}

@@ -1,19 +1,10 @@
 import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
-import { installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
+import { failure, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
 import { validateManifest } from "./manifests.test";
 
 // The five defects issue 25 found against a real kube-apiserver, each as the components register it.
 const lib = () => require("../../../index") as typeof import("../../../index");
-
-function failure(output: any): Promise<string> {
-    return new Promise((resolve) =>
-        output.promise().then(
-            () => resolve("ok"),
-            (e: Error) => resolve(e.message),
-        ),
-    );
-}
 
 describe("Kubernetes components: the defects a real API server showed (issue 25)", () => {
     it("GpuWorkload kind Pod registers a Pod, and an unknown kind is refused by the field's name", async () => {

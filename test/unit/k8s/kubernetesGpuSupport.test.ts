@@ -1,18 +1,9 @@
 import { strict as assert } from "node:assert";
-import { installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
+import { failure, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
 import type { MigLayoutArgs } from "../../../index";
 import { validateManifest } from "./manifests.test";
 
 const lib = () => require("../../../index") as typeof import("../../../index");
-
-function failure(output: any): Promise<string> {
-    return new Promise((resolve) =>
-        output.promise().then(
-            () => resolve("ok"),
-            (e: Error) => resolve(e.message),
-        ),
-    );
-}
 
 const envOf = (inputs: Record<string, any>) => Object.fromEntries(inputs.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
 

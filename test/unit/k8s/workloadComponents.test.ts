@@ -1,17 +1,8 @@
 import { strict as assert } from "node:assert";
-import { installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
+import { failure, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
 import { validateManifest } from "./manifests.test";
 
 const lib = () => require("../../../index") as typeof import("../../../index");
-
-function failure(output: any): Promise<string> {
-    return new Promise((resolve) =>
-        output.promise().then(
-            () => resolve("ok"),
-            (e: Error) => resolve(e.message),
-        ),
-    );
-}
 
 describe("Kubernetes and Docker workload components (pulumi mocks)", () => {
     it("KubernetesGpuSupport creates the RuntimeClass, the device plugin, sharing config, node labels and the validation Job", async () => {
