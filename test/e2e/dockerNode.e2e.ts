@@ -152,22 +152,27 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
 
     it("runs a DockerGpuContainer step: --runtime=nvidia (its GPU request through the GPU stand-in), idempotent, replaced on change, removed on delete", async () => {
         nodeExec(node.name, "docker tag mini mini:1 && docker tag mini mini:2");
-        const step = (image: string) => dockerContainerStep({ name: "gpu-app", image, mode: "runtime", args: ["/bin/busybox", "sleep", "600"] });
+        const step = (image: string, driverCapabilities?: string[]) =>
+            dockerContainerStep({ name: "gpu-app", image, mode: "runtime", args: ["/bin/busybox", "sleep", "600"], driverCapabilities });
         nodeExec(node.name, "rm -f /var/log/nvidia-container-runtime-stand-in.log");
         const first = await applySteps(node.connection, [step("mini:1")]);
         assert.equal(failed(first), undefined, JSON.stringify(failed(first)));
         assert.match(first[0].stdout, /started container gpu-app/);
         assert.match(nodeExec(node.name, "docker inspect -f '{{.HostConfig.Runtime}} {{.State.Running}} {{.Config.Image}}' gpu-app"), /^nvidia true mini:1/);
         const env = JSON.parse(nodeExec(node.name, "docker inspect -f '{{json .Config.Env}}' gpu-app")) as string[];
-        assert.ok(env.includes("NVIDIA_VISIBLE_DEVICES=all") && env.includes("NVIDIA_DRIVER_CAPABILITIES=compute,utility"), env.join(" "));
+        // No capabilities asked: none sent, so the image's own NVIDIA_DRIVER_CAPABILITIES (or the toolkit's default) applies.
+        assert.ok(env.includes("NVIDIA_VISIBLE_DEVICES=all"), env.join(" "));
+        assert.ok(!env.some((e) => e.startsWith("NVIDIA_DRIVER_CAPABILITIES=")), env.join(" "));
         // NVIDIA_VISIBLE_DEVICES=all needs NVML and a GPU: the node's runtime stand-in hands it to runc unmodified.
         assert.match(nodeExec(node.name, "cat /var/log/nvidia-container-runtime-stand-in.log"), /^\d+ stand-in: GPU request \(all\) passed to runc/m);
         const again = await applySteps(node.connection, [step("mini:1")]);
         assert.match(again[0].stdout, /unchanged: container gpu-app/);
-        const changed = await applySteps(node.connection, [step("mini:2")]);
+        const changed = await applySteps(node.connection, [step("mini:2", ["compute", "utility"])]);
         assert.match(changed[0].stdout, /started container gpu-app/);
         assert.match(nodeExec(node.name, "docker inspect -f '{{.Config.Image}}' gpu-app"), /^mini:2/);
-        const removed = await undoSteps(node.connection, [step("mini:2")]);
+        const asked = JSON.parse(nodeExec(node.name, "docker inspect -f '{{json .Config.Env}}' gpu-app")) as string[];
+        assert.ok(asked.includes("NVIDIA_DRIVER_CAPABILITIES=compute,utility"), asked.join(" "));
+        const removed = await undoSteps(node.connection, [step("mini:2", ["compute", "utility"])]);
         assert.equal(failed(removed), undefined);
         assert.equal(nodeExec(node.name, "docker ps -a --filter name=gpu-app -q").trim(), "");
     });
