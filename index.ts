@@ -2,23 +2,23 @@
  * pulumi-nvidia-gpu: the public API. Importing this module never creates resources.
  */
 export { GpuConfigError } from "./sdk/errors";
-export { RenderResult } from "./sdk/render/renderResult";
-export { renderDockerConfig, DockerConfigOptions, DOCKER_DAEMON_JSON } from "./sdk/render/dockerDaemonJson";
-export { renderContainerdConfig, ContainerdConfigOptions, ContainerdRenderResult, CONTAINERD_CONFIG, CONTAINERD_DROP_IN } from "./sdk/render/containerdConfig";
-export { renderCrioConfig, CrioConfigOptions, CRIO_DROP_IN } from "./sdk/render/crioConfig";
-export { renderToolkitConfig, parseToolkitSetting, ToolkitSetting, TOOLKIT_CONFIG } from "./sdk/render/toolkitConfig";
-export { unifiedDiff } from "./sdk/unifiedDiff";
+export { RenderResult } from "./sdk/steps/renderResult";
+export { renderDockerConfig, DockerConfigOptions, DOCKER_DAEMON_JSON } from "./sdk/runtime/dockerDaemonJson";
+export { renderContainerdConfig, ContainerdConfigOptions, ContainerdRenderResult, CONTAINERD_CONFIG, CONTAINERD_DROP_IN } from "./sdk/runtime/containerdConfig";
+export { renderCrioConfig, CrioConfigOptions, CRIO_DROP_IN } from "./sdk/runtime/crioConfig";
+export { renderToolkitConfig, parseToolkitSetting, ToolkitSetting, TOOLKIT_CONFIG } from "./sdk/toolkit/toolkitConfig";
+export { unifiedDiff } from "./sdk/report/unifiedDiff";
 
 // Host facts, preflight and plans
 export { HostFacts, GpuInfo, parseHostFacts } from "./sdk/host/hostFacts";
 export { preflight, Finding, Severity, MINIMUM_DOCKER, MINIMUM_DRIVER } from "./sdk/host/preflight";
 export { NodePlanData, PlanStepData, PlanFileData } from "./sdk/report/planReport";
-export { InjectionModeData } from "./sdk/plan/injectionMode";
+export { InjectionModeData } from "./sdk/toolkit/injectionMode";
 export { snapshotScript, parseSnapshot, HostSnapshot } from "./sdk/host/snapshot";
-export { PlanStep, NodePlan } from "./sdk/plan/planStep";
-export { toolkitPlan, ToolkitSpec, TOOLKIT_PACKAGES } from "./sdk/plan/toolkitPlan";
-export { driverPlan, DriverSpec } from "./sdk/plan/driverPlan";
-export { nodePlan, NodeSpec, RUNTIMES } from "./sdk/plan/nodePlan";
+export { PlanStep, NodePlan } from "./sdk/steps/planStep";
+export { toolkitPlan, ToolkitSpec, TOOLKIT_PACKAGES } from "./sdk/toolkit/toolkitPlan";
+export { driverPlan, DriverSpec } from "./sdk/driver/driverPlan";
+export { nodePlan, NodeSpec, RUNTIMES } from "./sdk/node/nodePlan";
 
 // Pulumi components
 export { ContainerRuntime, KernelModules, DriverSource, FabricManager, RuntimeMode } from "./components/enums";
@@ -40,12 +40,12 @@ export { PortProtocol, DockerPortArgs, DockerVolumeArgs, DockerUlimitArgs, Docke
 // Workload policy
 export { parseCudaImage, checkImageAgainstDriver, parseRequireCuda, CompatibilityMode, CudaImage, CompatibilityVerdict } from "./sdk/cuda/imagePolicy";
 export { driverCapabilities, DRIVER_CAPABILITIES, WORKLOAD_PRESETS } from "./sdk/cuda/driverCapabilities";
-export { SharingStrategy, WorkloadKind, DEVICE_PLUGIN_IMAGE, GPU_NODE_LABEL } from "./sdk/k8s/manifests";
-export { MigStrategy, migStrategyConflict } from "./sdk/k8s/migStrategy";
-export { DCGM_EXPORTER_IMAGE } from "./sdk/k8s/dcgmExporter";
+export { SharingStrategy, WorkloadKind, DEVICE_PLUGIN_IMAGE, GPU_NODE_LABEL } from "./sdk/kubernetes/manifests";
+export { MigStrategy, migStrategyConflict } from "./sdk/kubernetes/migStrategy";
+export { DCGM_EXPORTER_IMAGE } from "./sdk/kubernetes/dcgmExporter";
 
 // Data-centre nodes: Fabric Manager, nvidia-persistenced, MIG layouts
 export { DataCentreFacts, GpuModes, MigProfile, MigGpuInstance, MigComputeInstance } from "./sdk/host/dataCentreFacts";
-export { fabricNeed, FabricNeed, FabricManagerMode } from "./sdk/host/dataCentrePreflight";
-export { dataCentrePlan, DataCentreSpec } from "./sdk/plan/dataCentrePlan";
-export { MigLayoutSpec, MigDeviceLayout, resolveMigLayout, diffMigLayout, migLayoutPreview } from "./sdk/plan/migLayout";
+export { fabricNeed, FabricNeed, FabricManagerMode } from "./sdk/datacentre/dataCentrePreflight";
+export { dataCentrePlan, DataCentreSpec } from "./sdk/datacentre/dataCentrePlan";
+export { MigLayoutSpec, MigDeviceLayout, resolveMigLayout, diffMigLayout, migLayoutPreview } from "./sdk/datacentre/migLayout";

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { watchedFiles } from "../components/gpuNode";
-import { NodeSpec, nodePlan } from "../sdk/plan/nodePlan";
+import { NodeSpec, nodePlan } from "../sdk/node/nodePlan";
 import { quote } from "../sdk/shell/shellScript";
 import { manualInstallScript } from "./manualInstall";
 import { FleetNode, REPO_DIR, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode } from "../test/e2e/fleet";

@@ -5,11 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
 import { HostReader } from "../components/hostReader";
 import { ResolvedConnection } from "../components/connection";
-import { watchedFiles } from "../sdk/plan/watchedFiles";
+import { watchedFiles } from "../sdk/node/watchedFiles";
 import { GpuConfigError } from "../sdk/errors";
 import { parseHostFacts } from "../sdk/host/hostFacts";
 import { HostSnapshot, WatchedFile } from "../sdk/host/snapshot";
-import { nodePlan } from "../sdk/plan/nodePlan";
+import { nodePlan } from "../sdk/node/nodePlan";
 import { PlanReport } from "../sdk/report/planReport";
 import { NodeConfig, configError, nodeSpecOf, parseKubernetes, parseNodes, renderProblem, unknownStackKeys } from "../program/config";
 

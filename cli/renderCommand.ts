@@ -2,12 +2,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Argument, Command, Option } from "commander";
 import { GpuConfigError } from "../sdk/errors";
-import { unifiedDiff } from "../sdk/unifiedDiff";
-import { CONTAINERD_CONFIG, renderContainerdConfig } from "../sdk/render/containerdConfig";
-import { CRIO_CONFIG, renderCrioConfig } from "../sdk/render/crioConfig";
-import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../sdk/render/dockerDaemonJson";
-import { RenderResult } from "../sdk/render/renderResult";
-import { TOOLKIT_CONFIG, parseToolkitSetting, renderToolkitConfig } from "../sdk/render/toolkitConfig";
+import { unifiedDiff } from "../sdk/report/unifiedDiff";
+import { CONTAINERD_CONFIG, renderContainerdConfig } from "../sdk/runtime/containerdConfig";
+import { CRIO_CONFIG, renderCrioConfig } from "../sdk/runtime/crioConfig";
+import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../sdk/runtime/dockerDaemonJson";
+import { RenderResult } from "../sdk/steps/renderResult";
+import { TOOLKIT_CONFIG, parseToolkitSetting, renderToolkitConfig } from "../sdk/toolkit/toolkitConfig";
 import { CommandIo, UsageError, collect, configureCommand, switchOption } from "./cliCommon";
 
 export const RENDER_TARGETS = ["docker", "containerd", "crio", "toolkit-config"] as const;

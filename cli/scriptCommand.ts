@@ -1,14 +1,14 @@
 import { Command, Option } from "commander";
-import { combinedScript } from "../sdk/plan/combinedScript";
-import { DriverSpec, driverPlan } from "../sdk/plan/driverPlan";
-import { NVIDIA_KEY_FINGERPRINT, NVIDIA_REPO_URL, toolkitPlan } from "../sdk/plan/toolkitPlan";
-import { RUNTIME_MODES } from "../sdk/render/toolkitConfig";
+import { combinedScript } from "../sdk/steps/combinedScript";
+import { DriverSpec, driverPlan } from "../sdk/driver/driverPlan";
+import { NVIDIA_KEY_FINGERPRINT, NVIDIA_REPO_URL, toolkitPlan } from "../sdk/toolkit/toolkitPlan";
+import { RUNTIME_MODES } from "../sdk/toolkit/toolkitConfig";
 import { validate } from "../sdk/validate";
 import { CommandIo, UsageError, checked, switchOption } from "./cliCommon";
 
 /**
  * `gpu-node script toolkit|driver …`: prints one POSIX script that runs a plan's steps in order
- * (sdk/plan/combinedScript.ts), for review or `sudo sh install.sh` on a host Pulumi does not reach.
+ * (sdk/steps/combinedScript.ts), for review or `sudo sh install.sh` on a host Pulumi does not reach.
  * The same step scripts the components run.
  */
 export function scriptCommand(io: CommandIo): Command {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { types } from "@pulumi/command";
-import { validateHostKey } from "../sdk/hostKeyCheck";
+import { validateHostKey } from "../sdk/host/hostKeyCheck";
 import { validateNoNulDeep, validateSudoPassword } from "../sdk/validate";
 
 /**

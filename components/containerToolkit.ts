@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { toolkitPlan, toolkitWatchedFiles } from "../sdk/plan/toolkitPlan";
+import { toolkitPlan, toolkitWatchedFiles } from "../sdk/toolkit/toolkitPlan";
 import { GpuConfigError } from "../sdk/errors";
-import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
+import { TOOLKIT_CONFIG } from "../sdk/toolkit/toolkitConfig";
 import { NodeConnectionArgs } from "./connection";
 import { DEFAULT_TOOLKIT_VERSION } from "../sdk/spec/defaults";
 import { ToolkitArgs } from "./nodeArgs";

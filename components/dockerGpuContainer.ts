@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { enforceImagePolicy, enforceImagePolicyOnBranch } from "../sdk/cuda/workloadPolicy";
 import { CompatibilityMode } from "../sdk/cuda/imagePolicy";
-import { dockerContainerPlan } from "../sdk/plan/dockerContainer";
+import { dockerContainerPlan } from "../sdk/workloads/dockerContainer";
 import { DEFAULT_CAPABILITIES } from "../sdk/cuda/driverCapabilities";
-import { DockerRunOptions } from "../sdk/plan/dockerRunOptions";
-import { secretEnvPreamble } from "../sdk/plan/secretEnv";
+import { DockerRunOptions } from "../sdk/workloads/dockerRunOptions";
+import { secretEnvPreamble } from "../sdk/workloads/secretEnv";
 import { workloadPreflight } from "../sdk/host/preflight";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";

@@ -1,18 +1,18 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Finding } from "../sdk/host/preflight";
 import { NodePlanData } from "../sdk/report/planReport";
-import { NodeSpec, nodePlan } from "../sdk/plan/nodePlan";
-import { watchedFiles } from "../sdk/plan/watchedFiles";
-import { TOOLKIT_CONFIG } from "../sdk/render/toolkitConfig";
+import { NodeSpec, nodePlan } from "../sdk/node/nodePlan";
+import { watchedFiles } from "../sdk/node/watchedFiles";
+import { TOOLKIT_CONFIG } from "../sdk/toolkit/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
-import { dockerHostFindings, rootlessCliConfigPath } from "../sdk/host/dockerHostAccess";
+import { dockerHostFindings, rootlessCliConfigPath } from "../sdk/runtime/dockerHostAccess";
 import { maskCredentials } from "../sdk/secrets/credentials";
 import { dockerHost } from "../sdk/runtime/dockerHost";
-import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/plan/injectionMode";
+import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/toolkit/injectionMode";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
 import { ContainerRuntime, FabricManager } from "./enums";
 import { GpuConfigError } from "../sdk/errors";
-import { NODE_FIELDS, NodeFields, nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/spec/nodeSpec";
+import { NODE_FIELDS, NodeFields, nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/node/nodeSpec";
 import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
 import { DockerTarget, registerTarget } from "./dockerTarget";
 import { DriverArgs, MigLayoutArgs, ToolkitArgs } from "./nodeArgs";
@@ -23,7 +23,7 @@ export { DriverArgs, MigDeviceLayoutArgs, MigLayoutArgs, ToolkitArgs } from "./n
 export { DockerTarget, nodeOfTarget } from "./dockerTarget";
 export { parseCdiDevices, parseDriverState } from "./stepOutputs";
 export { DEFAULT_TOOLKIT_VERSION } from "../sdk/spec/defaults";
-export { watchedFiles } from "../sdk/plan/watchedFiles";
+export { watchedFiles } from "../sdk/node/watchedFiles";
 
 /** The settings of a GPU node: how to reach it, and what to set up on it. */
 export interface GpuNodeArgs {

@@ -5,7 +5,7 @@ import { CompatibilityMode, parseRequireCuda } from "../sdk/cuda/imagePolicy";
 import { enforceImagePolicy } from "../sdk/cuda/workloadPolicy";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";
-import { WorkloadKind, gpuWorkloadManifest } from "../sdk/k8s/manifests";
+import { WorkloadKind, gpuWorkloadManifest } from "../sdk/kubernetes/manifests";
 import { asArgs } from "./kubernetesGpuSupport";
 
 /** IDs a GpuWorkload runs as; giving any of these makes its pod meet Pod Security `restricted`. */

@@ -9,14 +9,14 @@ import {
     sharingConfigText,
     validationJobManifest,
     VALIDATION_IMAGE,
-} from "../sdk/k8s/manifests";
-import { featureDiscoveryDaemonSet } from "../sdk/k8s/featureDiscovery";
-import { DCGM_EXPORTER_IMAGE, dcgmExporterDaemonSet, dcgmExporterService } from "../sdk/k8s/dcgmExporter";
-import { MigStrategy, migStrategyConflict } from "../sdk/k8s/migStrategy";
-import { MigLayoutSpec } from "../sdk/plan/migLayout";
+} from "../sdk/kubernetes/manifests";
+import { featureDiscoveryDaemonSet } from "../sdk/kubernetes/featureDiscovery";
+import { DCGM_EXPORTER_IMAGE, dcgmExporterDaemonSet, dcgmExporterService } from "../sdk/kubernetes/dcgmExporter";
+import { MigStrategy, migStrategyConflict } from "../sdk/kubernetes/migStrategy";
+import { MigLayoutSpec } from "../sdk/datacentre/migLayout";
 import { parseCudaImage } from "../sdk/cuda/imagePolicy";
 import { GpuConfigError } from "../sdk/errors";
-import { privilegedNamespacePatch, runtimeHandler } from "../sdk/k8s/podSecurity";
+import { privilegedNamespacePatch, runtimeHandler } from "../sdk/kubernetes/podSecurity";
 import type { MigLayoutArgs } from "./nodeArgs";
 
 /** Sharing one GPU between workloads, through the device plugin's config. */

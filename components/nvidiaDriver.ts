@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { UNATTENDED_UPGRADES_BLOCK, driverPlan } from "../sdk/plan/driverPlan";
-import { keptDriver } from "../sdk/plan/driverPin";
+import { UNATTENDED_UPGRADES_BLOCK, driverPlan } from "../sdk/driver/driverPlan";
+import { keptDriver } from "../sdk/driver/driverPin";
 import { NodeConnectionArgs } from "./connection";
 import { DriverArgs } from "./nodeArgs";
 import { parseDriverState } from "./stepOutputs";

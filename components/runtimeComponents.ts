@@ -1,10 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
-import { RuntimeSpec, runtimePlan } from "../sdk/plan/nodePlan";
-import { DEFAULT_CDI_SPEC, cdiSpecStep } from "../sdk/plan/runtimeSteps";
+import { RuntimeSpec, runtimePlan } from "../sdk/node/nodePlan";
+import { DEFAULT_CDI_SPEC, cdiSpecStep } from "../sdk/toolkit/toolkitSteps";
 import { rootlessDaemonJsonPath, validate, validateCdiSpecOutput, validateNoNul, validateNoNulDeep } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
 import { parseCdiDevices } from "./stepOutputs";
-import { watchedFiles } from "../sdk/plan/watchedFiles";
+import { watchedFiles } from "../sdk/node/watchedFiles";
 import { GpuComponentOptions, HostPlan, planOnHost } from "./planOnHost";
 
 /** Settings shared by the runtime components. */

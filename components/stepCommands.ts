@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote } from "@pulumi/command";
-import { SudoMode, invocationFor } from "../sdk/plan/invocation";
-import { PlanStep } from "../sdk/plan/planStep";
+import { SudoMode, invocationFor } from "../sdk/steps/invocation";
+import { PlanStep } from "../sdk/steps/planStep";
 import { maskCredentials } from "../sdk/secrets/credentials";
 import { NodeConnectionArgs, commandConnection } from "./connection";
 

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { GpuConfigError } from "../sdk/errors";
-import { SharingStrategy } from "../sdk/k8s/manifests";
-import { NodeSpec } from "../sdk/plan/nodePlan";
+import { SharingStrategy } from "../sdk/kubernetes/manifests";
+import { NodeSpec } from "../sdk/node/nodePlan";
 import { DRIVER_SOURCES, FABRIC_MANAGER_MODES, KERNEL_MODULE_TYPES, RUNTIMES, RuntimeMode } from "../sdk/spec/choices";
-import { nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/spec/nodeSpec";
+import { nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/node/nodeSpec";
 import { PatternName, validate } from "../sdk/validate";
 import { KubernetesConfig, NodeConfig } from "./configTypes";
 
@@ -102,7 +102,7 @@ export const NodeConfigSchema = z
         facts: z.strictObject({ probeFile: z.string().min(1).optional(), files: z.record(z.string(), z.string()).optional() }).optional(),
     })
     .superRefine((n, ctx) => {
-        // The node's cross-field rules, as GpuNode checks them (sdk/spec/nodeSpec.ts).
+        // The node's cross-field rules, as GpuNode checks them (sdk/node/nodeSpec.ts).
         for (const p of nodeFieldProblems(n)) ctx.addIssue({ code: "custom", path: [p.field], message: `${p.problem}; ${p.fix}`, input: undefined });
     });
 

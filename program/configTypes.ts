@@ -1,7 +1,7 @@
 import { RuntimeMode } from "../components/enums";
 import { FabricManagerMode } from "../sdk/spec/choices";
-import { SharingStrategy } from "../sdk/k8s/manifests";
-import { Runtime } from "../sdk/plan/nodePlan";
+import { SharingStrategy } from "../sdk/kubernetes/manifests";
+import { Runtime } from "../sdk/node/nodePlan";
 
 /*
  * The stack config's types, written out rather than inferred from the zod schema (program/config.ts): they are

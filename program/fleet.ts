@@ -6,7 +6,7 @@ import { GpuNode } from "../components/gpuNode";
 import { DriverArgs } from "../components/nodeArgs";
 import { GpuComponentOptions } from "../components/planOnHost";
 import type { KubernetesGpuSupport } from "../components/kubernetesGpuSupport";
-import { SharingStrategy } from "../sdk/k8s/manifests";
+import { SharingStrategy } from "../sdk/kubernetes/manifests";
 import { ConfigProblem, NodeConfig, configError, parseKubernetes, parseNodes, unknownStackKeys } from "./config";
 
 // From configTypes.ts, not config.ts: config.ts's .d.ts imports zod, which fails a consumer without esModuleInterop.

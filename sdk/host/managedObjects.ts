@@ -5,7 +5,7 @@ import { ShellFragment, lines, sh } from "../shell/shellScript";
  * Each managed step has an observer: read-only shell that prints the state of the step's objects as
  * `<object>: <state>` lines, the same as root (at apply) and as the SSH user (at preview). A step records its
  * observer's output on the host after each successful run; the preview reads both, and any difference is drift
- * (sdk/plan/managedObjectStep.ts turns it into a changed input of exactly that step).
+ * (sdk/steps/managedObjectStep.ts turns it into a changed input of exactly that step).
  */
 
 /** Where each managed step records what it left (`<step>`) and its write generation (`<step>.gen`). */

@@ -40,7 +40,7 @@ export interface HostSnapshot {
     /**
      * Per file: the write generation this library recorded on the host with its last run of the file's
      * step (absent: 0). A plan that sees drift asks for the next one, so the repairing step's inputs
-     * differ from the last applied ones and the engine runs it (see sdk/plan/guardedFileStep.ts).
+     * differ from the last applied ones and the engine runs it (see sdk/steps/guardedFileStep.ts).
      */
     generations?: Record<string, number>;
     /** Files whose last edit was nvidia-ctk's on the host (the toolkit config, when the package created it in the same run). */

@@ -1,7 +1,7 @@
 import { maskCredentials } from "../secrets/credentials";
-import { unifiedDiff } from "../unifiedDiff";
+import { unifiedDiff } from "./unifiedDiff";
 import { Finding } from "../host/preflight";
-import { InjectionModeData } from "../plan/injectionMode";
+import { InjectionModeData } from "../toolkit/injectionMode";
 
 /** One step of a node's plan. */
 export interface PlanStepData {

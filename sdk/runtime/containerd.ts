@@ -1,6 +1,6 @@
-import { guardedFileStep, revisionOf } from "../plan/guardedFileStep";
+import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
 import { restartStep } from "./restartStep";
-import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../render/containerdConfig";
+import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "./containerdConfig";
 import { sh } from "../shell/shellScript";
 import { RuntimeEngine, ServiceControl, renderOptions } from "./engine";
 import { runtimePresent } from "./runtimePreflight";

@@ -1,6 +1,6 @@
-import { guardedFileStep, revisionOf } from "../plan/guardedFileStep";
+import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
 import { restartStep } from "./restartStep";
-import { CRIO_CONFIG, CRIO_DROP_IN, renderCrioConfig } from "../render/crioConfig";
+import { CRIO_CONFIG, CRIO_DROP_IN, renderCrioConfig } from "./crioConfig";
 import { sh } from "../shell/shellScript";
 import { RuntimeEngine, ServiceControl, renderOptions } from "./engine";
 import { runtimePresent } from "./runtimePreflight";

@@ -1,6 +1,6 @@
-import { guardedFileStep, revisionOf } from "../plan/guardedFileStep";
+import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
 import { restartStep } from "./restartStep";
-import { DOCKER_DAEMON_JSON, renderDockerConfig } from "../render/dockerDaemonJson";
+import { DOCKER_DAEMON_JSON, renderDockerConfig } from "./dockerDaemonJson";
 import { sh } from "../shell/shellScript";
 import { RuntimeEngine, ServiceControl, renderOptions } from "./engine";
 import { DOCKER_PREFLIGHT } from "./runtimePreflight";

@@ -1,7 +1,7 @@
-import { guardedFileStep, revisionOf } from "../plan/guardedFileStep";
+import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
 import { rootlessRestartStep } from "./restartStep";
-import { renderDockerConfig } from "../render/dockerDaemonJson";
-import { rootlessCliConfigPath } from "../host/dockerHostAccess";
+import { renderDockerConfig } from "./dockerDaemonJson";
+import { rootlessCliConfigPath } from "./dockerHostAccess";
 import { rootlessDaemonJsonPath } from "../validate";
 import { RuntimeEngine, renderOptions } from "./engine";
 import { DOCKER_PREFLIGHT } from "./runtimePreflight";

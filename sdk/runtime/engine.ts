@@ -1,8 +1,8 @@
 import { PreflightRule } from "../host/preflight";
 import { HostSnapshot, WatchedFile } from "../host/snapshot";
-import { PlanStep } from "../plan/planStep";
-import { RenderResult } from "../render/renderResult";
-import { ToolkitSetting } from "../render/toolkitConfig";
+import { PlanStep } from "../steps/planStep";
+import { RenderResult } from "../steps/renderResult";
+import { ToolkitSetting } from "../toolkit/toolkitConfig";
 import { ShellFragment } from "../shell/shellScript";
 import { Runtime } from "../spec/choices";
 

@@ -1,6 +1,6 @@
-import { backupPath, rollbackFragment, sha256 } from "../plan/fileStep";
-import { PlanStep } from "../plan/planStep";
-import { RenderResult } from "../render/renderResult";
+import { backupPath, rollbackFragment, sha256 } from "../steps/fileStep";
+import { PlanStep } from "../steps/planStep";
+import { RenderResult } from "../steps/renderResult";
 import { lines, script, sh } from "../shell/shellScript";
 import { ServiceControl } from "./engine";
 

@@ -1,4 +1,4 @@
-import { PlanStep } from "../plan/planStep";
+import { PlanStep } from "../steps/planStep";
 import { ShellFragment, script, sh } from "../shell/shellScript";
 
 /** Checks that each configured runtime really knows the nvidia runtime; prints one line per runtime. */

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as TOML from "@iarna/toml";
-import { renderContainerdConfig } from "../../sdk/render/containerdConfig";
+import { renderContainerdConfig } from "../../sdk/runtime/containerdConfig";
 import { NVIDIA_CTK_FIXTURES } from "../helpers/paths";
 import {
     CONTAINERDS,

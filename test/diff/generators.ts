@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import * as TOML from "@iarna/toml";
 import { emitGoToml } from "../../sdk/toml/goTomlEmitter";
-import { TOOLKIT_CONFIG_KEYS } from "../../sdk/render/toolkitConfig";
+import { TOOLKIT_CONFIG_KEYS } from "../../sdk/toolkit/toolkitConfig";
 
 /**
  * fast-check arbitraries for realistic inputs of each target, and nvidia-ctk's flags. Samples are drawn

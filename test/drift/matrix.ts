@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk/plan/toolkitPlan";
+import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk/toolkit/toolkitPlan";
 import { Fixture, KINDS, Kind, KindId, UP, ensurePackage, repoFingerprint, tail } from "../faults/harness";
 import { RunResult, Stack, stateDir, userProject } from "../pulumi/engine";
 import { USER_PROGRAM } from "../pulumi/programs";

@@ -3,7 +3,7 @@ import { ChildProcess, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as TOML from "@iarna/toml";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { REPO_ROOT } from "../helpers/paths";
 import { KUBEADM_CONFIG } from "./fleet/hostConfigs";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import * as TOML from "@iarna/toml";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { KUBEADM_CONFIG, SUDO_PASSWORD } from "./fleet/hostConfigs";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 

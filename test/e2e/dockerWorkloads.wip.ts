@@ -6,12 +6,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
-import { DockerContainerSpec, dockerContainerStep } from "../../sdk/plan/dockerContainer";
-import { secretEnvPreamble } from "../../sdk/plan/secretEnv";
-import { dockerHostFindings, rootlessCliConfigPath } from "../../sdk/host/dockerHostAccess";
+import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
+import { secretEnvPreamble } from "../../sdk/workloads/secretEnv";
+import { dockerHostFindings, rootlessCliConfigPath } from "../../sdk/runtime/dockerHostAccess";
 import { rootlessDaemonJsonPath } from "../../sdk/validate";
-import { invocationFor } from "../../sdk/plan/invocation";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { invocationFor } from "../../sdk/steps/invocation";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { REPO_ROOT } from "../helpers/paths";
 import {
     FleetNode,

@@ -7,8 +7,8 @@ import { ResolvedConnection } from "../../components/connection";
 import { SshHostReader } from "../../components/hostReader";
 import { SshResult, sshExec } from "../../components/sshExec";
 import { HostSnapshot, WatchedFile } from "../../sdk/host/snapshot";
-import { SudoMode, invocationFor, stdinFor } from "../../sdk/plan/invocation";
-import { PlanStep } from "../../sdk/plan/planStep";
+import { SudoMode, invocationFor, stdinFor } from "../../sdk/steps/invocation";
+import { PlanStep } from "../../sdk/steps/planStep";
 import { REPO_ROOT } from "../helpers/paths";
 
 /**

@@ -4,8 +4,8 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
-import { cdiSpecStep } from "../../sdk/plan/runtimeSteps";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { cdiSpecStep } from "../../sdk/toolkit/toolkitSteps";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { REPO_ROOT } from "../helpers/paths";
 import {
     FleetNode,

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode } from "./fleet";
 
 const REPO_PORT = 18082;

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { spawn } from "node:child_process";
-import { backupPath } from "../../sdk/plan/fileStep";
-import { APT_KEYRING, RPM_KEY } from "../../sdk/plan/toolkitPlan";
+import { backupPath } from "../../sdk/steps/fileStep";
+import { APT_KEYRING, RPM_KEY } from "../../sdk/toolkit/toolkitPlan";
 import { RunResult } from "../pulumi/engine";
 import { Fixture, KINDS, Kind, KindId, UP, cell, engineAsync, hashes, repoFingerprint, tail } from "./harness";
 import { declare } from "./report";

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
-import { invocationFor } from "../../sdk/plan/invocation";
+import { dockerContainerStep } from "../../sdk/workloads/dockerContainer";
+import { invocationFor } from "../../sdk/steps/invocation";
 import { quote } from "../../sdk/shell/shellScript";
 import { CaseResult, escapesIn, runInSandbox } from "./sandbox";
 

@@ -10,9 +10,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
 import { parseSnapshot, snapshotScript } from "../../sdk/host/snapshot";
-import { invocationFor } from "../../sdk/plan/invocation";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
-import { PlanStep } from "../../sdk/plan/planStep";
+import { invocationFor } from "../../sdk/steps/invocation";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { PlanStep } from "../../sdk/steps/planStep";
 import { REPO_ROOT } from "../helpers/paths";
 
 /** What travels to the GPU machine (ignored by git; `carry: [".gpu"]`). */

@@ -5,8 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { DockerContainerSpec, dockerContainerStep } from "../../sdk/plan/dockerContainer";
-import { invocationFor } from "../../sdk/plan/invocation";
+import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
+import { invocationFor } from "../../sdk/steps/invocation";
 import { CARRY_DIR } from "./gpuSuite";
 
 const IMAGE = "gpu-wl:local";

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../helpers/paths";
 import { installMocks, settle } from "../helpers/pulumiMocks";
-import { renderContainerdConfig } from "../../sdk/render/containerdConfig";
+import { renderContainerdConfig } from "../../sdk/runtime/containerdConfig";
 
 /**
  * The GPU suite's k8s phase, the half that runs here: the pod specs KubernetesGpuSupport and GpuWorkload render

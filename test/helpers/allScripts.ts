@@ -1,12 +1,12 @@
 import { serverFacts } from "./serverFacts";
 import { parseHostFacts } from "../../sdk/host/hostFacts";
-import { dataCentrePlan } from "../../sdk/plan/dataCentrePlan";
+import { dataCentrePlan } from "../../sdk/datacentre/dataCentrePlan";
 import { probeFixture } from "./paths";
-import { dockerContainerStep } from "../../sdk/plan/dockerContainer";
-import { driverPlan } from "../../sdk/plan/driverPlan";
-import { nodePlan } from "../../sdk/plan/nodePlan";
-import { PlanStep } from "../../sdk/plan/planStep";
-import { toolkitPlan } from "../../sdk/plan/toolkitPlan";
+import { dockerContainerStep } from "../../sdk/workloads/dockerContainer";
+import { driverPlan } from "../../sdk/driver/driverPlan";
+import { nodePlan } from "../../sdk/node/nodePlan";
+import { PlanStep } from "../../sdk/steps/planStep";
+import { toolkitPlan } from "../../sdk/toolkit/toolkitPlan";
 
 /** Every kind of plan this library generates, for apt, dnf and zypper, so shellcheck can read them all. */
 export function allGeneratedSteps(): Array<{ label: string; step: PlanStep }> {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ControlPlane, startControlPlane } from "./controlPlane";
 import { CUDA_IMAGE, OPTION_SETS, STAND_IN_NODE, render } from "./optionSets";
-import { runtimeClassManifest } from "../../sdk/k8s/manifests";
+import { runtimeClassManifest } from "../../sdk/kubernetes/manifests";
 
 // Every object KubernetesGpuSupport and GpuWorkload register, across the option sets, sent to a real kube-apiserver
 // v1.34.4 (loopback, Pod Security `baseline` enforced cluster-wide): server-side apply, dry run, strict validation.

@@ -159,7 +159,7 @@ describe("pulumi engine: a MIG layout on a node with a stand-in nvidia-smi, prev
     it("a changed layout previews as an update and up converges to it", () => {
         setLayout(LAYOUT_B);
         const preview = stack.preview();
-        // The CDI spec names the MIG devices, so the cdi-spec step runs after a layout change (sdk/plan/managedObjectStep.ts UPSTREAM).
+        // The CDI spec names the MIG devices, so the cdi-spec step runs after a layout change (sdk/steps/managedObjectStep.ts UPSTREAM).
         assert.deepEqual(names(preview.steps, "update"), ["gpu-cdi-spec", "gpu-mig-layout"]);
         const text = diagnostics(preview);
         assert.ok(text.includes(`GPU 0 (NVIDIA H200, ${GPU0}): MIG Enabled; instances 3g.71gb ×2 → 7g.141gb`), text);

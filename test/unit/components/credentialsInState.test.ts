@@ -49,8 +49,8 @@ describe("a drop-in that copies registry credentials (issue 14)", () => {
         const fs = require("node:fs") as typeof import("node:fs");
         const os = require("node:os") as typeof import("node:os");
         const path = require("node:path") as typeof import("node:path");
-        const { nodePlan } = require("../../../sdk/plan/nodePlan") as typeof import("../../../sdk/plan/nodePlan");
-        const { backupPath } = require("../../../sdk/plan/fileStep") as typeof import("../../../sdk/plan/fileStep");
+        const { nodePlan } = require("../../../sdk/node/nodePlan") as typeof import("../../../sdk/node/nodePlan");
+        const { backupPath } = require("../../../sdk/steps/fileStep") as typeof import("../../../sdk/steps/fileStep");
         const snapshot = {
             facts: serverFacts(),
             files: {

@@ -2,9 +2,9 @@ import { serverDocker, serverFacts } from "../../helpers/serverFacts";
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
-import { invocationFor } from "../../../sdk/plan/invocation";
-import { nodePlan } from "../../../sdk/plan/nodePlan";
-import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
+import { invocationFor } from "../../../sdk/steps/invocation";
+import { nodePlan } from "../../../sdk/node/nodePlan";
+import { renderDockerConfig } from "../../../sdk/runtime/dockerDaemonJson";
 import { FakeHostReader, Recorded, installMocks, isSecret, settle, valueOf } from "../../helpers/pulumiMocks";
 
 const PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRET-KEY-MATERIAL\n-----END OPENSSH PRIVATE KEY-----";

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { parseRequireCuda } from "../../../sdk/cuda/imagePolicy";
 import { GpuConfigError } from "../../../sdk/errors";
-import { dockerContainerStep } from "../../../sdk/plan/dockerContainer";
+import { dockerContainerStep } from "../../../sdk/workloads/dockerContainer";
 import { FakeHostReader, installMocks } from "../../helpers/pulumiMocks";
 import { serverFacts } from "../../helpers/serverFacts";
 

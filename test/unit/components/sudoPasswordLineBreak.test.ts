@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { GpuConfigError } from "../../../sdk/errors";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
-import { invocationFor, stdinFor } from "../../../sdk/plan/invocation";
+import { invocationFor, stdinFor } from "../../../sdk/steps/invocation";
 import { serverDocker, serverFacts } from "../../helpers/serverFacts";
 import { FakeHostReader, installMocks, isSecret, settle, valueOf } from "../../helpers/pulumiMocks";
 

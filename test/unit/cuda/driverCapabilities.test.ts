@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { DEFAULT_CAPABILITIES, driverCapabilities, needsGraphicsLibraries, requestedCapabilities } from "../../../sdk/cuda/driverCapabilities";
-import { capabilityNote, gpuArguments } from "../../../sdk/plan/dockerContainer";
+import { capabilityNote, gpuArguments } from "../../../sdk/workloads/dockerContainer";
 
 describe("driver capabilities", () => {
     it("defaults to compute,utility", () => {

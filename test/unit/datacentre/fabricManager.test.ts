@@ -3,11 +3,11 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { GpuConfigError } from "../../../sdk/errors";
-import { fabricNeed } from "../../../sdk/host/dataCentrePreflight";
+import { fabricNeed } from "../../../sdk/datacentre/dataCentrePreflight";
 import { HostFacts } from "../../../sdk/host/hostFacts";
-import { FABRIC_MANAGER_RESTART_MARK } from "../../../sdk/plan/dataCentrePlan";
-import { NodeSpec, nodePlan } from "../../../sdk/plan/nodePlan";
-import { PlanStep } from "../../../sdk/plan/planStep";
+import { FABRIC_MANAGER_RESTART_MARK } from "../../../sdk/datacentre/dataCentrePlan";
+import { NodeSpec, nodePlan } from "../../../sdk/node/nodePlan";
+import { PlanStep } from "../../../sdk/steps/planStep";
 import { asServer, factsOf, fakeBin, h200Vm, snapshotOf } from "./fixtures";
 
 const plan = (facts: HostFacts, spec: Partial<NodeSpec> = {}) => nodePlan(snapshotOf(facts), { runtime: "cdi", toolkit: { version: "1.20.0-1" }, ...spec });

@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { GpuConfigError } from "../../../sdk/errors";
 import { HostFacts } from "../../../sdk/host/hostFacts";
-import { MIG_RECORD_DIR, MigLayoutSpec, diffMigLayout, migLayoutPlan, migLayoutPreview, resolveMigLayout } from "../../../sdk/plan/migLayout";
-import { nodePlan } from "../../../sdk/plan/nodePlan";
+import { MIG_RECORD_DIR, MigLayoutSpec, diffMigLayout, migLayoutPlan, migLayoutPreview, resolveMigLayout } from "../../../sdk/datacentre/migLayout";
+import { nodePlan } from "../../../sdk/node/nodePlan";
 import { fakeBin, h200Vm, snapshotOf } from "./fixtures";
 
 const refused = (fn: () => unknown, field: string, pattern: RegExp) =>

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { driverPackages, driverPlan } from "../../../sdk/plan/driverPlan";
+import { driverPackages, driverPlan } from "../../../sdk/driver/driverPlan";
 
 /** Debian 12's real driver packages (non-free): nvidia-driver 535.261.03-1 and its DKMS module packages. */
 const debian = (kernelModules: "open" | "proprietary", extra: Record<string, unknown> = {}) =>

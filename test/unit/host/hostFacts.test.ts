@@ -93,7 +93,7 @@ describe("parseHostFacts", () => {
 });
 
 describe("CDI device names per GPU", () => {
-    const { expectedCdiDevices } = require("../../../sdk/host/cdiDevices") as typeof import("../../../sdk/host/cdiDevices");
+    const { expectedCdiDevices } = require("../../../sdk/runtime/cdiDevices") as typeof import("../../../sdk/runtime/cdiDevices");
     it("covers each index and UUID plus all, as nvidia-ctk cdi list sorts them (hand-made 2-GPU fixture)", () => {
         const facts = parseHostFacts(probeFixture("handmade-2gpu-rocky9.json"));
         assert.deepEqual(expectedCdiDevices(facts.gpus), [

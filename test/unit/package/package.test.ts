@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT } from "../../helpers/paths";
-import { CREDENTIAL_FIELDS, SCHEMA_FILE, schemaText } from "./schema";
+import { CREDENTIAL_FIELDS, SCHEMA_FILE, schemaText } from "../../../tools/schema/generateSchema";
 
 interface Property {
     description?: string;

@@ -1,9 +1,9 @@
 import { strict as assert } from "node:assert";
 import fc from "fast-check";
 import { PlanReport, changesOf, formatReport } from "../../../sdk/report/planReport";
-import { renderContainerdConfig } from "../../../sdk/render/containerdConfig";
-import { renderCrioConfig } from "../../../sdk/render/crioConfig";
-import { renderToolkitConfig } from "../../../sdk/render/toolkitConfig";
+import { renderContainerdConfig } from "../../../sdk/runtime/containerdConfig";
+import { renderCrioConfig } from "../../../sdk/runtime/crioConfig";
+import { renderToolkitConfig } from "../../../sdk/toolkit/toolkitConfig";
 import { MASK, findCredentials, hasCredentials, maskCredentialValues, maskCredentials } from "../../../sdk/secrets/credentials";
 import { parseToml, plain } from "../../../sdk/toml/parseToml";
 

@@ -19,6 +19,31 @@ function importsOf(file: string): string[] {
     return specifiers.filter((s) => s.startsWith(".")).map((s) => path.posix.normalize(path.posix.join(path.posix.dirname(file), s)));
 }
 
+/**
+ * sdk/'s layers, lowest first: a folder imports from its own folder and from folders of a lower layer. Layer 2 (what
+ * reads a host, and the step mechanics) may import across itself; the domains of layer 2 may import a lower domain,
+ * listed here by giving it the lower number (runtime needs the toolkit's settings, kubernetes the MIG layout).
+ */
+const SDK_LAYERS: Record<string, number> = {
+    ".": 0, // errors, validate, versions: the vocabulary of every module
+    spec: 1, // the choices and defaults
+    shell: 1,
+    toml: 1,
+    json: 1,
+    secrets: 1,
+    host: 2, // reads a host: facts, the probe, snapshots, preflight's runner
+    steps: 2, // step mechanics: plan steps, file steps, guards, invocation
+    cuda: 3,
+    toolkit: 3,
+    driver: 3,
+    datacentre: 3,
+    workloads: 4, // DockerGpuContainer's step: CUDA image policy, run options
+    runtime: 4, // one engine per runtime; reads the toolkit's settings
+    kubernetes: 4, // manifests; reads the MIG layout
+    node: 5, // composes the domains into one node's plan
+    report: 6, // prints a plan
+};
+
 const edges = (dirs: string[]) => dirs.flatMap(sources).flatMap((from) => importsOf(from).map((to) => ({ from, to })));
 
 describe("the import graph: no upward import, no part imports its composite", () => {
@@ -35,8 +60,33 @@ describe("the import graph: no upward import, no part imports its composite", ()
         assert.deepEqual(bad, []);
     });
 
-    it("what reads a host (sdk/host) and the step mechanics (sdk/steps) import no planner (sdk/plan) or runtime engine (sdk/runtime)", () => {
-        const bad = edges(["sdk/host", "sdk/steps"]).filter((e) => /^sdk\/(plan|runtime)\//.test(e.to));
+    it("sdk/ has exactly the folders of its layers, and each folder imports only from its own layer or the layers below", () => {
+        const folders = fs
+            .readdirSync(path.join(REPO_ROOT, "sdk"), { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => e.name)
+            .sort();
+        assert.deepEqual(
+            folders,
+            Object.keys(SDK_LAYERS)
+                .filter((f) => f !== ".")
+                .sort(),
+            "a new sdk folder needs its line in SDK_LAYERS",
+        );
+        const folderOf = (file: string) => (path.posix.dirname(file) === "sdk" ? "." : file.split("/")[1]);
+        const bad = edges(["sdk"])
+            .filter((e) => e.to.startsWith("sdk/"))
+            .filter((e) => {
+                const from = folderOf(e.from);
+                const to = folderOf(e.to);
+                return from !== to && SDK_LAYERS[to] >= SDK_LAYERS[from] && !(SDK_LAYERS[to] === 2 && SDK_LAYERS[from] === 2);
+            })
+            .map((e) => `${e.from} -> ${e.to}`);
+        assert.deepEqual(bad, []);
+    });
+
+    it("no domain imports the node that composes it (sdk/node), and only the report and the node read across into a domain's plan", () => {
+        const bad = edges(["sdk"]).filter((e) => e.to.startsWith("sdk/node/") && !e.from.startsWith("sdk/node/"));
         assert.deepEqual(bad, []);
     });
 });

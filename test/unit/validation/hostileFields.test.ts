@@ -3,11 +3,11 @@ import * as TOML from "@iarna/toml";
 import fc from "fast-check";
 import { checkedRuntimeSpec } from "../../../components/runtimeComponents";
 import { GpuConfigError } from "../../../sdk/errors";
-import { RuntimeSpec } from "../../../sdk/plan/nodePlan";
-import { renderContainerdConfig } from "../../../sdk/render/containerdConfig";
-import { renderCrioConfig } from "../../../sdk/render/crioConfig";
-import { renderDockerConfig } from "../../../sdk/render/dockerDaemonJson";
-import { parseToolkitSetting, renderToolkitConfig } from "../../../sdk/render/toolkitConfig";
+import { RuntimeSpec } from "../../../sdk/node/nodePlan";
+import { renderContainerdConfig } from "../../../sdk/runtime/containerdConfig";
+import { renderCrioConfig } from "../../../sdk/runtime/crioConfig";
+import { renderDockerConfig } from "../../../sdk/runtime/dockerDaemonJson";
+import { parseToolkitSetting, renderToolkitConfig } from "../../../sdk/toolkit/toolkitConfig";
 import { rootlessDaemonJsonPath, validateCdiSpecOutput, validateHomeFolder, validateNoNulDeep } from "../../../sdk/validate";
 
 /**
