@@ -11,7 +11,10 @@ export { unifiedDiff } from "./sdk/report/unifiedDiff";
 
 // Host facts, preflight and plans
 export { HostFacts, GpuInfo, parseHostFacts } from "./sdk/host/hostFacts";
-export { preflight, Finding, Severity, MINIMUM_DOCKER, MINIMUM_DRIVER } from "./sdk/host/preflight";
+export { Finding, Severity } from "./sdk/host/preflight";
+export { preflight } from "./sdk/node/preflight";
+export { MINIMUM_DOCKER } from "./sdk/runtime/runtimePreflight";
+export { MINIMUM_DRIVER } from "./sdk/driver/driverPreflight";
 export { NodePlanData, PlanStepData, PlanFileData } from "./sdk/report/planReport";
 export { InjectionModeData } from "./sdk/toolkit/injectionMode";
 export { snapshotScript, parseSnapshot, HostSnapshot } from "./sdk/host/snapshot";

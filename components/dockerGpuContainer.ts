@@ -5,7 +5,7 @@ import { dockerContainerPlan } from "../sdk/workloads/dockerContainer";
 import { DEFAULT_CAPABILITIES } from "../sdk/cuda/driverCapabilities";
 import { DockerRunOptions } from "../sdk/workloads/dockerRunOptions";
 import { secretEnvPreamble } from "../sdk/workloads/secretEnv";
-import { workloadPreflight } from "../sdk/host/preflight";
+import { workloadPreflight } from "../sdk/workloads/workloadPreflight";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";

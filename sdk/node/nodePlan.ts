@@ -1,6 +1,7 @@
 import { GpuConfigError } from "../errors";
 import { DataCentreIntent, dataCentrePreflight } from "../datacentre/dataCentrePreflight";
-import { Finding, preflight } from "../host/preflight";
+import { Finding } from "../host/preflight";
+import { preflight } from "./preflight";
 import { cdiSpecFormatFindings } from "../runtime/cdiPreflight";
 import { HostSnapshot } from "../host/snapshot";
 import { RenderResult } from "../steps/renderResult";

@@ -1,6 +1,9 @@
-import { Finding, MINIMUM_DOCKER, PreflightRule } from "../host/preflight";
+import { Finding, PreflightRule, Severity, finding } from "../host/preflight";
 import { HostFacts } from "../host/hostFacts";
 import { atLeast } from "../versions";
+
+/** The oldest Docker NVIDIA's Container Toolkit supports (its install guide). */
+export const MINIMUM_DOCKER = "18.09";
 
 /**
  * Without the runtime the plan would write its config and then wait 60 s for a restart that cannot work.
@@ -54,3 +57,31 @@ export const DOCKER_PREFLIGHT: readonly PreflightRule[] = [
     dockerVersion,
     runtimePresent("docker", "Docker Engine", (facts) => facts.docker !== undefined),
 ];
+
+/**
+ * The host's runtime side: not Docker Desktop, the configured runtime's own rules (its daemon is there, in a version
+ * NVIDIA supports), and systemd where the plan restarts a service.
+ */
+export function runtimeHostFindings(facts: HostFacts, rules: readonly PreflightRule[], restarts: readonly string[]): Finding[] {
+    const findings: Finding[] = [];
+    const add = (id: string, severity: Severity, message: string, fix: string) => findings.push(finding(id, severity, message, fix));
+    if (facts.docker?.desktop) {
+        add(
+            "docker-desktop",
+            "error",
+            "this Docker is Docker Desktop, whose daemon runs in its own VM",
+            "configure GPU support in Docker Desktop (WSL2 backend), or use Docker Engine on the host",
+        );
+    }
+    // The runtime's own rules (sdk/runtime): its daemon is there, in a version NVIDIA supports.
+    for (const rule of rules) findings.push(...rule(facts));
+    if (restarts.length > 0 && !facts.systemd) {
+        add(
+            "no-systemd",
+            "error",
+            `the plan changes the configuration of ${restarts.join(", ")} and must restart it, but the host does not run systemd (the restart and its rollback use systemctl)`,
+            "boot the host with systemd (on WSL2: [boot] systemd=true in /etc/wsl.conf), or set runtime: cdi to only write the CDI spec",
+        );
+    }
+    return findings;
+}

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { HostFacts, parseHostFacts } from "../../../sdk/host/hostFacts";
-import { PreflightIntent, preflight } from "../../../sdk/host/preflight";
+import { PreflightIntent, preflight } from "../../../sdk/node/preflight";
 import { RUNTIME_ENGINES } from "../../../sdk/runtime/registry";
 import { probeFixture } from "../../helpers/paths";
 
@@ -100,7 +100,7 @@ describe("preflight", () => {
 });
 
 describe("workload preflight (graphics and video)", () => {
-    const { workloadPreflight } = require("../../../sdk/host/preflight") as typeof import("../../../sdk/host/preflight");
+    const { workloadPreflight } = require("../../../sdk/workloads/workloadPreflight") as typeof import("../../../sdk/workloads/workloadPreflight");
     it("finds the real H100's Vulkan, EGL, NVENC and NVDEC files: no warning for render or video workloads", () => {
         const facts = h100();
         assert.deepEqual(workloadPreflight(facts, ["graphics", "display", "utility"]), []);

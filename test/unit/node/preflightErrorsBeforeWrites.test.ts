@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { HostFacts, parseHostFacts } from "../../../sdk/host/hostFacts";
-import { PreflightIntent, preflight } from "../../../sdk/host/preflight";
+import { PreflightIntent, preflight } from "../../../sdk/node/preflight";
 import { RUNTIME_ENGINES } from "../../../sdk/runtime/registry";
 import { probeFixture } from "../../helpers/paths";
 
