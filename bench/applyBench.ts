@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { watchedFiles } from "../components/gpuNode";
 import { NodeSpec, nodePlan } from "../sdk/node/nodePlan";
+import { nodeSpecOf } from "../sdk/node/nodeSpec";
 import { quote } from "../sdk/shell/shellScript";
 import { manualInstallScript } from "./manualInstall";
 import { FleetNode, REPO_DIR, applySteps, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode } from "../test/e2e/fleet";
@@ -43,7 +44,7 @@ async function ourApply(node: FleetNode, spec: NodeSpec): Promise<{ seconds: num
 
 async function main(): Promise<void> {
     const server = await startRepoServer(REPO_DIR, PORT);
-    const spec: NodeSpec = { runtime: "docker", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${PORT}`, keyFingerprint: fingerprint() } };
+    const spec = nodeSpecOf({ runtime: "docker", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${PORT}`, keyFingerprint: fingerprint() } });
     const names: string[] = [];
     const node = (name: string, port: number) => {
         names.push(name);

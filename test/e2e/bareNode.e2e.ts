@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 const REPO_PORT = 18084;
@@ -10,10 +11,11 @@ describe("e2e: a bare node (no container runtime): toolkit and CDI spec, for Pod
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec = (): NodeSpec => ({
-        runtime: "cdi",
-        toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-    });
+    const spec = () =>
+        nodeSpecOf({
+            runtime: "cdi",
+            toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+        });
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, REPO_PORT);

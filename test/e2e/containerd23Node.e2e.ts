@@ -3,7 +3,8 @@ import { ChildProcess, execFileSync } from "node:child_process";
 import * as path from "node:path";
 import * as TOML from "@iarna/toml";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import { REPO_ROOT } from "../helpers/paths";
 import { KUBEADM_CONFIG } from "./fleet/hostConfigs";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
@@ -24,7 +25,7 @@ describe("e2e: containerd 2.3.4 running a version-2 config.toml (NVIDIA/aicr#168
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec: NodeSpec = { runtime: "containerd", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: "" } };
+    const spec = nodeSpecOf({ runtime: "containerd", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: "" } });
     const dump = () => TOML.parse(nodeExec(node.name, "containerd config dump")) as any;
     const mainPid = () => nodeExec(node.name, "systemctl show containerd -p MainPID --value").trim();
     async function plan() {

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import * as TOML from "@iarna/toml";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import { KUBEADM_CONFIG, SUDO_PASSWORD } from "./fleet/hostConfigs";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
@@ -12,7 +13,7 @@ describe("e2e: a containerd node over SSH as a sudo user (kubeadm-like v2 config
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec: NodeSpec = { runtime: "containerd", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: "" } };
+    const spec = nodeSpecOf({ runtime: "containerd", toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: "" } });
     const dump = () => TOML.parse(nodeExec(node.name, "containerd config dump")) as any;
     async function plan() {
         spec.toolkit.keyFingerprint = fingerprint();

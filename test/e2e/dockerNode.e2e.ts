@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
 import { dockerContainerStep } from "../../sdk/workloads/dockerContainer";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import YAML from "yaml";
 import { REPO_ROOT } from "../helpers/paths";
 import { runCli } from "../helpers/runCli";
@@ -35,11 +36,12 @@ describe("e2e: a Docker node over SSH (real apt, dockerd, systemd)", function ()
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec = (version: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-        runtime: "docker",
-        toolkit: { version, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-        ...extra,
-    });
+    const spec = (version: string, extra: Partial<NodeSpec> = {}) =>
+        nodeSpecOf({
+            runtime: "docker",
+            toolkit: { version, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+            ...extra,
+        });
     async function plan(s: NodeSpec) {
         return nodePlan(await snapshot(node.connection, watchedFiles(s)), s);
     }

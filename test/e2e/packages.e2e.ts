@@ -6,6 +6,7 @@ import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
 import { cdiSpecStep } from "../../sdk/toolkit/toolkitSteps";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import { REPO_ROOT } from "../helpers/paths";
 import {
     FleetNode,
@@ -79,16 +80,18 @@ describe("e2e: NVIDIA's real toolkit binaries in the fleet's packages (only what
     let server: ChildProcess;
     let docker: FleetNode;
     let cdi: FleetNode;
-    const spec = (version: string, extra: Partial<NodeSpec> = {}): NodeSpec => ({
-        runtime: "docker",
-        enableCdi: true,
-        toolkit: { version, mode: "jit-cdi", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-        ...extra,
-    });
-    const cdiSpec = (version: string): NodeSpec => ({
-        runtime: "cdi",
-        toolkit: { version, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-    });
+    const spec = (version: string, extra: Partial<NodeSpec> = {}) =>
+        nodeSpecOf({
+            runtime: "docker",
+            enableCdi: true,
+            toolkit: { version, mode: "jit-cdi", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+            ...extra,
+        });
+    const cdiSpec = (version: string) =>
+        nodeSpecOf({
+            runtime: "cdi",
+            toolkit: { version, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+        });
     async function apply(node: FleetNode, s: NodeSpec) {
         const planned = nodePlan(await snapshot(node.connection, watchedFiles(s)), s);
         const results = await applySteps(node.connection, planned.plan.steps);

@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
-import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 import { AS_ALICE, USER_DAEMON_JSON, startRootlessDocker } from "./fleet/hostConfigs";
 
@@ -11,11 +12,12 @@ describe("e2e: rootless Docker of a user (systemctl --user, CDI)", function () {
     this.timeout(900000);
     let server: ChildProcess;
     let node: FleetNode;
-    const spec = (): NodeSpec => ({
-        runtime: "docker-rootless",
-        rootlessUser: "alice",
-        toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-    });
+    const spec = () =>
+        nodeSpecOf({
+            runtime: "docker-rootless",
+            rootlessUser: "alice",
+            toolkit: { version: "1.20.0-1", repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+        });
     async function plan() {
         return nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
     }

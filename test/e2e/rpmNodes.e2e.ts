@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { nodeSpecOf } from "../../sdk/node/nodeSpec";
 import { FleetNode, REPO_DIR, failed, applySteps, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode } from "./fleet";
 
 const REPO_PORT = 18082;
@@ -43,10 +44,11 @@ for (const target of NODES) {
             `nvidia-container-toolkit ${v}`,
             `nvidia-container-toolkit-base ${v}`,
         ];
-        const spec = (version: string, experimental = false): NodeSpec => ({
-            runtime: "cdi",
-            toolkit: { version, experimental, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
-        });
+        const spec = (version: string, experimental = false) =>
+            nodeSpecOf({
+                runtime: "cdi",
+                toolkit: { version, experimental, repoUrl: `http://127.0.0.1:${REPO_PORT}`, keyFingerprint: fingerprint() },
+            });
         async function apply(s: NodeSpec) {
             const planned = nodePlan(await snapshot(node.connection, watchedFiles(s)), s);
             return applySteps(node.connection, planned.plan.steps);

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { FakeHostReader, installMocks, settle, valueOf } from "../../helpers/pulumiMocks";
-import { asServer, factsOf } from "../datacentre/fixtures";
+import { asServer, factsOf } from "../../fixtures/dataCentreHosts";
 import { serverDocker } from "../../helpers/serverFacts";
 
 const lib = () => require("../../../index") as typeof import("../../../index");

@@ -8,7 +8,7 @@ import { HostFacts } from "../../../sdk/host/hostFacts";
 import { FABRIC_MANAGER_RESTART_MARK } from "../../../sdk/datacentre/dataCentrePlan";
 import { NodeSpec, nodePlan } from "../../../sdk/node/nodePlan";
 import { PlanStep } from "../../../sdk/steps/planStep";
-import { asServer, factsOf, fakeBin, h200Vm, snapshotOf } from "./fixtures";
+import { asServer, factsOf, fakeBin, h200Vm, snapshotOf } from "../../fixtures/dataCentreHosts";
 
 const plan = (facts: HostFacts, spec: Partial<NodeSpec> = {}) => nodePlan(snapshotOf(facts), { runtime: "cdi", toolkit: { version: "1.20.0-1" }, ...spec });
 const names = (steps: PlanStep[]) => steps.map((s) => s.name);

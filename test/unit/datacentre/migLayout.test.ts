@@ -6,7 +6,7 @@ import { GpuConfigError } from "../../../sdk/errors";
 import { HostFacts } from "../../../sdk/host/hostFacts";
 import { MIG_RECORD_DIR, MigLayoutSpec, diffMigLayout, migLayoutPlan, migLayoutPreview, resolveMigLayout } from "../../../sdk/datacentre/migLayout";
 import { nodePlan } from "../../../sdk/node/nodePlan";
-import { fakeBin, h200Vm, snapshotOf } from "./fixtures";
+import { fakeBin, h200Vm, snapshotOf } from "../../fixtures/dataCentreHosts";
 
 const refused = (fn: () => unknown, field: string, pattern: RegExp) =>
     assert.throws(fn, (e: GpuConfigError) => e instanceof GpuConfigError && e.field === field && pattern.test(e.message));

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseHostFacts } from "../../../sdk/host/hostFacts";
 import { REPO_ROOT } from "../../helpers/paths";
-import { PROBE_DIR, factsOf, fakeBin, h200Vm, readProbe, recordedSection } from "./fixtures";
+import { PROBE_DIR, factsOf, fakeBin, h200Vm, readProbe, recordedSection } from "../../fixtures/dataCentreHosts";
 
 describe("data-centre probe (issue 17)", () => {
     it("reads the real 2×H200 VM guest: fabric Completed / Success on both GPUs, persistence Enabled, MIG Disabled, NV18, the H200 MIG profiles, no NVSwitch", () => {
