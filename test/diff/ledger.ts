@@ -40,7 +40,7 @@ class Ledger {
 
 export const ledger = new Ledger();
 
-/** Mocha root hooks (.mocharc.diff.json requires this file): the summary, and the case-count floor for a full run. */
+/** Mocha root hooks (`npm run test:diff` requires this file): the summary, and the case-count floor for a full run. */
 export const mochaHooks = {
     afterAll(): void {
         process.stdout.write(`\n${ledger.summary()}\n`);
