@@ -5,9 +5,8 @@ import { NodeSpec, nodePlan } from "../sdk/node/nodePlan";
 import { watchedFiles } from "../sdk/node/watchedFiles";
 import { TOOLKIT_CONFIG } from "../sdk/toolkit/toolkitConfig";
 import { rootlessDaemonJsonPath, validateNoNulDeep } from "../sdk/validate";
-import { dockerHostFindings, rootlessCliConfigPath } from "../sdk/runtime/dockerHostAccess";
 import { maskCredentials } from "../sdk/secrets/credentials";
-import { dockerHost } from "../sdk/runtime/dockerHost";
+import { dockerHost, dockerHostFindings } from "../sdk/runtime/dockerHost";
 import { InjectionModeData, injectionMode, validateRuntimeMode } from "../sdk/toolkit/injectionMode";
 import { NodeConnectionArgs, resolveConnection } from "./connection";
 import { ContainerRuntime, FabricManager } from "./enums";
@@ -122,8 +121,7 @@ export class GpuNode extends pulumi.ComponentResource {
                 const mig = node.findings.find((f) => f.id === "mig-layout");
                 if (mig !== undefined) pulumi.log.info(`${name}: ${mig.message}`, this);
                 // Whether dockerHost reaches this node's daemon as its user (docker group, rootless context).
-                const cliConfig = s.runtime === "docker-rootless" ? rootlessCliConfigPath(rootlessDaemonJsonPath(s.rootlessUser, s.rootlessHome)) : undefined;
-                const access = dockerHostFindings(snapshot.facts, s.runtime, s.rootlessUser, cliConfig === undefined ? undefined : snapshot.files[cliConfig]);
+                const access = dockerHostFindings(snapshot, s);
                 for (const f of access) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
                 return { steps: node.plan.steps, files: node.files, findings: [...node.findings, ...access] };
             },

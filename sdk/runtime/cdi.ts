@@ -10,6 +10,7 @@ export const cdiEngine: RuntimeEngine = {
     needsCdiSpec: () => true,
     verify: undefined,
     dockerHostUser: () => undefined,
+    dockerHostFindings: () => [],
     toolkitSettings: () => [],
     dockerGpusFlag: false,
 };

@@ -48,6 +48,7 @@ export const containerdEngine: RuntimeEngine = {
     verify: sh`containerd config dump | grep -qF "runtimes.$name]" || { echo "error: containerd config dump has no $name runtime" >&2; exit 8; }
 echo "containerd: $name runtime registered"`,
     dockerHostUser: () => undefined,
+    dockerHostFindings: () => [],
     toolkitSettings: () => [],
     dockerGpusFlag: false,
 };

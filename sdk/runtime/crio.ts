@@ -33,6 +33,7 @@ export const crioEngine: RuntimeEngine = {
     verify: sh`{ crio status config 2>/dev/null || crio config 2>/dev/null; } | grep -qF "runtimes.$name]" || { echo "error: crio has no $name runtime" >&2; exit 8; }
 echo "crio: $name runtime registered"`,
     dockerHostUser: () => undefined,
+    dockerHostFindings: () => [],
     toolkitSettings: () => [],
     dockerGpusFlag: false,
 };

@@ -4,6 +4,7 @@ import { DOCKER_DAEMON_JSON, renderDockerConfig } from "./dockerDaemonJson";
 import { sh } from "../shell/shellScript";
 import { RuntimeEngine, ServiceControl, renderOptions } from "./engine";
 import { DOCKER_PREFLIGHT } from "./runtimePreflight";
+import { dockerGroupFindings } from "./dockerHostAccess";
 
 export const DOCKER_SERVICE: ServiceControl = {
     unit: "docker",
@@ -34,6 +35,7 @@ export const dockerEngine: RuntimeEngine = {
     verify: sh`docker info --format '{{json .Runtimes}}' | grep -qF "\\"$name\\"" || { echo "error: docker info does not list the $name runtime" >&2; exit 8; }
 echo "docker: $name runtime registered"`,
     dockerHostUser: () => undefined,
+    dockerHostFindings: (snapshot) => dockerGroupFindings(snapshot.facts),
     toolkitSettings: () => [],
     dockerGpusFlag: true,
 };

@@ -1,7 +1,7 @@
 import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
 import { rootlessRestartStep } from "./restartStep";
 import { renderDockerConfig } from "./dockerDaemonJson";
-import { rootlessCliConfigPath } from "./dockerHostAccess";
+import { rootlessCliConfigPath, rootlessContextFindings } from "./dockerHostAccess";
 import { rootlessDaemonJsonPath } from "../validate";
 import { RuntimeEngine, renderOptions } from "./engine";
 import { DOCKER_PREFLIGHT } from "./runtimePreflight";
@@ -40,6 +40,8 @@ export const dockerRootlessEngine: RuntimeEngine = {
     verify: undefined,
     // DOCKER_HOST must log in as the daemon's owner, not as root.
     dockerHostUser: (spec) => spec.rootlessUser || undefined,
+    dockerHostFindings: (snapshot, spec) =>
+        rootlessContextFindings(spec.rootlessUser!, snapshot.files[rootlessCliConfigPath(rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome))]),
     /**
      * The host-wide `no-cgroups`, which a rootful daemon on the same host needs false, is not flipped: in jit-cdi and
      * cdi modes the runtime reads no cgroup settings (NVIDIA/nvidia-container-toolkit#85). Only in legacy mode does

@@ -1,4 +1,4 @@
-import { PreflightRule } from "../host/preflight";
+import { Finding, PreflightRule } from "../host/preflight";
 import { HostSnapshot, WatchedFile } from "../host/snapshot";
 import { PlanStep } from "../steps/planStep";
 import { RenderResult } from "../steps/renderResult";
@@ -72,6 +72,8 @@ export interface RuntimeEngine {
     readonly verify?: ShellFragment;
     /** The SSH user `DOCKER_HOST` logs in as; undefined: the connection's. */
     dockerHostUser(spec: Pick<RuntimeSpec, "rootlessUser">): string | undefined;
+    /** Warnings when `dockerHost` would not reach its daemon as that user (docker group, rootless context); none where no Docker CLI applies. */
+    dockerHostFindings(snapshot: HostSnapshot, spec: Pick<RuntimeSpec, "rootlessUser" | "rootlessHome">): Finding[];
     /** The toolkit config settings it needs in an injection mode. */
     toolkitSettings(mode: string): ToolkitSetting[];
     /** Its containers may be started with `docker run --gpus`, which only NVIDIA's legacy hook serves. */

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
 import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
 import { secretEnvPreamble } from "../../sdk/workloads/secretEnv";
-import { dockerHostFindings, rootlessCliConfigPath } from "../../sdk/runtime/dockerHostAccess";
+import { dockerGroupFindings, rootlessCliConfigPath, rootlessContextFindings } from "../../sdk/runtime/dockerHostAccess";
 import { rootlessDaemonJsonPath } from "../../sdk/validate";
 import { invocationFor } from "../../sdk/steps/invocation";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
@@ -187,9 +187,9 @@ describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, ru
         const asOps = { ...node.connection, user: "ops" };
         const facts = (await snapshot(asOps, [])).facts;
         assert.deepEqual(facts.user.groups?.includes("docker"), false, JSON.stringify(facts.user));
-        assert.equal(dockerHostFindings(facts, "docker", undefined, undefined)[0]?.id, "docker-host-group");
+        assert.equal(dockerGroupFindings(facts)[0]?.id, "docker-host-group");
         nodeExec(node.name, "usermod -aG docker ops");
-        assert.deepEqual(dockerHostFindings((await snapshot(asOps, [])).facts, "docker", undefined, undefined), []);
+        assert.deepEqual(dockerGroupFindings((await snapshot(asOps, [])).facts), []);
     });
 
     it("passes secret env through a 0600 env-file that is gone afterwards; the value is in no argument, output or log", async () => {
@@ -285,7 +285,7 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
             const cliConfig = rootlessCliConfigPath(rootlessDaemonJsonPath("alice", undefined));
             const findings = async () => {
                 const snap = await snapshot(node.connection, [{ path: cliConfig, userOwned: true }]);
-                return dockerHostFindings(snap.facts, "docker-rootless", "alice", snap.files[cliConfig]).map((f) => f.id);
+                return rootlessContextFindings("alice", snap.files[cliConfig]).map((f) => f.id);
             };
             // dockerd-rootless-setuptool.sh switched alice to its `rootless` context; a user set up otherwise has none.
             nodeExec(node.name, `${AS_ALICE} docker context use default >/dev/null 2>&1`);
