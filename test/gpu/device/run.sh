@@ -3,6 +3,7 @@
 # shellcheck disable=SC2015 # `cond && pass || fail`: pass only appends a line, so fail never runs after a pass
 #   sh test/gpu/device/run.sh snapshot   set the machine up as a user's Docker host, read it (the components' script)
 #   sh test/gpu/device/run.sh apply      the plan built from that snapshot: apply, CUDA in containers, re-apply, destroy
+#   sh test/gpu/device/run.sh driver     only the plans' driver steps and their undo (when device time is short)
 # Results: $OUT/results.txt (PASS/FAIL lines), $OUT/run.log, $OUT/artifacts.tar.gz (snapshots, step logs).
 # Only reads GPU state: never changes GPU settings or MIG mode, never resets a GPU.
 set -u
@@ -227,11 +228,37 @@ phase_apply() {
     cp "$out/machine.txt" "$work/" 2>/dev/null
 }
 
+# The driver steps alone (issue 23), when device time is short: the version and branch pins' driver steps, as the
+# components send them, against the real module and library; their undo; the driver untouched. No Docker needed.
+phase_driver() {
+    machine_facts
+    driver_state >"$work/driver-before.txt" 2>&1
+    apt_block_before=$(file_state "$APT_BLOCK")
+    sh "$carry/read-host.sh" >"$work/pre-snapshot.txt" 2>/dev/null
+    for pin in plan plan-branch; do
+        tag=driver${pin#plan}
+        if run_driver_steps "$carry/$pin" "$tag"; then pass "$tag-apply" "$(wc -l <"$work/$tag.steps") steps: $(cut -d' ' -f2 "$work/$tag.steps" | tr '\n' ' ')"; else fail "$tag-apply" "$(tail -n 1 "$work/$tag.steps")"; fi
+        grep -Eq ' driver-(packages|kernel-headers|cuda-repo|reboot)$' "$carry/$pin/steps.txt" && fail "$tag-nothing-installed" "$(grep ' driver-' "$carry/$pin/steps.txt" | tr '\n' ' ')" || pass "$tag-nothing-installed"
+        verify_ok "$(step_out "$carry/$pin" "$tag" driver-verify)" && pass "$tag-verify-ok" "$(grep '^{' "$(step_out "$carry/$pin" "$tag" driver-verify)")" ||
+            fail "$tag-verify-ok" "$(tail -n 2 "$(step_out "$carry/$pin" "$tag" driver-verify)" | tr '\n' ' ')"
+        cmp -s "$APT_BLOCK" "$carry/$pin/files$APT_BLOCK" && pass "$tag-apt-block-as-previewed" "$APT_BLOCK" || fail "$tag-apt-block-as-previewed" "$(file_state "$APT_BLOCK")"
+        [ "$pin" = plan ] && sh "$carry/read-host.sh" >"$work/post-snapshot.txt" 2>/dev/null
+        run_driver_steps "$carry/$pin" "$tag-destroy" undo && pass "$tag-destroy" || fail "$tag-destroy" "$(tail -n 1 "$work/$tag-destroy.steps")"
+        [ "$(file_state "$APT_BLOCK")" = "$apt_block_before" ] && pass "$tag-apt-block-restored" "$apt_block_before" || fail "$tag-apt-block-restored" "$apt_block_before -> $(file_state "$APT_BLOCK")"
+    done
+    driver_state >"$work/driver-after.txt" 2>&1
+    cmp -s "$work/driver-before.txt" "$work/driver-after.txt" && pass driver-untouched "module, nvidia-smi and driver packages as before the run" ||
+        fail driver-untouched "$(diff "$work/driver-before.txt" "$work/driver-after.txt" | tr '\n' ' ')"
+    sh "$carry/read-host.sh" >"$work/destroyed-snapshot.txt" 2>/dev/null
+    cp "$out/machine.txt" "$work/" 2>/dev/null
+}
+
 rm -f "$results"
 case "${1:-}" in
     snapshot) phase_snapshot ;;
     apply) phase_apply ;;
-    *) echo "usage: run.sh snapshot|apply" >&2; exit 64 ;;
+    driver) phase_driver ;;
+    *) echo "usage: run.sh snapshot|apply|driver" >&2; exit 64 ;;
 esac
 cp /var/log/dockerd.log "$work/dockerd.log" 2>/dev/null
 save
