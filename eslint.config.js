@@ -9,6 +9,8 @@ module.exports = tseslint.config(
     {
         ignores: [
             "dist/",
+            "dist.new-*/",
+            "dist.old-*/",
             "node_modules/",
             ".tmp/",
             ".device-out/",
