@@ -36,7 +36,7 @@ function stamp() {
 
 const want = stamp();
 if (fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === want) {
-    console.log("dist/ is up to date");
+    console.error("dist/ is up to date"); // stderr: `npm pack --json` runs this as prepack, and its stdout must stay JSON
     process.exit(0);
 }
 const fresh = `${dist}.new-${process.pid}`;
@@ -48,4 +48,4 @@ fs.writeFileSync(path.join(fresh, ".build-stamp"), want);
 if (fs.existsSync(dist)) fs.renameSync(dist, old);
 fs.renameSync(fresh, dist);
 fs.rmSync(old, { recursive: true, force: true });
-console.log("dist/ built");
+console.error("dist/ built");
