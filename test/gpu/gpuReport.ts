@@ -105,6 +105,7 @@ export function writeReport(resultsDir: string): boolean {
     const device = parseResults(fs.readFileSync(path.join(resultsDir, "results.txt"), "utf8"));
     const artifacts = untar(path.join(resultsDir, "artifacts.tar.gz"));
     const read = (name: string) => fs.readFileSync(path.join(artifacts, name), "utf8");
+    const readIfThere = (name: string) => (fs.existsSync(path.join(artifacts, name)) ? read(name).trim() : `(no ${name})`);
     const checks: Check[] = [...device];
     // A driver-only run (no `setup`: no Docker) has its own list; the full run's comparisons after apply and destroy do not apply.
     const driverOnly = !device.some((c) => c.name === "setup") && device.some((c) => c.name === "driver-apply");
@@ -136,22 +137,29 @@ export function writeReport(resultsDir: string): boolean {
         `# Real-GPU suite, ${date}`,
         "",
         "`npm run test:gpu` (test/gpu/README.md): the project's own plan, built here from a snapshot read on the GPU machine,",
-        "run there step by step as the components send it; CUDA in containers; re-apply; destroy.",
+        driverOnly
+            ? "run there step by step as the components send it: the driver steps of the version and branch pins, and their undo."
+            : "run there step by step as the components send it; CUDA in containers; re-apply; destroy.",
         "",
         "## Machine",
         "```",
         machine,
         "```",
         "",
-        "## Steps (apply, then re-apply)",
+        driverOnly ? "## Steps (the driver steps only: `run.sh driver`)" : "## Steps (apply, then re-apply)",
         "```",
-        read("apply.steps").trim(),
-        "--- re-apply",
-        read("reapply.steps").trim(),
-        "--- destroy",
-        read("destroy.steps").trim(),
-        "--- driver.branch: its driver steps, then their undo",
-        ...["branch.steps", "branch-destroy.steps"].map((f) => (fs.existsSync(path.join(artifacts, f)) ? read(f).trim() : `(no ${f})`)),
+        ...(driverOnly
+            ? ["driver.steps", "driver-destroy.steps", "driver-branch.steps", "driver-branch-destroy.steps"].map((f) => `--- ${f}\n${readIfThere(f)}`)
+            : [
+                  readIfThere("apply.steps"),
+                  "--- re-apply",
+                  readIfThere("reapply.steps"),
+                  "--- destroy",
+                  readIfThere("destroy.steps"),
+                  "--- driver.branch: its driver steps, then their undo",
+                  readIfThere("branch.steps"),
+                  readIfThere("branch-destroy.steps"),
+              ]),
         "```",
         "",
         "## Checks",
