@@ -115,7 +115,8 @@ export class KubernetesGpuSupport extends pulumi.ComponentResource {
         const runtimeClass = new k8s.node.v1.RuntimeClass(
             `${name}-nvidia`,
             asArgs<k8s.node.v1.RuntimeClassArgs>(handler.apply((h) => runtimeClassManifest("nvidia", h))),
-            parent,
+            // The handler is immutable and the provider forces no replace for it; the name stays nvidia, so delete first.
+            { parent: this, replaceOnChanges: ["handler"], deleteBeforeReplace: true },
         );
         // Operands are admitted only once their namespace allows hostPath and SYS_ADMIN.
         const podSecurity =

@@ -20,6 +20,7 @@ const support = new KubernetesGpuSupport("gpu", {
     sharing: { strategy: SharingStrategy.TimeSlicing, replicas: cfg.requireNumber("replicas") },
     migStrategy: cfg.require("migStrategy") as MigStrategy,
     devicePluginImage: cfg.require("pluginImage"),
+    runtimeName: cfg.require("runtimeName"),
 });
 new GpuWorkload("infer", { image: "nvidia/cuda:13.0.2-base-ubuntu24.04", replicas: 0, args: ["sleep", "infinity"] }, { dependsOn: [support] });
 export const runtimeClassName = support.runtimeClassName;
@@ -46,7 +47,7 @@ describe("KubernetesGpuSupport and GpuWorkload through the real engine and provi
         );
         stack = new Stack(userProject("k8s-lifecycle", PROGRAM), "test", stateDir("k8s-lifecycle"));
         Object.assign(stack.env, { KUBECONFIG: cp.kubeconfig, PATH: `${kubernetesBin("")}:${stack.env.PATH}` });
-        stack.init({ replicas: "4", migStrategy: "none", pluginImage: "nvcr.io/nvidia/k8s-device-plugin:v0.17.4" });
+        stack.init({ replicas: "4", migStrategy: "none", pluginImage: "nvcr.io/nvidia/k8s-device-plugin:v0.17.4", runtimeName: "nvidia" });
     });
     after(() => {
         stack?.remove();
@@ -86,6 +87,32 @@ describe("KubernetesGpuSupport and GpuWorkload through the real engine and provi
             assert.equal(clean.code, 0, clean.stdout);
         });
     }
+
+    // Drift is found by a refresh (the Kubernetes provider reads the live objects then), and the next up repairs it.
+    it("drift made with kubectl (node label removed, plugin image changed, RuntimeClass deleted) is shown by a refreshing preview and repaired by up --refresh", () => {
+        cp.kubectl(["label", "node", NODE, "nvidia-gpu.pulumi.com/provisioned-"]);
+        cp.kubectl(["set", "image", "daemonset/nvidia-device-plugin", "-n", "kube-system", "nvidia-device-plugin=busybox:1.37"]);
+        cp.kubectl(["delete", "runtimeclass", "nvidia"]);
+        const drifted = stack.run(["preview", "--refresh", "--expect-no-changes", "--diff"], true);
+        assert.notEqual(drifted.code, 0, `a refreshing preview saw no drift:\n${drifted.stdout}`);
+        stack.run(["up", "--yes", "--skip-preview", "--refresh", "--diff"]);
+        assert.equal(kubectlJson(["get", "node", NODE]).metadata.labels["nvidia-gpu.pulumi.com/provisioned"], "true");
+        assert.equal(plugin().spec.template.spec.containers[0].image, "nvcr.io/nvidia/k8s-device-plugin:v0.17.3");
+        assert.equal(kubectlJson(["get", "runtimeclass", "nvidia"]).handler, "nvidia");
+        const clean = stack.run(["preview", "--refresh", "--expect-no-changes", "--diff"], true);
+        assert.equal(clean.code, 0, clean.stdout);
+    });
+
+    // A RuntimeClass's handler is immutable on the apiserver: a new runtimeName must replace the object.
+    it("runtimeName nvidia → nvidia-cdi replaces the RuntimeClass, whose handler follows it", () => {
+        stack.setConfig("runtimeName", "nvidia-cdi");
+        const preview = stack.preview();
+        assert.ok(names(preview.steps, "replace", "delete-replaced", "create-replacement").includes("gpu-nvidia"), JSON.stringify(preview.steps.map((s) => [s.op, s.urn])));
+        stack.up();
+        assert.equal(kubectlJson(["get", "runtimeclass", "nvidia"]).handler, "nvidia-cdi");
+        const clean = stack.expectNoChanges();
+        assert.equal(clean.code, 0, clean.stdout);
+    });
 
     it("destroy removes every object, the node label and the namespace labels", () => {
         stack.destroy();
