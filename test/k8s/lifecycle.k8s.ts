@@ -107,7 +107,10 @@ describe("KubernetesGpuSupport and GpuWorkload through the real engine and provi
     it("runtimeName nvidia → nvidia-cdi replaces the RuntimeClass, whose handler follows it", () => {
         stack.setConfig("runtimeName", "nvidia-cdi");
         const preview = stack.preview();
-        assert.ok(names(preview.steps, "replace", "delete-replaced", "create-replacement").includes("gpu-nvidia"), JSON.stringify(preview.steps.map((s) => [s.op, s.urn])));
+        assert.ok(
+            names(preview.steps, "replace", "delete-replaced", "create-replacement").includes("gpu-nvidia"),
+            JSON.stringify(preview.steps.map((s) => [s.op, s.urn])),
+        );
         stack.up();
         assert.equal(kubectlJson(["get", "runtimeclass", "nvidia"]).handler, "nvidia-cdi");
         const clean = stack.expectNoChanges();
