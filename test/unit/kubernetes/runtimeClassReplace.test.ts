@@ -14,6 +14,6 @@ describe("KubernetesGpuSupport: a runtimeName change replaces RuntimeClass nvidi
         const rc = seen.find((a) => a.type === "kubernetes:node.k8s.io/v1:RuntimeClass");
         assert.ok(rc, `registered: ${seen.map((a) => a.type).join(", ")}`);
         assert.deepEqual(rc.opts.replaceOnChanges, ["handler"]);
-        assert.equal(rc.opts.deleteBeforeReplace, true);
+        assert.equal((rc.opts as pulumi.CustomResourceOptions).deleteBeforeReplace, true);
     });
 });
