@@ -4,7 +4,7 @@
 # version (and Go's build cache), and linked into .tmp/kubernetes/bin:
 #   kubernetes-v1.34.4/     kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl (kubernetes/go.mod)
 #   etcd-v3.6.8/            etcd (etcd/go.mod)
-#   cni-plugins-v1.9.0/     bridge dummy host-local loopback portmap (cni/go.mod)
+#   cni-plugins-v1.9.0/     bridge tap host-local loopback portmap (cni/go.mod)
 #   k8s-device-plugin-v0.17.4/  nvidia-device-plugin (device-plugin/go.mod; GFD is not built, see there)
 #   pulumi-kubernetes-<v>/  pulumi-resource-kubernetes, the real provider (provider/go.mod)
 # Binaries are stripped (-s -w). Idempotent: a binary whose go.mod/go.sum did not change is not rebuilt.
@@ -81,7 +81,7 @@ for cmd in kube-scheduler kubelet; do
     build "$cmd" "$here/kubernetes" "$k8s_out" "k8s.io/kubernetes/cmd/$cmd" "$k8s_ldflags"
 done
 cni_version=$(pinned github.com/containernetworking/plugins "$here/cni")
-for plugin in main/bridge main/dummy ipam/host-local main/loopback meta/portmap; do
+for plugin in main/bridge main/tap ipam/host-local main/loopback meta/portmap; do
     build "$(basename "$plugin")" "$here/cni" "$cache/cni-plugins-$cni_version" \
         "github.com/containernetworking/plugins/plugins/$plugin"
 done
