@@ -7,24 +7,39 @@ import { PlanStep } from "./planStep";
  * folder a step created (`/run/cdi` for the CDI spec), while one that was there before stays.
  */
 
-/** Markers of the folders a step created, by path: `created-dirs/run/cdi` for `/run/cdi`. */
+/**
+ * Markers of the folders a step created, by path: `created-dirs/etc/pki/.created` for `/etc/pki`. A marker is a file
+ * inside its folder's mirror, so a created folder and a created sub-folder (`mkdir -p /etc/pki/rpm-gpg`) both have one.
+ */
 const CREATED_DIRS = `${STATE_ROOT}/created-dirs`;
 
-/** Shell that marks each missing folder (a quoted path or `"$dir"`) as created by this plan, before anything creates it. */
+/**
+ * Shell that marks each missing folder (a quoted path or `"$dir"`) and each of its missing parents as created by this
+ * plan, before anything creates them: `mkdir -p` of a key's folder on a host without /etc/pki makes both.
+ */
 export function recordCreatedDirs(...dirs: ShellFragment[]): ShellFragment {
     return lines(
         sh`record_created_dir() {
     created=${CREATED_DIRS}
-    if [ ! -e "$1" ] && [ ! -e "$created$1" ]; then mkdir -p "$(dirname "$created$1")"; : > "$created$1"; fi
+    d=$1
+    while [ ! -e "$d" ] && [ ! -L "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do
+        # A marker of the first form (a file at created-dirs/run/cdi) already marks it.
+        if [ ! -e "$created$d/.created" ] && [ ! -f "$created$d" ]; then mkdir -p "$created$d"; : > "$created$d/.created"; fi
+        d=$(dirname "$d")
+    done
 }`,
         ...dirs.map((d) => sh`record_created_dir ${d}`),
     );
 }
 
-/** Shell that removes the marked folders once they are empty (another owner's files keep them), and their markers. */
+/**
+ * Shell that removes the marked folders once they are empty (another owner's files keep them), deepest first, and
+ * their markers. A marker of the first form (a file at `created-dirs/run/cdi`) is still honoured.
+ */
 export const REMOVE_CREATED_DIRS: ShellFragment = sh`if [ -d ${CREATED_DIRS} ]; then
-    find ${CREATED_DIRS} -type f | while IFS= read -r m; do
-        d=\${m#${CREATED_DIRS}}
+    find ${CREATED_DIRS} -type f | awk -F/ '{ print NF " " $0 }' | sort -rn | cut -d ' ' -f 2- | while IFS= read -r m; do
+        case $m in */.created) d=\${m%/.created} ;; *) d=$m ;; esac
+        d=\${d#${CREATED_DIRS}}
         if [ ! -e "$d" ] || rmdir "$d" 2>/dev/null; then rm -f "$m"; fi
     done
 fi`;

@@ -139,8 +139,9 @@ function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: stri
     const backup = backupPath(target, false);
     const { guard, generation } = binaryGuard(target, snapshot);
     const install = pm === "apt" ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"` : sh`cp "$work/key.asc" "$work/key.gpg"`;
-    // rpm --import takes rpm's database lock: wait for a running rpm or dnf like the package steps do.
-    const trust = pm === "apt" ? sh`:` : sh`wait_for_lock; rpm --import ${target}`;
+    // rpm --import takes rpm's database lock: wait for a running rpm or dnf like the package steps do. The key becomes
+    // the package gpg-pubkey-<short id>: marked when this step added it, so that destroy removes only what it added.
+    const trust = pm === "apt" ? sh`:` : rpmKeyImport(target, fingerprint, backup);
     return {
         name: "toolkit-key",
         description: `NVIDIA's signing key at ${target}, fingerprint checked against ${fingerprint}`,
@@ -168,6 +169,8 @@ fi`,
             sh`if [ "$expected" != any ] && [ "$current" != "$expected" ]; then
     log "error: $target changed since it was read for the preview (sha256 $current, expected $expected); nothing was written. Run the preview again."; exit 3
 fi`,
+            // /etc/pki/rpm-gpg is made here on a host without it; NVIDIA's packages make none of the folders they use.
+            recordCreatedDirs(sh`"$(dirname "$target")"`),
             sh`mkdir -p "$(dirname "$target")" "$(dirname "$backup")"`,
             BACKUP_ONCE,
             sh`rm -f "$backup.prev" "$backup.prev-absent"`,
@@ -179,11 +182,34 @@ fi`,
             trust,
             sh`echo "changed $target"`,
         ),
-        undoScript: restoreScript(target, backup, sh`rm -f ${backup + ".written"}`),
+        undoScript:
+            pm === "apt"
+                ? restoreScript(target, backup, lines(sh`rm -f ${backup + ".written"}`, REMOVE_CREATED_DIRS))
+                : script(PREAMBLE, restoreFragment(target, backup), sh`rm -f ${backup + ".written"}`, rpmKeyErase(backup), REMOVE_CREATED_DIRS),
         changes: [target],
         root: true,
         drift: keyringDrift(target, snapshot),
     };
+}
+
+/** rpm's name for an imported key: gpg-pubkey-<the fingerprint's last 8 hex digits, lower case>. */
+function rpmKeyName(fingerprint: string): string {
+    return `gpg-pubkey-${fingerprint.slice(-8).toLowerCase()}`;
+}
+
+/** Imports the key into rpm's database, marking the import (`<backup>.imported`) when the key was not there before. */
+function rpmKeyImport(target: string, fingerprint: string, backup: string): ShellFragment {
+    const name = rpmKeyName(fingerprint);
+    return lines(sh`wait_for_lock`, sh`if ! rpm -q ${name} >/dev/null 2>&1; then record_state ${`${backup}.imported`} ${name}; fi`, sh`rpm --import ${target}`);
+}
+
+/** The undo's part: erases the key from rpm's database only where the key step imported it. */
+function rpmKeyErase(backup: string): ShellFragment {
+    return sh`if [ -e ${`${backup}.imported`} ]; then
+    wait_for_lock
+    rpm -e --allmatches "$(cat ${`${backup}.imported`})" >/dev/null 2>&1 || true
+    rm -f ${`${backup}.imported`}
+fi`;
 }
 
 /** A keyring deleted or replaced since the key step wrote it, for the preview (issue 22). */
@@ -300,7 +326,9 @@ fi`,
             sh`wait_for_lock`,
             backupOnceFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
             // The packages' nvidia-cdi-refresh units create the CDI folder: destroy removes it only if it was not there.
-            recordCreatedDirs(sh`/var/run/cdi`, sh`/etc/cdi`),
+            // …and NVIDIA's rpm spec owns none of /etc/nvidia-container-toolkit (nvidia-cdi-refresh.env's folder) or
+            // /etc/nvidia-container-runtime (the postinst's config.toml): rpm -e leaves both behind.
+            recordCreatedDirs(sh`/var/run/cdi`, sh`/etc/cdi`, sh`/etc/nvidia-container-toolkit`, sh`${TOOLKIT_CONFIG.replace(/\/[^/]*$/, "")}`),
             refreshAndInstall[pm],
             sh`for p in ${TOOLKIT_PACKAGES}; do v=$(installed_version "$p"); [ "$v" = "$version" ] || { log "error: $p is at \${v:-nothing} after the install, not $version"; exit 22; }; done`,
             sh`echo "changed: all four toolkit packages at $version"`,
@@ -310,7 +338,6 @@ fi`,
             sh`wait_for_lock`,
             removeAll[pm],
             restoreFragment(TOOLKIT_CONFIG, CONFIG_BEFORE_PACKAGES),
-            sh`rmdir ${TOOLKIT_CONFIG.replace(/\/[^/]*$/, "")} 2>/dev/null || true`,
             // The spec the packages' nvidia-cdi-refresh units wrote (toolkit ≥ 1.19) names hooks the purge removed; it is
             // generated (on tmpfs), so it goes, whatever was there before: a restored old spec would be as stale.
             sh`rm -f ${DEFAULT_CDI_SPEC}`,
