@@ -5,7 +5,9 @@ import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk
 import { Fixture, KINDS, Kind, KindId, UP, ensurePackage, repoFingerprint, tail } from "../faults/harness";
 import { RunResult, Stack, stateDir, userProject } from "../pulumi/engine";
 import { USER_PROGRAM } from "../pulumi/programs";
-import { sshKey } from "../e2e/fleet";
+import { nodeExec, sshKey } from "../e2e/fleet";
+import { REPO_ROOT } from "../helpers/paths";
+import { execFileSync } from "node:child_process";
 import { declare, record } from "./report";
 
 /*
@@ -18,17 +20,58 @@ import { declare, record } from "./report";
  * DRIFT_KINDS=docker,dnf and DRIFTS=row ids narrow a run; DRIFT_REPORT=stdout keeps the results file.
  */
 
-const PORTS: Record<KindId, [number, number]> = {
+type DriftKindId = KindId | "mig";
+
+const PORTS: Record<DriftKindId, [number, number]> = {
     docker: [2901, 18901],
     containerd: [2902, 18902],
     crio: [2903, 18903],
     rootless: [2904, 18904],
     dnf: [2905, 18905],
     zypper: [2906, 18906],
+    mig: [2907, 18907],
 };
 
-/** The user program with `enableCdi` from config: Docker nodes get the CDI spec step too. */
-const DRIFT_PROGRAM = USER_PROGRAM.replace("    setAsDefault:", '    enableCdi: cfg.getBoolean("enableCdi") ?? false,\n    setAsDefault:');
+const MIG_STANDIN = path.join(REPO_ROOT, "test/e2e/fleet/fakes/nvidia-smi-mig-standin");
+const MIG_STATE = "/var/lib/nvidia-smi-mig-standin/state";
+const MIG_INITIAL =
+    "# nvidia-smi-mig-standin state (a test stand-in, not NVIDIA nvidia-smi)\ngpu 0 mig=Disabled pending=Disabled\ngpu 1 mig=Disabled pending=Disabled\n";
+const MIG_DAEMON_JSON = '{\n  "bridge": "none",\n  "iptables": false,\n  "ip-masq": false\n}\n';
+/** The layout the data-centre node is converged to: two 3g.71gb on GPU 0, a 2g.35gb and a 1g.18gb on GPU 1. */
+const MIG_LAYOUT = {
+    devices: [
+        { gpus: ["0"], profiles: { "3g.71gb": 2 } },
+        { gpus: ["1"], profiles: { "2g.35gb": 1, "1g.18gb": 1 } },
+    ],
+};
+
+/**
+ * The data-centre node of issue 22's MIG row: Docker with CDI and a declared MIG layout, on the fleet's Docker image
+ * whose nvidia-smi is the MIG STAND-IN of test/pulumi/dataCentre.pulumi.ts (test/e2e/fleet/fakes/nvidia-smi-mig-standin,
+ * a 2×H200 model that keeps its MIG state in a file).
+ */
+const MIG_KIND: Kind = {
+    ...KINDS.docker,
+    id: "mig",
+    title: "data-centre (Docker, CDI, MIG layout; stand-in nvidia-smi)",
+    setup: (name) => {
+        execFileSync("docker", ["cp", MIG_STANDIN, `${name}:/usr/bin/nvidia-smi`]);
+        nodeExec(
+            name,
+            `chmod 755 /usr/bin/nvidia-smi && mkdir -p ${path.dirname(MIG_STATE)} && cat > ${MIG_STATE} <<'DRIFT_EOF'\n${MIG_INITIAL}DRIFT_EOF
+cat > /etc/docker/daemon.json <<'DRIFT_EOF'\n${MIG_DAEMON_JSON}DRIFT_EOF
+systemctl restart docker && until docker info >/dev/null 2>&1; do sleep 1; done`,
+        );
+    },
+    config: { enableCdi: "true", persistenced: "false", migLayout: JSON.stringify(MIG_LAYOUT) },
+    runtimeConfig: { path: "/etc/docker/daemon.json", original: MIG_DAEMON_JSON },
+};
+
+/** The user program with `enableCdi`, `persistenced` and `migLayout` from config: Docker nodes get the CDI spec step too. */
+const DRIFT_PROGRAM = USER_PROGRAM.replace("GpuNode, GpuSelection }", "GpuNode, GpuSelection, MigLayoutArgs }").replace(
+    "    setAsDefault:",
+    '    enableCdi: cfg.getBoolean("enableCdi") ?? false,\n    persistenced: cfg.getBoolean("persistenced"),\n    migLayout: cfg.getObject<MigLayoutArgs>("migLayout"),\n    setAsDefault:',
+);
 
 class DriftFixture extends Fixture {
     override get name(): string {
@@ -73,15 +116,16 @@ const TREES = [
     "/usr/share/keyrings",
     "/etc/yum.repos.d",
     "/etc/zypp/repos.d",
-    "/etc/pki/rpm-gpg",
+    "/etc/pki",
     "/etc/docker",
     "/etc/containerd",
     "/etc/crio",
     "/home/alice/.config/docker",
 ];
 
-/** The host as the no-trace check sees it: the managed trees, the package list and the holds. */
+/** The host as the no-trace check sees it: the managed trees, the package list and the holds (and the MIG state). */
 function trace(f: Fixture, withState = true): string {
+    const mig = f.kind.id === "mig" ? `\necho '--- MIG'; grep -v '^#' ${MIG_STATE}` : "";
     const trees = withState ? TREES : TREES.filter((t) => t !== "/var/lib/pulumi-nvidia-gpu");
     return f.exec(`for d in ${trees.join(" ")}; do
     [ -e "$d" ] || continue
@@ -89,10 +133,13 @@ function trace(f: Fixture, withState = true): string {
     find "$d" -type f -exec sha256sum {} +
 done | grep -v '/.nvidia-gpu-backup/' | LC_ALL=C sort
 echo '--- packages'
-if command -v dpkg-query >/dev/null; then dpkg-query -W -f '\${Package} \${Version} \${db:Status-Abbrev}\\n' | LC_ALL=C sort; else rpm --dbpath /var/lib/rpm -qa | LC_ALL=C sort; fi
+# The fleet's rpm nodes are Debian with rpm, dnf and zypper: dpkg's list, then each rpm database (the default one, where
+# \`rpm --import\` puts a key, and zypper's /var/lib/rpm).
+if command -v dpkg-query >/dev/null; then dpkg-query -W -f '\${Package} \${Version} \${db:Status-Abbrev}\\n' | LC_ALL=C sort; fi
+if command -v rpm >/dev/null; then echo '--- rpm'; rpm -qa 2>/dev/null | LC_ALL=C sort; echo '--- rpm /var/lib/rpm'; rpm --dbpath /var/lib/rpm -qa 2>/dev/null | LC_ALL=C sort; fi
 echo '--- holds'
 if command -v apt-mark >/dev/null; then apt-mark showhold; fi
-cat /etc/dnf/plugins/versionlock.list /etc/yum/pluginconf.d/versionlock.list /etc/zypp/locks 2>/dev/null || true`);
+cat /etc/dnf/plugins/versionlock.list /etc/yum/pluginconf.d/versionlock.list /etc/zypp/locks 2>/dev/null || true${mig}`);
 }
 
 /** One row: how a user drifts the object by hand, and what the preview must say. */
@@ -214,20 +261,32 @@ const ROWS: Row[] = [
                 : { na: "no runtime config (CDI only)" },
         shows: (k) => new RegExp(`${esc(k.runtimeConfig?.target ?? k.runtimeConfig?.path ?? "")} will change`),
     },
+    {
+        id: "mig-changed",
+        title: "MIG layout changed by hand (stand-in nvidia-smi)",
+        drift: (k) => (k.id === "mig" ? "nvidia-smi mig -i 0 -dci >/dev/null && nvidia-smi mig -i 0 -dgi >/dev/null" : { na: "no MIG layout" }),
+        shows: () => /mig-layout will repair drift: GPU 0 instance \S+: [^\n]*3g\.71gb[^\n]* → absent/,
+    },
 ];
 
 const onlyKinds = process.env.DRIFT_KINDS?.split(",");
 const onlyRows = process.env.DRIFT_ROWS?.split(",");
-/** Kinds whose nodes take every row; the others take the no-trace row and the runtime's rows (their faults are the same). */
-const FULL: KindId[] = ["docker", "dnf", "zypper"];
+/**
+ * Which rows a column takes: the apt, dnf and zypper nodes every row but MIG; the other runtimes their runtime's rows
+ * (the package, repository, key and CDI rows are the same as on the Docker node); the data-centre node the MIG row.
+ * Every column ends with the no-trace row.
+ */
+function columnRows(id: DriftKindId): string[] {
+    if (id === "mig") return ["mig-changed"];
+    if (["docker", "dnf", "zypper"].includes(id)) return ROWS.filter((r) => r.id !== "mig-changed").map((r) => r.id);
+    return ["service-disabled", "service-stopped", "runtime-config-edited"];
+}
 
 const text = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
 
-export function defineDriftColumn(id: KindId, index: number): void {
-    const kind: Kind = { ...KINDS[id], port: PORTS[id][0], repoPort: PORTS[id][1] };
-    const rows = ROWS.filter((r) => FULL.includes(id) || ["service-disabled", "service-stopped", "runtime-config-edited"].includes(r.id)).filter(
-        (r) => onlyRows === undefined || onlyRows.includes(r.id),
-    );
+export function defineDriftColumn(id: DriftKindId, index: number): void {
+    const kind: Kind = { ...(id === "mig" ? MIG_KIND : KINDS[id]), port: PORTS[id][0], repoPort: PORTS[id][1] };
+    const rows = ROWS.filter((r) => columnRows(id).includes(r.id)).filter((r) => onlyRows === undefined || onlyRows.includes(r.id));
     const NO_TRACE = "destroy leaves no trace (full snapshot before the first up = after destroy)";
     (onlyKinds === undefined || onlyKinds.includes(id) ? describe : describe.skip)(`drift matrix: ${kind.title}`, function () {
         const f = new DriftFixture(kind);

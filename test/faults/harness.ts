@@ -98,7 +98,8 @@ export type KindId = "docker" | "containerd" | "crio" | "rootless" | "dnf" | "zy
 
 /** One node kind of the matrix. */
 export interface Kind {
-    id: KindId;
+    /** mig: the drift matrix's data-centre node (test/drift/matrix.ts), not a column of the fault matrix. */
+    id: KindId | "mig";
     title: string;
     image: string;
     port: number;

@@ -1,0 +1,3 @@
+import { defineDriftColumn } from "../matrix";
+
+defineDriftColumn("mig", 6);
