@@ -1,13 +1,12 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
+import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk/toolkit/toolkitPlan";
-import { Fixture, KINDS, Kind, KindId, UP, ensurePackage, repoFingerprint, tail } from "../faults/harness";
-import { RunResult, Stack, stateDir, userProject } from "../pulumi/engine";
+import { Fixture, KINDS, Kind, KindId, UP, tail } from "../faults/harness";
+import { RunResult } from "../pulumi/engine";
 import { USER_PROGRAM } from "../pulumi/programs";
-import { nodeExec, sshKey } from "../e2e/fleet";
+import { nodeExec } from "../e2e/fleet";
 import { REPO_ROOT } from "../helpers/paths";
-import { execFileSync } from "node:child_process";
 import { declare, record } from "./report";
 
 /*
@@ -17,7 +16,7 @@ import { declare, record } from "./report";
  * holds are as after the first up). The last row destroys the stack and compares the managed trees (files, folders,
  * modes, owners), the package list and the holds with what they were before the first up. Nodes reuse the fault
  * matrix's kinds and setup (test/faults/harness.ts) under their own names and ports (29xx, repos 189xx).
- * DRIFT_KINDS=docker,dnf and DRIFTS=row ids narrow a run; DRIFT_REPORT=stdout keeps the results file.
+ * DRIFT_KINDS=docker,dnf and DRIFT_ROWS=row ids narrow a run; DRIFT_REPORT=stdout keeps the results file.
  */
 
 type DriftKindId = KindId | "mig";
@@ -73,34 +72,10 @@ const DRIFT_PROGRAM = USER_PROGRAM.replace("GpuNode, GpuSelection }", "GpuNode, 
     '    enableCdi: cfg.getBoolean("enableCdi") ?? false,\n    persistenced: cfg.getBoolean("persistenced"),\n    migLayout: cfg.getObject<MigLayoutArgs>("migLayout"),\n    setAsDefault:',
 );
 
+/** The fault matrix's fixture under the drift matrix's names (gpu-drift-<kind>, drift-<kind>-main) and program. */
 class DriftFixture extends Fixture {
-    override get name(): string {
-        return `gpu-drift-${this.kind.id}`;
-    }
-
-    override newStack(suffix: string, config: Record<string, string> = {}): Stack {
-        const project = `drift-${this.kind.id}-${suffix}`;
-        const dir = userProject(project, DRIFT_PROGRAM);
-        const link = path.join(dir, "node_modules", "pulumi-nvidia-gpu");
-        fs.rmSync(link);
-        fs.symlinkSync(ensurePackage(), link);
-        const stack = new Stack(dir, "drift", stateDir(project));
-        stack.init(
-            {
-                host: "127.0.0.1",
-                port: String(this.kind.port),
-                hostKey: this.node.connection.hostKey!,
-                toolkitVersion: "1.20.0-1",
-                repoUrl: `http://127.0.0.1:${this.kind.repoPort}`,
-                keyFingerprint: repoFingerprint(),
-                ...(this.kind.id === "docker" ? { enableCdi: "true" } : {}),
-                ...this.kind.config,
-                ...config,
-            },
-            { privateKey: sshKey().privateKey, ...this.kind.secrets },
-        );
-        return stack;
-    }
+    protected override readonly suite = "drift";
+    protected override readonly program = DRIFT_PROGRAM;
 }
 
 /** Where a plan leaves anything: every folder and file with mode and owner, files with their sha256. */
@@ -285,7 +260,10 @@ function columnRows(id: DriftKindId): string[] {
 const text = (r: RunResult) => `${r.stdout}\n${r.stderr}`;
 
 export function defineDriftColumn(id: DriftKindId, index: number): void {
-    const kind: Kind = { ...(id === "mig" ? MIG_KIND : KINDS[id]), port: PORTS[id][0], repoPort: PORTS[id][1] };
+    const base = id === "mig" ? MIG_KIND : KINDS[id];
+    // The Docker column has the CDI spec step too (enableCdi), so the CDI rows run on apt as well as on dnf and zypper.
+    const config = id === "docker" ? { ...base.config, enableCdi: "true" } : base.config;
+    const kind: Kind = { ...base, config, port: PORTS[id][0], repoPort: PORTS[id][1] };
     const rows = ROWS.filter((r) => columnRows(id).includes(r.id)).filter((r) => onlyRows === undefined || onlyRows.includes(r.id));
     const NO_TRACE = "destroy leaves no trace (full snapshot before the first up = after destroy)";
     (onlyKinds === undefined || onlyKinds.includes(id) ? describe : describe.skip)(`drift matrix: ${kind.title}`, function () {

@@ -344,6 +344,17 @@ export function snapshotRepo(): void {
     assert.ok(fs.existsSync(path.join(FAULT_REPO, "fingerprint")), `${FAULT_REPO} holds a repository build`);
 }
 
+/**
+ * What a matrix run (faults, drift) shares, made once by its global setup before mocha's parallel workers start: the
+ * library's build, the fleet's SSH key and the run's copy of the loopback repository.
+ */
+export function prepareRun(): void {
+    ensurePackage();
+    sshKey();
+    snapshotRepo();
+    process.env.FAULT_PACKAGE_READY = "1";
+}
+
 /** The signing key's fingerprint of the run's repository copy. */
 export function repoFingerprint(): string {
     if (!fs.existsSync(path.join(FAULT_REPO, "fingerprint"))) snapshotRepo();
@@ -392,7 +403,7 @@ export class Fixture {
     constructor(readonly kind: Kind) {}
 
     get name(): string {
-        return `gpu-fault-${this.kind.id}`;
+        return `gpu-${this.suite}-${this.kind.id}`;
     }
 
     exec(command: string): string {
@@ -408,13 +419,17 @@ export class Fixture {
         this.stack = this.newStack("main");
     }
 
+    /** The suite's word in project and stack names (`fault`: fault-docker-main), and the user program it runs. */
+    protected readonly suite: string = "fault";
+    protected readonly program: string = USER_PROGRAM;
+
     newStack(suffix: string, config: Record<string, string> = {}): Stack {
-        const project = `fault-${this.kind.id}-${suffix}`;
-        const dir = userProject(project, USER_PROGRAM);
+        const project = `${this.suite}-${this.kind.id}-${suffix}`;
+        const dir = userProject(project, this.program);
         const link = path.join(dir, "node_modules", "pulumi-nvidia-gpu");
         fs.rmSync(link);
         fs.symlinkSync(ensurePackage(), link);
-        const stack = new Stack(dir, "fault", stateDir(project));
+        const stack = new Stack(dir, this.suite, stateDir(project));
         stack.init(
             {
                 host: "127.0.0.1",
