@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as path from "node:path";
 import { APT_KEYRING, APT_LIST, DNF_REPO, RPM_KEY, ZYPPER_REPO } from "../../sdk/toolkit/toolkitPlan";
-import { Fixture, KINDS, Kind, KindId, UP, tail } from "../faults/harness";
+import { AS_ALICE, Fixture, KINDS, Kind, KindId, UP, tail } from "../faults/harness";
 import { RunResult } from "../pulumi/engine";
 import { USER_PROGRAM } from "../pulumi/programs";
 import { nodeExec } from "../e2e/fleet";
@@ -134,6 +134,8 @@ const repoFile = (k: Kind) => ({ apt: APT_LIST, dnf: DNF_REPO, zypper: ZYPPER_RE
 const keyring = (k: Kind) => (k.pm === "apt" ? APT_KEYRING : RPM_KEY);
 const hasCdi = (k: Kind) => k.id === "docker" || k.config.runtime === "cdi" || k.id === "rootless";
 const service = (k: Kind) => ({ docker: "docker", containerd: "containerd", crio: "crio" })[k.id as string];
+/** The step that restarts the runtime, which a stopped or disabled runtime's drift names. */
+const restartStep = (k: Kind) => (k.id === "rootless" ? "docker-rootless-restart" : `${service(k)}-restart`);
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 const ROWS: Row[] = [
@@ -213,16 +215,26 @@ const ROWS: Row[] = [
     {
         id: "service-disabled",
         title: "runtime service disabled",
-        drift: (k) => (service(k) ? `systemctl disable ${service(k)} >/dev/null 2>&1` : { na: "no runtime service (CDI only)" }),
-        shows: (k) => new RegExp(`${k.id}-restart will repair drift: ${service(k)}: active, enabled → active, disabled`),
+        drift: (k) =>
+            k.id === "rootless"
+                ? `${AS_ALICE} systemctl --user disable docker >/dev/null 2>&1`
+                : service(k)
+                  ? `systemctl disable ${service(k)} >/dev/null 2>&1`
+                  : { na: "no runtime service (CDI only)" },
+        shows: (k) => new RegExp(`${restartStep(k)} will repair drift: ${service(k) ?? "docker"}: active, enabled → active, disabled`),
+        after: (k) => (k.id === "rootless" ? `${AS_ALICE} systemctl --user enable docker >/dev/null 2>&1 || true` : ":"),
     },
     {
         id: "service-stopped",
         title: "runtime service stopped",
         drift: (k) =>
-            service(k) ? `systemctl stop ${k.id === "docker" ? "docker.socket " : ""}${service(k)} >/dev/null 2>&1` : { na: "no runtime service (CDI only)" },
-        shows: (k) => new RegExp(`${k.id}-restart will repair drift: ${service(k)}: active, enabled → (inactive|failed), enabled`),
-        after: (k) => (k.id === "docker" ? "systemctl start docker.socket" : ":"),
+            k.id === "rootless"
+                ? `${AS_ALICE} systemctl --user stop docker >/dev/null 2>&1`
+                : service(k)
+                  ? `systemctl stop ${k.id === "docker" ? "docker.socket " : ""}${service(k)} >/dev/null 2>&1`
+                  : { na: "no runtime service (CDI only)" },
+        shows: (k) => new RegExp(`${restartStep(k)} will repair drift: ${service(k) ?? "docker"}: active, enabled → (inactive|failed), enabled`),
+        after: (k) => (k.id === "docker" ? "systemctl start docker.socket" : k.id === "rootless" ? `${AS_ALICE} systemctl --user start docker || true` : ":"),
     },
     {
         id: "runtime-config-edited",
