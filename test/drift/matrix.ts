@@ -117,6 +117,15 @@ if command -v apt-mark >/dev/null; then apt-mark showhold; fi
 cat /etc/dnf/plugins/versionlock.list /etc/yum/pluginconf.d/versionlock.list /etc/zypp/locks 2>/dev/null || true${mig}`);
 }
 
+/** Fails naming every line that differs (`+` only now, `-` only before), so the results table says what was left. */
+function sameTrace(now: string, before: string, message: string): void {
+    if (now === before) return;
+    const a = new Set(before.split("\n"));
+    const b = new Set(now.split("\n"));
+    const lines = [...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`), ...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`)];
+    assert.fail(`${message}: ${lines.length > 0 ? lines.join("; ") : "the same lines in another order"}`);
+}
+
 /** One row: how a user drifts the object by hand, and what the preview must say. */
 interface Row {
     id: string;
@@ -316,7 +325,7 @@ export function defineDriftColumn(id: DriftKindId, index: number): void {
                     const clean = f.stack.expectNoChanges();
                     assert.equal(clean.code, 0, `preview --expect-no-changes after the repair:\n${tail(text(clean))}`);
                     if (row.after) f.exec(row.after(kind));
-                    assert.equal(trace(f, false), converged, "after the repair the host is as after the first up: nothing else changed");
+                    sameTrace(trace(f, false), converged, "after the repair the host is not as after the first up");
                 } catch (e) {
                     record(row.title, id, {
                         status: "failed",
@@ -335,7 +344,7 @@ export function defineDriftColumn(id: DriftKindId, index: number): void {
             try {
                 const r = f.stack.run(["destroy", "--yes", "--skip-preview"], true);
                 assert.equal(r.code, 0, `destroy failed:\n${tail(text(r))}`);
-                assert.equal(trace(f), pristine, "after destroy the managed trees, packages and holds are as before the first up");
+                sameTrace(trace(f), pristine, "after destroy the managed trees, packages and holds are not as before the first up");
             } catch (e) {
                 record(NO_TRACE, id, {
                     status: "failed",

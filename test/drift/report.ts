@@ -21,7 +21,7 @@ const ledger = new MatrixLedger({
     resultsDir: path.join(__dirname, "results"),
     prefix: "drift",
     stdoutVariable: "DRIFT_REPORT",
-    detailChars: 300,
+    detailChars: 400,
 });
 
 export const declare = (rows: string[], kind: string, index: number): void => ledger.declare(rows, kind, index);
