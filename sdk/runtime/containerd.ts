@@ -1,4 +1,5 @@
 import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
+import { removesCreatedDir } from "../steps/stateCleanup";
 import { restartStep } from "./restartStep";
 import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "./containerdConfig";
 import { sh } from "../shell/shellScript";
@@ -28,14 +29,18 @@ export const containerdEngine: RuntimeEngine = {
         return {
             steps: [
                 guardedFileStep("containerd-config", "containerd config.toml imports the drop-in folder", result.topLevel, snapshot, "containerd"),
-                guardedFileStep(
-                    "containerd-drop-in",
-                    `containerd drop-in with the ${spec.runtimeName} runtime`,
-                    result.dropIn,
-                    snapshot,
-                    "containerd",
-                    undefined,
-                    true,
+                // A containerd without conf.d (Debian's package ships none): destroy removes the folder this step made.
+                removesCreatedDir(
+                    guardedFileStep(
+                        "containerd-drop-in",
+                        `containerd drop-in with the ${spec.runtimeName} runtime`,
+                        result.dropIn,
+                        snapshot,
+                        "containerd",
+                        undefined,
+                        true,
+                    ),
+                    result.dropIn.path.replace(/\/[^/]*$/, ""),
                 ),
                 restartStep(CONTAINERD_SERVICE, [result.topLevel, result.dropIn], revision),
             ],

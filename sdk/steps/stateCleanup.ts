@@ -1,4 +1,5 @@
-import { ShellFragment, lines, sh } from "../shell/shellScript";
+import { ShellFragment, lines, script, sh } from "../shell/shellScript";
+import { backupPath } from "./backupPath";
 import { STATE_ROOT } from "./fileStep";
 import { PlanStep } from "./planStep";
 
@@ -44,6 +45,42 @@ export const REMOVE_CREATED_DIRS: ShellFragment = sh`if [ -d ${CREATED_DIRS} ]; 
     done
 fi`;
 
+const HEADER = /^#!\/bin\/sh\nset -eu\n/;
+const body = (...fragments: ShellFragment[]) => script(...fragments).replace(HEADER, "");
+
+/**
+ * A step that writes into `dir`, which the host may not have (containerd's conf.d): the folder is marked when the step
+ * makes it, and the step's undo removes it once it is empty.
+ */
+export function removesCreatedDir(step: PlanStep, dir: string): PlanStep {
+    return {
+        ...step,
+        script: step.script.replace(HEADER, (h) => h + body(recordCreatedDirs(sh`${dir}`))),
+        undoScript: step.undoScript === undefined ? undefined : step.undoScript + body(REMOVE_CREATED_DIRS),
+    };
+}
+
+/**
+ * A user's backups live beside the file (`~/.config/docker/.nvidia-gpu-backup`, with its `.lock`): the undo of a
+ * step run as that user removes the folder once nothing but the lock is left in it.
+ */
+function userBackupCleanup(step: PlanStep): string {
+    if (step.runAs === undefined) return "";
+    const dirs = [...new Set((step.files ?? []).map((f) => backupPath(f.path, true).replace(/\/[^/]*$/, "")))];
+    return dirs
+        .map((dir) =>
+            body(sh`dir=${dir}
+if [ -d "$dir" ] && [ -w "$dir" ]; then
+    find "$dir" -mindepth 1 -depth -type d -empty -delete 2>/dev/null || true
+    if [ "$(ls -A "$dir")" = .lock ] && command -v flock >/dev/null 2>&1; then
+        (flock -n 9 && rm -f "$dir/.lock") 9<"$dir/.lock" 2>/dev/null || true
+    fi
+    rmdir "$dir" 2>/dev/null || true
+fi`),
+        )
+        .join("");
+}
+
 /**
  * Appended to every undo: the state folder's empty sub-folders go, and so do the lock and the folder itself once
  * nothing else is left in it (taken without waiting: a stack still applying keeps its lock).
@@ -63,9 +100,12 @@ if [ -d /run/pulumi-nvidia-gpu ] && [ -w /run/pulumi-nvidia-gpu ]; then rmdir /r
 export function withStateCleanup(steps: PlanStep[]): PlanStep[] {
     return steps.map((step) => {
         if (step.undoScript === undefined || step.undoScript.includes(CLEANUP)) return step;
-        const body = step.undoScript.replace(/^#!\/bin\/sh\n/, "");
+        const undo = step.undoScript.replace(/^#!\/bin\/sh\n/, "");
         // shellcheck: helpers the undo defines but does not call are not unreachable code (SC2317).
         // Not `( … ) || rc=$?`: inside an AND-OR list the undo's own `set -e` would be ignored.
-        return { ...step, undoScript: `#!/bin/sh\nset -u\n# shellcheck disable=SC2317\n(\n${body}\n)\nrc=$?\n${CLEANUP}exit "$rc"\n` };
+        return {
+            ...step,
+            undoScript: `#!/bin/sh\nset -u\n# shellcheck disable=SC2317\n(\n${undo}\n)\nrc=$?\n${CLEANUP}${userBackupCleanup(step)}exit "$rc"\n`,
+        };
     });
 }

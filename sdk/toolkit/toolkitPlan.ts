@@ -141,7 +141,7 @@ function keyStep(pm: "apt" | "dnf" | "zypper", keyUrl: string, fingerprint: stri
     const install = pm === "apt" ? sh`gpg --batch --yes --dearmor -o "$work/key.gpg" "$work/key.asc"` : sh`cp "$work/key.asc" "$work/key.gpg"`;
     // rpm --import takes rpm's database lock: wait for a running rpm or dnf like the package steps do. The key becomes
     // the package gpg-pubkey-<short id>: marked when this step added it, so that destroy removes only what it added.
-    const trust = pm === "apt" ? sh`:` : rpmKeyImport(target, fingerprint, backup);
+    const trust = pm === "apt" ? sh`:` : rpmKeyImport(pm, target, fingerprint, backup);
     return {
         name: "toolkit-key",
         description: `NVIDIA's signing key at ${target}, fingerprint checked against ${fingerprint}`,
@@ -185,7 +185,7 @@ fi`,
         undoScript:
             pm === "apt"
                 ? restoreScript(target, backup, lines(sh`rm -f ${backup + ".written"}`, REMOVE_CREATED_DIRS))
-                : script(PREAMBLE, restoreFragment(target, backup), sh`rm -f ${backup + ".written"}`, rpmKeyErase(backup), REMOVE_CREATED_DIRS),
+                : script(PREAMBLE, restoreFragment(target, backup), sh`rm -f ${backup + ".written"}`, rpmKeyErase(pm, backup), REMOVE_CREATED_DIRS),
         changes: [target],
         root: true,
         drift: keyringDrift(target, snapshot),
@@ -198,16 +198,26 @@ function rpmKeyName(fingerprint: string): string {
 }
 
 /** Imports the key into rpm's database, marking the import (`<backup>.imported`) when the key was not there before. */
-function rpmKeyImport(target: string, fingerprint: string, backup: string): ShellFragment {
+function rpmKeyImport(pm: "dnf" | "zypper", target: string, fingerprint: string, backup: string): ShellFragment {
     const name = rpmKeyName(fingerprint);
-    return lines(sh`wait_for_lock`, sh`if ! rpm -q ${name} >/dev/null 2>&1; then record_state ${`${backup}.imported`} ${name}; fi`, sh`rpm --import ${target}`);
+    const rpm = rpmCommand(pm);
+    return lines(
+        sh`wait_for_lock`,
+        sh`if ! ${rpm} -q ${name} >/dev/null 2>&1; then record_state ${`${backup}.imported`} ${name}; fi`,
+        sh`${rpm} --import ${target}`,
+    );
+}
+
+/** rpm on the package manager's own database: zypper's is /var/lib/rpm (as its packages step reads it), dnf's the default. */
+function rpmCommand(pm: "dnf" | "zypper"): ShellFragment {
+    return pm === "zypper" ? sh`rpm --dbpath /var/lib/rpm` : sh`rpm`;
 }
 
 /** The undo's part: erases the key from rpm's database only where the key step imported it. */
-function rpmKeyErase(backup: string): ShellFragment {
+function rpmKeyErase(pm: "dnf" | "zypper", backup: string): ShellFragment {
     return sh`if [ -e ${`${backup}.imported`} ]; then
     wait_for_lock
-    rpm -e --allmatches "$(cat ${`${backup}.imported`})" >/dev/null 2>&1 || true
+    ${rpmCommand(pm)} -e --allmatches "$(cat ${`${backup}.imported`})" >/dev/null 2>&1 || true
     rm -f ${`${backup}.imported`}
 fi`;
 }

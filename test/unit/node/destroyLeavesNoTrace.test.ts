@@ -3,9 +3,10 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { STATE_ROOT } from "../../../sdk/steps/fileStep";
+import { STATE_ROOT, fileStep } from "../../../sdk/steps/fileStep";
+import { renderResult } from "../../../sdk/steps/renderResult";
 import { cdiSpecStep } from "../../../sdk/toolkit/toolkitSteps";
-import { withStateCleanup } from "../../../sdk/steps/stateCleanup";
+import { removesCreatedDir, withStateCleanup } from "../../../sdk/steps/stateCleanup";
 
 function run(text: string, env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync("sh", ["-c", text], { encoding: "utf8", env });
@@ -62,6 +63,34 @@ describe("destroy leaves no trace (issue 22)", () => {
         const left = fs.existsSync(STATE_ROOT) ? fs.readdirSync(STATE_ROOT) : [];
         assert.ok(!left.includes("lock") || left.length > 1, `the lock goes once it is alone (left: ${left.join(", ")})`);
         assert.ok(left.length > 0 || !fs.existsSync(STATE_ROOT), "an empty state folder is removed");
+    });
+
+    it("a drop-in step's undo removes the folders it made for the drop-in (containerd's conf.d; the drift matrix found it left)", () => {
+        const confD = path.join(dir, "containerd", "conf.d");
+        const file = path.join(confD, "99-nvidia.toml");
+        const [step] = withStateCleanup([removesCreatedDir(fileStep("drop-in", "drop-in", renderResult(file, undefined, "version = 2\n", [])), confD)]);
+        const create = run(step.script);
+        assert.equal(create.status, 0, create.stderr);
+        assert.ok(fs.existsSync(file));
+        const undo = run(step.undoScript!);
+        assert.equal(undo.status, 0, undo.stderr);
+        assert.deepEqual(fs.readdirSync(dir), [], "conf.d and the containerd folder above it, both made by the step, are gone");
+        fs.mkdirSync(confD, { recursive: true });
+        assert.equal(run(step.script).status, 0);
+        assert.equal(run(step.undoScript!).status, 0);
+        assert.ok(fs.existsSync(confD), "a conf.d that was there before stays");
+    });
+
+    it("a user's step removes its backup folder beside the file (~/.config/docker/.nvidia-gpu-backup) once only the lock is left", () => {
+        const file = path.join(dir, "daemon.json");
+        const user = os.userInfo().username;
+        const [step] = withStateCleanup([{ ...fileStep("user", "user", renderResult(file, undefined, "{}\n", []), { owner: user }), runAs: user }]);
+        const create = run(step.script);
+        assert.equal(create.status, 0, create.stderr);
+        assert.ok(fs.existsSync(path.join(dir, ".nvidia-gpu-backup")), "the step keeps its backups beside the file");
+        const undo = run(step.undoScript!);
+        assert.equal(undo.status, 0, undo.stderr);
+        assert.deepEqual(fs.readdirSync(dir), [], "the file it made and its backup folder are gone");
     });
 
     it("the undo's own exit status and set -e are kept", () => {
