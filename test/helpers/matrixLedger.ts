@@ -108,7 +108,7 @@ export class MatrixLedger {
         const rows: string[] = [];
         for (const c of cols) for (const r of c.rows) if (!rows.includes(r)) rows.push(r);
         const counts = { passed: 0, failed: 0, "n/a": 0, "not run": 0 };
-        for (const r of rows) for (const c of cols) counts[c.outcomes[r]?.status ?? "not run"]++;
+        for (const r of rows) for (const c of cols) if (c.rows.includes(r)) counts[c.outcomes[r]?.status ?? "not run"]++;
         const minutes = ((Date.now() - this.started) / 60000).toFixed(1);
         const date = new Date().toISOString().slice(0, 10);
         const text = [
@@ -118,7 +118,8 @@ export class MatrixLedger {
             "",
             `| ${this.options.rowHeader} | ${cols.map((c) => c.kind).join(" | ")} |`,
             `|---|${cols.map(() => "---").join("|")}|`,
-            ...rows.map((r) => `| ${r} | ${cols.map((c) => this.cell(c.outcomes[r])).join(" | ")} |`),
+            // "—": a row that column does not take (the drift matrix runs each row on the columns it says).
+            ...rows.map((r) => `| ${r} | ${cols.map((c) => (c.rows.includes(r) ? this.cell(c.outcomes[r]) : "—")).join(" | ")} |`),
             "",
             `${counts.passed} passed, ${counts.failed} failed, ${counts["n/a"]} not applicable, ${counts["not run"]} not run; ${minutes} min in all.`,
             "",
