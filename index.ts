@@ -37,7 +37,7 @@ export { DockerRuntime, DockerRuntimeArgs, ContainerdRuntime, CrioRuntime, Runti
 export { provisionNodesFromConfig, NodeConfig } from "./program/fleet";
 export { KubernetesGpuSupport, KubernetesGpuSupportArgs, GpuSharingArgs, GpuOperatorArgs } from "./components/kubernetesGpuSupport";
 export { GpuWorkload, GpuWorkloadArgs, GpuWorkloadSecurityContextArgs } from "./components/gpuWorkload";
-export { DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./components/dockerGpuContainer";
+export { ContainerEngine, DockerGpuContainer, DockerGpuContainerArgs, GpuSelection } from "./components/dockerGpuContainer";
 export { PortProtocol, DockerPortArgs, DockerVolumeArgs, DockerUlimitArgs, DockerHealthcheckArgs } from "./components/dockerGpuContainer";
 
 // Workload policy

@@ -6,6 +6,7 @@ import { DEFAULT_CAPABILITIES } from "../sdk/cuda/driverCapabilities";
 import { DockerRunOptions } from "../sdk/workloads/dockerRunOptions";
 import { secretEnvPreamble } from "../sdk/workloads/secretEnv";
 import { workloadPreflight } from "../sdk/workloads/workloadPreflight";
+import { PODMAN_CDI_SPECS, podmanWorkloadFindings } from "../sdk/runtime/podmanPreflight";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
@@ -23,6 +24,14 @@ export enum GpuSelection {
     Cdi = "cdi",
     /** No GPU: a companion service on the same host (a signalling or TURN server), run and replaced the same way. */
     None = "none",
+}
+
+/** The container engine on the host. */
+export enum ContainerEngine {
+    /** Docker's daemon (rootful, or a rootless user's with `rootlessUser`). */
+    Docker = "docker",
+    /** Podman: GPUs only as CDI devices (`--device nvidia.com/gpu=…`) from the CDI spec a `cdi` GpuNode writes. */
+    Podman = "podman",
 }
 
 // The run options' types live here: Pulumi's schema analyzer reads type docs only from files it visits before the last component.
@@ -170,6 +179,11 @@ export interface DockerGpuContainerArgs {
     rootlessUser?: pulumi.Input<string | undefined>;
     /** Default `exact`. */
     compatibilityMode?: pulumi.Input<CompatibilityMode>;
+    /**
+     * `docker` (default) or `podman`. Podman takes GPUs only as CDI devices: `gpuSelection` defaults to `cdi` there and
+     * `gpus`/`runtime` are refused; preview warns when the host's CDI spec is a format its Podman cannot read.
+     */
+    engine?: pulumi.Input<ContainerEngine>;
 }
 
 /** A container on a Docker GPU host: idempotent (same spec: nothing to do), replaced on change, removed on delete. */
@@ -211,6 +225,7 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                 logDriver: args.logDriver,
                 logOpts: args.logOpts,
                 rootlessUser: args.rootlessUser,
+                engine: args.engine,
                 // Only the names: the values stay out of the spec, so nothing derived from them is logged or kept.
                 secretEnvNames: pulumi.unsecret(pulumi.output(args.secretEnv ?? {}).apply((e) => Object.keys(e))),
                 // The values checked here, so a bad one is refused by name like any arg (only `true` leaves the secret).
@@ -260,27 +275,33 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                         options,
                         secretEnv: a.secretEnvNames,
                         rootlessUser: a.rootlessUser ?? undefined,
+                        engine: a.engine,
                     },
                     // Refusals name the args as the user wrote them.
                     {
                         name: a.containerName === undefined ? "containerName (the resource name by default)" : "containerName",
                         mode: "gpuSelection",
                         args: "args",
+                        engine: "engine",
                     },
                 );
-                return { verdict, container, gpu: a.mode !== GpuSelection.None };
+                return { verdict, container, gpu: container.mode !== "none", podman: a.engine === ContainerEngine.Podman };
             });
         planOnHost(
             name,
             connection,
             spec,
-            () => [],
+            // Podman's preflight reads the CDI specs' format version.
+            (s) => (s.podman ? PODMAN_CDI_SPECS.map((path) => ({ path })) : []),
             (snapshot, s) => {
                 const { step, commandLine, capabilities, notes } = s.container;
                 // The preview shows the exact docker run line (secret values as their names), and why capabilities travel as they do.
                 void pulumi.log.info(`${name}: ${commandLine}${notes.map((n) => `\n  note: ${n}`).join("")}`, this);
-                const findings = s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES]) : [];
-                for (const f of findings) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
+                const findings = [
+                    ...(s.podman ? podmanWorkloadFindings(snapshot.facts, snapshot.files) : []),
+                    ...(s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES]) : []),
+                ];
+                for (const f of findings) void (f.severity === "error" ? pulumi.log.error : pulumi.log.warn)(`${name}: ${f.message} — ${f.fix}`, this);
                 const secretStdin =
                     args.secretEnv === undefined
                         ? undefined

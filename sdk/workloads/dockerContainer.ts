@@ -6,6 +6,7 @@ import { validate, validateChoice, validateNoNulDeep } from "../validate";
 import { sha256 } from "../steps/fileStep";
 import { DockerRunOptions, dockerRunArguments } from "./dockerRunOptions";
 import { PlanStep } from "../steps/planStep";
+import { ContainerEngineName, engineAndMode, rootlessSession } from "./containerEngine";
 import { secretEnvNames } from "./secretEnv";
 
 /** How a container gets its GPUs. */
@@ -33,8 +34,10 @@ export interface DockerContainerSpec {
      * (prepended on the command's secret stdin) writes; the script and its preview hold the names only.
      */
     secretEnv?: string[];
-    /** Run `docker` as this user against their rootless daemon (DOCKER_HOST=unix:///run/user/<uid>/docker.sock). */
+    /** Run `docker` as this user against their rootless daemon (DOCKER_HOST=unix:///run/user/<uid>/docker.sock); `podman` as this user. */
     rootlessUser?: string;
+    /** `docker` (default) or `podman` (CDI devices only; its default mode is `cdi`). */
+    engine?: ContainerEngineName;
 }
 
 /**
@@ -91,6 +94,8 @@ export interface DockerContainerPlan {
     /** The driver capabilities sent, or undefined when the image decides. */
     capabilities: string[] | undefined;
     notes: string[];
+    /** The GPU mode after defaults (Podman's is `cdi`). */
+    mode: GpuMode;
 }
 
 /**
@@ -115,6 +120,7 @@ export function dockerContainerPlan(spec: DockerContainerSpec, fieldNames: Docke
             [field("preset")]: spec.preset,
             [field("runtimeName")]: spec.runtimeName,
             [field("rootlessUser")]: spec.rootlessUser,
+            [field("engine")]: spec.engine,
         },
         "",
     );
@@ -123,7 +129,9 @@ export function dockerContainerPlan(spec: DockerContainerSpec, fieldNames: Docke
     validate(spec.runtimeName ?? "nvidia", "name", field("runtimeName"));
     const rootlessUser = spec.rootlessUser === undefined ? undefined : validate(spec.rootlessUser, "name", field("rootlessUser"));
     parseCudaImage(spec.image, field("image")); // pinned, and a known CUDA tag where it is a CUDA image
-    const mode = validateChoice(spec.mode ?? "gpus", GPU_MODES, field("mode"));
+    const chosen = engineAndMode(spec.engine, spec.mode, { engine: field("engine"), mode: field("mode") });
+    const cli = chosen.engine;
+    const mode = validateChoice(chosen.mode ?? "gpus", GPU_MODES, field("mode"));
     const restart = validateChoice(spec.restart ?? "unless-stopped", RESTART_POLICIES, field("restart"));
     const devices = (spec.devices ?? ["all"]).map((d, i) => {
         if (!/^(all|\d+(:\d+)?|GPU-[0-9a-f-]+|MIG-[0-9a-f-]+)$/.test(d))
@@ -153,14 +161,16 @@ export function dockerContainerPlan(spec: DockerContainerSpec, fieldNames: Docke
         ...options.before,
     ];
     const command = [...options.afterImage, ...(spec.args ?? [])];
-    const fingerprint = sha256(JSON.stringify({ image: spec.image, runArgs, args: command, secrets, rootlessUser }));
-    // Rootless Docker is the user's own daemon: its socket, not the rootful one at /var/run/docker.sock.
-    const daemon = rootlessUser === undefined ? [] : [sh`DOCKER_HOST="unix:///run/user/$(id -u)/docker.sock"; export DOCKER_HOST`];
+    // Docker's fingerprint is unchanged from before engines existed, so an upgrade replaces no running container.
+    const fingerprint = sha256(
+        JSON.stringify({ image: spec.image, runArgs, args: command, secrets, rootlessUser, ...(cli === "docker" ? {} : { engine: cli }) }),
+    );
+    const daemon = rootlessSession(cli, rootlessUser);
     const envFile = secrets.length === 0 ? sh`` : sh`--env-file "$secret_env_file"`;
     const notes = [capabilityNote(mode, capabilities)].filter((n): n is string => n !== undefined);
     const step: PlanStep = {
         name: `container-${name}`,
-        description: `container ${name} from ${spec.image} (${mode === "none" ? "no GPU" : `${mode}: ${devices.join(",")}`})`,
+        description: `${cli === "docker" ? "" : `${cli} `}container ${name} from ${spec.image} (${mode === "none" ? "no GPU" : `${mode}: ${devices.join(",")}`})`,
         script: script(
             ...daemon,
             sh`name=${name}`,
@@ -172,24 +182,24 @@ export function dockerContainerPlan(spec: DockerContainerSpec, fieldNames: Docke
                       sh`[ -f "\${secret_env_file:-}" ] || { echo ${`error: the secret environment (${secrets.join(", ")}) did not arrive on stdin`} >&2; exit 1; }`,
                       sh`want="$want-$(sha256sum < "$secret_env_file" | cut -c 1-16)"`,
                   ]),
-            sh`current=$(docker inspect --format '{{index .Config.Labels "nvidia-gpu.pulumi.com/spec"}} {{.State.Running}}' "$name" 2>/dev/null || true)`,
+            sh`current=$(${cli} inspect --format '{{index .Config.Labels "nvidia-gpu.pulumi.com/spec"}} {{.State.Running}}' "$name" 2>/dev/null || true)`,
             sh`if [ "$current" = "$want true" ]; then echo "unchanged: container $name"; exit 0; fi`,
-            sh`docker rm -f "$name" >/dev/null 2>&1 || true`,
+            sh`${cli} rm -f "$name" >/dev/null 2>&1 || true`,
             // A failed `docker run --detach` can leave a Created container; a failed create is not in Pulumi's
             // state, so no destroy would ever remove it: remove it here.
-            sh`if ! out=$(docker run ${runArgs} ${envFile} --label "nvidia-gpu.pulumi.com/spec=$want" ${spec.image} ${command} 2>&1 >/dev/null); then
-    docker rm -f "$name" >/dev/null 2>&1 || true
-    echo "error: docker run of container $name failed, and the container was removed: $out" >&2
+            sh`if ! out=$(${cli} run ${runArgs} ${envFile} --label "nvidia-gpu.pulumi.com/spec=$want" ${spec.image} ${command} 2>&1 >/dev/null); then
+    ${cli} rm -f "$name" >/dev/null 2>&1 || true
+    echo "error: ${cli} run of container $name failed, and the container was removed: $out" >&2
     exit 1
 fi`,
             sh`echo "started container $name"`,
         ),
-        undoScript: script(...daemon, sh`docker rm -f ${name} >/dev/null 2>&1 || true`, sh`echo "removed container "${name}`),
+        undoScript: script(...daemon, sh`${cli} rm -f ${name} >/dev/null 2>&1 || true`, sh`echo "removed container "${name}`),
         changes: [`container ${name}`],
         root: rootlessUser === undefined,
         ...(rootlessUser === undefined ? {} : { runAs: rootlessUser }),
     };
     const secretWords = secrets.length === 0 ? [] : ["--env-file", `<secret: ${secrets.join(", ")}>`];
-    const commandLine = ["docker", "run", ...runArgs, ...secretWords, spec.image, ...command].map((w) => (w.startsWith("<secret") ? w : quote(w))).join(" ");
-    return { step, commandLine, capabilities, notes };
+    const commandLine = [cli, "run", ...runArgs, ...secretWords, spec.image, ...command].map((w) => (w.startsWith("<secret") ? w : quote(w))).join(" ");
+    return { step, commandLine, capabilities, notes, mode };
 }

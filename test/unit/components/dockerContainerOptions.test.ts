@@ -105,4 +105,39 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
         assert.match(cmd.inputs.create, /^runuser -u alice -- /);
         assert.match(cmd.inputs.stdin, /DOCKER_HOST="unix:\/\/\/run\/user\/\$\(id -u\)\/docker\.sock"/);
     });
+
+    it("Podman: the podman run line with CDI devices, and preview warns when the host's CDI spec is a format its Podman cannot read", async () => {
+        const warned: string[] = [];
+        const realWarn = pulumi.log.warn;
+        (pulumi.log as any).warn = (m: string) => (warned.push(m), Promise.resolve());
+        try {
+            const recorded = installMocks(true);
+            const snap = snapshot();
+            snap.facts.podmanVersion = "4.3.1";
+            snap.facts.cdiSpecs = ["/var/run/cdi/nvidia.yaml"];
+            snap.files["/var/run/cdi/nvidia.yaml"] = "cdiVersion: 0.7.0\nkind: nvidia.com/gpu\n";
+            const reader = new FakeHostReader(snap);
+            new (lib().DockerGpuContainer)(
+                "pod",
+                { connection: { host: "gpu-1" }, image: IMAGE, engine: lib().ContainerEngine.Podman, devices: ["0"] },
+                { hostReader: reader },
+            );
+            await settle(200);
+            assert.ok(recorded.find((r) => r.type === "command:remote:Command"));
+            assert.ok(
+                logged.some((m) => m.startsWith("pod: podman run --detach --name pod --restart unless-stopped --device nvidia.com/gpu=0 ")),
+                logged.join("\n"),
+            );
+            assert.deepEqual(
+                reader.asked[0].map((f) => f.path),
+                ["/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml"],
+            );
+            assert.ok(
+                warned.some((m) => /pod: \/var\/run\/cdi\/nvidia\.yaml is CDI spec format 0\.7\.0, which podman 4\.3\.1 cannot read/.test(m)),
+                warned.join("\n"),
+            );
+        } finally {
+            (pulumi.log as any).warn = realWarn;
+        }
+    });
 });
