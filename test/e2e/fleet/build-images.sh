@@ -4,6 +4,7 @@
 #   gpu-e2e-docker    + Debian's docker.io, containerd and runc, for the Docker and containerd nodes
 #   gpu-e2e-rpm       + Debian's zypper, dnf and rpm; a node sets /etc/os-release to RHEL or openSUSE
 #   gpu-e2e-rootless  + rootless Docker for the user alice (test-fleet.md); set up when a node starts
+#   gpu-e2e-podman    + Debian's podman (4.3.1 in bookworm), crun and slirp4netns; vfs storage (no overlay on the node's overlay)
 set -eu
 mkdir -p /var/log/e2e
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
@@ -33,4 +34,7 @@ derive gpu-e2e-docker gpu-e2e-base "$install_quietly docker.io containerd runc >
 derive gpu-e2e-rpm gpu-e2e-base "$install_quietly zypper dnf rpm >/dev/null && apt-get clean && : > /etc/zypp/systemCheck"
 derive gpu-e2e-rootless gpu-e2e-docker "$install_quietly rootlesskit uidmap dbus-user-session slirp4netns fuse-overlayfs >/dev/null && apt-get clean \
     && useradd -m -s /bin/sh alice && cp /usr/share/docker.io/contrib/dockerd-rootless*.sh /usr/local/bin/ && chmod 755 /usr/local/bin/dockerd-rootless*.sh"
-echo "images ready: gpu-e2e-base gpu-e2e-docker gpu-e2e-rpm gpu-e2e-rootless"
+# slirp4netns: published ports without touching the shared host's iptables (the nodes use the host's network).
+derive gpu-e2e-podman gpu-e2e-base "$install_quietly podman crun slirp4netns uidmap >/dev/null && apt-get clean \
+    && printf '[storage]\\ndriver = \"vfs\"\\n' > /etc/containers/storage.conf"
+echo "images ready: gpu-e2e-base gpu-e2e-docker gpu-e2e-rpm gpu-e2e-rootless gpu-e2e-podman"
