@@ -3,9 +3,9 @@ import { ChildProcess, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
-import { PODMAN_CDI_SPECS, podmanWorkloadFindings } from "../../sdk/host/podmanPreflight";
-import { DockerContainerSpec, dockerContainerStep } from "../../sdk/plan/dockerContainer";
-import { NodeSpec, nodePlan } from "../../sdk/plan/nodePlan";
+import { PODMAN_CDI_SPECS, podmanWorkloadFindings } from "../../sdk/runtime/podmanPreflight";
+import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
+import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { REPO_ROOT } from "../helpers/paths";
 import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
