@@ -275,7 +275,7 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                         options,
                         secretEnv: a.secretEnvNames,
                         rootlessUser: a.rootlessUser ?? undefined,
-                        engine: a.engine,
+                        engine: a.engine ?? undefined,
                     },
                     // Refusals name the args as the user wrote them.
                     {

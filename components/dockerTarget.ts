@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { NodeConnectionArgs } from "./connection";
+import { ContainerEngine } from "./dockerGpuContainer";
 
 /** A GpuNode as a DockerGpuContainer's host: its connection and its driver, as `GpuNode.dockerTarget()` gives them. */
 export interface DockerTarget {
@@ -8,6 +9,8 @@ export interface DockerTarget {
     driverBranch: pulumi.Input<string | undefined>;
     /** The rootless daemon's owner on a `docker-rootless` node, so the container lands on that user's daemon. */
     rootlessUser?: pulumi.Input<string | undefined>;
+    /** `podman` on a `podman` node, so the container runs through `podman run` with CDI devices; `docker` on the others. */
+    engine?: pulumi.Input<ContainerEngine>;
 }
 
 /** Connections handed out by `GpuNode.dockerTarget()`, and the node each belongs to. */

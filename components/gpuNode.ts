@@ -14,6 +14,7 @@ import { GpuConfigError } from "../sdk/errors";
 import { NODE_FIELDS, NodeFields, nodeFieldProblems, nodeSpecOf as specOf } from "../sdk/node/nodeSpec";
 import { GpuComponentOptions, HostPlan, commandsOf as componentCommandsOf, planOnHost } from "./planOnHost";
 import { DockerTarget, registerTarget } from "./dockerTarget";
+import { ContainerEngine } from "./dockerGpuContainer";
 import { DriverArgs, MigLayoutArgs, ToolkitArgs } from "./nodeArgs";
 import { parseCdiDevices, parseDriverState } from "./stepOutputs";
 
@@ -177,7 +178,13 @@ export class GpuNode extends pulumi.ComponentResource {
     dockerTarget(): DockerTarget {
         const connection = { ...connectionOf(this) };
         registerTarget(connection, this);
-        return { connection, driverVersion: this.driverVersion, driverBranch: this.driverBranch, rootlessUser: nodeRootlessUsers.get(this) };
+        return {
+            connection,
+            driverVersion: this.driverVersion,
+            driverBranch: this.driverBranch,
+            rootlessUser: nodeRootlessUsers.get(this),
+            engine: this.runtimes.apply((r) => (r.includes(ContainerRuntime.Podman) ? ContainerEngine.Podman : ContainerEngine.Docker)),
+        };
     }
 }
 

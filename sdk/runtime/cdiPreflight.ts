@@ -32,7 +32,7 @@ export function cdiSpecFormatFindings(facts: HostFacts, toolkitVersion: string, 
 }
 
 /** `a >= b` for dotted versions; a package release suffix (`-1`) and `~` or `+` tails are ignored. */
-export function atLeast(a: string, b: string): boolean {
+function atLeast(a: string, b: string): boolean {
     const parts = (v: string) =>
         v
             .replace(/[-~+].*$/, "")

@@ -1,4 +1,5 @@
-import { CDI_V070_READERS, CDI_V070_TOOLKIT, atLeast } from "./cdiPreflight";
+import { atLeast } from "../versions";
+import { CDI_V070_READERS, CDI_V070_TOOLKIT } from "./cdiPreflight";
 import { HostFacts } from "../host/hostFacts";
 import { Finding } from "../host/preflight";
 

@@ -5,6 +5,7 @@ import { containerdEngine } from "./containerd";
 import { crioEngine } from "./crio";
 import { dockerEngine } from "./docker";
 import { dockerRootlessEngine } from "./dockerRootless";
+import { podmanEngine } from "./podman";
 import { RuntimeEngine } from "./engine";
 
 /** Every runtime's engine: a new runtime is one engine file and one line here (the compiler asks for it). */
@@ -14,6 +15,7 @@ export const RUNTIME_ENGINES: Readonly<Record<Runtime, RuntimeEngine>> = {
     containerd: containerdEngine,
     crio: crioEngine,
     cdi: cdiEngine,
+    podman: podmanEngine,
 };
 
 /** The engine of a runtime the user named; an unknown one is refused naming `field` and the runtimes there are. */

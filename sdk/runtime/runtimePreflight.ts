@@ -18,7 +18,7 @@ export function runtimePresent(runtime: string, product: string, present: (facts
                       id: "runtime-missing",
                       severity: "error",
                       message: `runtime ${runtime} is asked for, but no ${runtime} binary was found on the host`,
-                      fix: `install ${product} first, or set runtime to the one the host has (docker, docker-rootless, containerd, crio, or cdi for CDI only)`,
+                      fix: `install ${product} first, or set runtime to the one the host has (docker, docker-rootless, containerd, crio, podman, or cdi for CDI only)`,
                   },
               ];
 }

@@ -17,6 +17,8 @@ export enum ContainerRuntime {
     Crio = "crio",
     /** No runtime config: only the CDI spec, for Podman and other CDI-native runtimes. */
     Cdi = "cdi",
+    /** Podman: the CDI spec, and podman checked at preview; `dockerTarget()` then runs containers through `podman run`. */
+    Podman = "podman",
 }
 
 /** Which kernel modules of the NVIDIA driver to install. */

@@ -122,10 +122,10 @@ describe("components (pulumi mocks)", () => {
 
     it("the root program names the config field at fault", () => {
         installMocks(true);
-        pulumi.runtime.setAllConfig({ "project:nodes": JSON.stringify([{ host: "a", runtime: "podman" }]) });
+        pulumi.runtime.setAllConfig({ "project:nodes": JSON.stringify([{ host: "a", runtime: "nerdctl" }]) });
         assert.throws(
             () => lib().provisionNodesFromConfig(),
-            /config nodes\[0\]\.runtime: "podman" is not supported — use one of: docker, docker-rootless, containerd, crio, cdi/,
+            /config nodes\[0\]\.runtime: "nerdctl" is not supported — use one of: docker, docker-rootless, containerd, crio, cdi, podman/,
         );
     });
 });

@@ -140,4 +140,24 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
             (pulumi.log as any).warn = realWarn;
         }
     });
+
+    it("a container on a podman node (dockerTarget) runs through podman with CDI devices", async () => {
+        const recorded = installMocks(true);
+        const snap = snapshot();
+        snap.facts.podmanVersion = "5.4.2";
+        const node = new (lib().GpuNode)(
+            "pm",
+            { connection: { host: "pm" }, runtime: lib().ContainerRuntime.Podman },
+            { hostReader: new FakeHostReader(snap), planOnly: true },
+        );
+        new (lib().DockerGpuContainer)("svc", { ...node.dockerTarget(), image: IMAGE, devices: ["0"] }, { hostReader: new FakeHostReader(snap) });
+        await settle(300);
+        const cmd = recorded.find((r) => r.type === "command:remote:Command" && r.name === "svc-container-svc")!;
+        assert.ok(cmd, recorded.map((r) => r.name).join(", "));
+        assert.match(cmd.inputs.stdin, /podman run --detach --name svc --restart unless-stopped --device nvidia\.com\/gpu=0 /);
+        assert.ok(
+            logged.some((m) => m.startsWith("svc: podman run")),
+            logged.join("\n"),
+        );
+    });
 });

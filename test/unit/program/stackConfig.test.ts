@@ -48,9 +48,9 @@ describe("stack config: checked against a schema before anything is planned", fu
     });
 
     it("checks types and enums, naming the field and the choices", async () => {
-        const report = await planStack(dir([good("a", { runtime: "podman", port: "22", setAsDefault: "yes" })]), "t");
+        const report = await planStack(dir([good("a", { runtime: "nerdctl", port: "22", setAsDefault: "yes" })]), "t");
         const reason = report.nodes[0].reason!;
-        assert.match(reason, /config nodes\[0\]\.runtime: "podman" is not supported — use one of: docker, docker-rootless, containerd, crio, cdi/);
+        assert.match(reason, /config nodes\[0\]\.runtime: "nerdctl" is not supported — use one of: docker, docker-rootless, containerd, crio, cdi, podman/);
         assert.match(reason, /config nodes\[0\]\.port: is "22" — use a number/);
         assert.match(reason, /config nodes\[0\]\.setAsDefault: is "yes" — use a boolean/);
     });
