@@ -10,7 +10,7 @@ import { REPO_ROOT } from "../helpers/paths";
 import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
 /**
- * A Podman node from Debian's packages (bookworm: Podman 4.3.1) set up as a `cdi` GpuNode, and DockerGpuContainer's
+ * A Podman node from Debian's packages (bookworm: Podman 4.3.1) set up as a `podman` GpuNode, and DockerGpuContainer's
  * `engine: podman` workload on it through the real podman (issue 27): CDI devices resolved from the spec the plan
  * wrote, a published port serving a read-only bind mount, and the CDI spec-format warning with its fix.
  * Ports (this branch's range): SSH 2703, repo 18703, the published port 2781.
@@ -20,7 +20,7 @@ describe("e2e: Podman 4.3.1 (Debian 12): CDI devices through podman run, and the
     let server: ChildProcess;
     let node: FleetNode;
     const spec = (version: string): NodeSpec => ({
-        runtime: "cdi",
+        runtime: "podman",
         toolkit: { version, repoUrl: "http://127.0.0.1:18703", keyFingerprint: fingerprint() },
     });
     const podman = (cmd: string) => nodeExec(node.name, `podman ${cmd}`);
@@ -47,7 +47,10 @@ describe("e2e: Podman 4.3.1 (Debian 12): CDI devices through podman run, and the
         return planned;
     };
     const workloadFindings = async () => {
-        const snap = await snapshot(node.connection, PODMAN_CDI_SPECS.map((p) => ({ path: p })));
+        const snap = await snapshot(
+            node.connection,
+            PODMAN_CDI_SPECS.map((p) => ({ path: p })),
+        );
         return podmanWorkloadFindings(snap.facts, snap.files);
     };
 

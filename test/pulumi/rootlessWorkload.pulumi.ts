@@ -58,16 +58,16 @@ describe("pulumi engine: a DockerGpuContainer on a rootless user's daemon, with 
         fs.mkdirSync(path.join(REPO_ROOT, ".tmp"), { recursive: true });
         fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), fs.readFileSync("/bin/busybox"), { mode: 0o755 });
         spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);
-        nodeExec(node.name, "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar");
+        nodeExec(
+            node.name,
+            "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar",
+        );
         alice("docker import /opt/mini.tar mini:1 >/dev/null");
         // A named network in alice's own namespace (her daemon has no default bridge), so the port can be published.
         alice("docker network create wl27 >/dev/null");
         nodeExec(node.name, "runuser -u alice -- sh -c 'mkdir -p ~/www && echo hello-through-pulumi > ~/www/index.html'");
         stack = new Stack(userProject("rootless-workload", PROGRAM), "test", stateDir("rootless-workload"));
-        stack.init(
-            { hostKey: node.connection.hostKey!, keyFingerprint: fingerprint(), shmSize: "128" },
-            { privateKey: sshKey().privateKey, apiToken: TOKEN },
-        );
+        stack.init({ hostKey: node.connection.hostKey!, keyFingerprint: fingerprint(), shmSize: "128" }, { privateKey: sshKey().privateKey, apiToken: TOKEN });
     });
     after(() => {
         server?.kill();
