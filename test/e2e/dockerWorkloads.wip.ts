@@ -36,7 +36,7 @@ import { AS_ALICE, startRootlessDocker } from "./fleet/hostConfigs";
  * user's daemon publishing a port that serves a read-only bind mount, driven locally and as remote Docker over SSH.
  * Ports (this branch's range): SSH 2701/2702, repos 18701/18702, the published port 2780.
  */
-const IMAGE = "mini";
+const IMAGE = "mini:1";
 const SLEEP = ["/bin/busybox", "sleep", "600"];
 
 async function importMini(node: FleetNode, asAlice = false): Promise<void> {
@@ -49,7 +49,7 @@ async function importMini(node: FleetNode, asAlice = false): Promise<void> {
         "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar",
     );
     nodeExec(node.name, `${dockerCmd} import /opt/mini.tar ${IMAGE} >/dev/null`);
-    nodeExec(node.name, `${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' /opt/mini.tar mini-gl >/dev/null`);
+    nodeExec(node.name, `${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' /opt/mini.tar mini-gl:1 >/dev/null`);
 }
 
 describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, run options, secret env)", function () {
@@ -94,8 +94,8 @@ describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, ru
     };
     for (const [title, caps, image, expected] of [
         ["nothing asked: the toolkit's compute,utility", undefined, IMAGE, ["--compute", "--utility"]],
-        ["nothing asked: the image's own NVIDIA_DRIVER_CAPABILITIES stands", undefined, "mini-gl", ["--utility", "--graphics"]],
-        ["graphics,video as --gpus capabilities", ["graphics", "video"], "mini-gl", ["--graphics", "--video"]],
+        ["nothing asked: the image's own NVIDIA_DRIVER_CAPABILITIES stands", undefined, "mini-gl:1", ["--utility", "--graphics"]],
+        ["graphics,video as --gpus capabilities", ["graphics", "video"], "mini-gl:1", ["--graphics", "--video"]],
         ["all, as the variable: every capability", ["all"], IMAGE, ["--compute", "--compat32", "--graphics", "--utility", "--video", "--display", "--ngx"]],
         ["ngx, as the variable (Docker's nvidia driver refuses it in --gpus)", ["compute", "ngx"], IMAGE, ["--compute", "--ngx"]],
     ] as [string, string[] | undefined, string, string[]][]) {
@@ -107,10 +107,10 @@ describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, ru
     }
 
     it("runtime mode: the capabilities asked for reach the container's environment, and none is sent when none is asked", async () => {
-        const asked = await run({ name: "rt", image: "mini-gl", mode: "runtime", driverCapabilities: ["compute", "video"], args: SLEEP });
+        const asked = await run({ name: "rt", image: "mini-gl:1", mode: "runtime", driverCapabilities: ["compute", "video"], args: SLEEP });
         assert.equal(asked.result.code, 0, asked.result.stderr);
         assert.ok(env("rt").includes("NVIDIA_DRIVER_CAPABILITIES=compute,video"), env("rt").join(" "));
-        const image = await run({ name: "rt", image: "mini-gl", mode: "runtime", args: SLEEP });
+        const image = await run({ name: "rt", image: "mini-gl:1", mode: "runtime", args: SLEEP });
         assert.equal(image.result.code, 0, image.result.stderr);
         assert.deepEqual(
             env("rt").filter((e) => e.startsWith("NVIDIA_DRIVER_CAPABILITIES=")),
@@ -144,8 +144,11 @@ describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, ru
                 volumes: [{ containerPath: "/data", hostPath: "/srv/wl", readOnly: true }],
                 tmpfs: { "/scratch": "size=16m" },
                 shmSize: 256,
+                // NGC asks for memlock -1; the fleet's nodes run without CAP_SYS_RESOURCE and an 8 MiB hard memlock, so runc
+                // cannot raise it here ("error setting rlimit type 8: operation not permitted"): a limit below theirs
+                // shows the option arrives. The real-GPU suite (test/gpu/gpuWorkloads.ts wl-ngc) sets -1.
                 ulimits: [
-                    { name: "memlock", soft: -1, hard: -1 },
+                    { name: "memlock", soft: 4194304, hard: 8388608 },
                     { name: "stack", soft: 67108864, hard: 67108864 },
                 ],
                 user: "1000:1000",
@@ -162,7 +165,7 @@ describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, ru
         assert.equal(exec("cat /data/index.html"), "served-from-host");
         assert.match(nodeExec(node.name, "docker exec opts /bin/busybox touch /data/x 2>&1 || true"), /Read-only file system/);
         assert.match(exec("df -m /dev/shm | tail -n 1"), /\s256\s/);
-        assert.match(exec('grep -i "locked memory" /proc/self/limits'), /unlimited\s+unlimited/);
+        assert.match(exec('grep -i "locked memory" /proc/self/limits'), /4194304\s+8388608/);
         assert.match(exec('grep -i "max stack" /proc/self/limits'), /67108864\s+67108864/);
         assert.equal(exec("id -u; pwd"), "1000\n/data");
         assert.match(exec("grep /scratch /proc/mounts"), /tmpfs \/scratch tmpfs .*size=16384k/);

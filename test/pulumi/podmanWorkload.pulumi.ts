@@ -22,7 +22,7 @@ const node = new GpuNode("pm", {
 });
 new DockerGpuContainer("web", {
     ...node.dockerTarget(),
-    image: "mini",
+    image: "mini:1",
     devices: ["0"],
     networkMode: "slirp4netns",
     ports: [{ internal: 8080, external: 2783, ip: "127.0.0.1" }],
@@ -46,7 +46,7 @@ describe("pulumi engine: a DockerGpuContainer on a podman node runs podman run w
         spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);
         nodeExec(
             node.name,
-            "mkdir -p /opt/mini/bin /srv/www && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && podman import /opt/mini.tar mini >/dev/null && echo served-by-podman-through-pulumi > /srv/www/index.html",
+            "mkdir -p /opt/mini/bin /srv/www && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && podman import /opt/mini.tar mini:1 >/dev/null && echo served-by-podman-through-pulumi > /srv/www/index.html",
         );
         stack = new Stack(userProject("podman-workload", PROGRAM), "test", stateDir("podman-workload"));
         stack.init({ hostKey: node.connection.hostKey!, keyFingerprint: fingerprint(), toolkitVersion: "1.19.0-1" }, { privateKey: sshKey().privateKey });
@@ -64,7 +64,8 @@ describe("pulumi engine: a DockerGpuContainer on a podman node runs podman run w
             "toolkit 1.19.0's spec format is one Podman 4.3.1 reads",
         );
         assert.match(nodeExec(node.name, "podman ps --format '{{.Names}} {{.Ports}}'"), /^web 127\.0\.0\.1:2783->8080\/tcp/m);
-        assert.match(nodeExec(node.name, "podman exec web /bin/busybox env"), /^NVIDIA_GPU_STAND_IN=0$/m);
+        // The CDI edits are in the process's environment (podman exec gets the configured env only).
+        assert.match(nodeExec(node.name, `podman exec web /bin/busybox sh -c 'tr "\\0" "\\n" < /proc/1/environ'`), /^NVIDIA_GPU_STAND_IN=0$/m);
         let body = "";
         for (let i = 0; i < 20 && body === ""; i++) {
             body = spawnSync("curl", ["-fsS", "--max-time", "2", "http://127.0.0.1:2783/index.html"], { encoding: "utf8" }).stdout;

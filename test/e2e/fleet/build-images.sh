@@ -35,6 +35,9 @@ derive gpu-e2e-rpm gpu-e2e-base "$install_quietly zypper dnf rpm >/dev/null && a
 derive gpu-e2e-rootless gpu-e2e-docker "$install_quietly rootlesskit uidmap dbus-user-session slirp4netns fuse-overlayfs >/dev/null && apt-get clean \
     && useradd -m -s /bin/sh alice && cp /usr/share/docker.io/contrib/dockerd-rootless*.sh /usr/local/bin/ && chmod 755 /usr/local/bin/dockerd-rootless*.sh"
 # slirp4netns: published ports without touching the shared host's iptables (the nodes use the host's network).
+# vfs storage (no overlay on the node's overlay; Podman 4.3 wants runroot and graphroot with it), and no default
+# sysctls: the nodes' /proc/sys is read-only, where Podman's default net.ipv4.ping_group_range would fail every run.
 derive gpu-e2e-podman gpu-e2e-base "$install_quietly podman crun slirp4netns uidmap >/dev/null && apt-get clean \
-    && printf '[storage]\\ndriver = \"vfs\"\\n' > /etc/containers/storage.conf"
+    && printf '[storage]\\ndriver = \"vfs\"\\nrunroot = \"/run/containers/storage\"\\ngraphroot = \"/var/lib/containers/storage\"\\n' > /etc/containers/storage.conf \
+    && printf '[containers]\\ndefault_sysctls = []\\n' > /etc/containers/containers.conf"
 echo "images ready: gpu-e2e-base gpu-e2e-docker gpu-e2e-rpm gpu-e2e-rootless gpu-e2e-podman"
