@@ -27,7 +27,7 @@ export function podmanWorkloadFindings(facts: HostFacts, specs: Record<string, s
                 id: "cdi-spec-missing",
                 severity: "warning",
                 message: "the host has no CDI spec (/etc/cdi or /var/run/cdi nvidia.yaml): podman cannot resolve nvidia.com/gpu devices",
-                fix: "set the node up with GpuNode runtime cdi (it writes the spec), or run nvidia-ctk cdi generate --output=/var/run/cdi/nvidia.yaml",
+                fix: "set the node up with GpuNode runtime podman (it writes the spec), or run nvidia-ctk cdi generate --output=/var/run/cdi/nvidia.yaml",
             },
         ];
     const findings: Finding[] = [];

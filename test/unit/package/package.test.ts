@@ -109,7 +109,7 @@ describe("the package (issue 15)", () => {
             assert.equal(types["nvidia-gpu:index:Finding"].properties!.severity.$ref, "#/types/nvidia-gpu:index:Severity");
             assert.deepEqual(
                 types["nvidia-gpu:index:ContainerRuntime"].enum!.map((e) => e.value),
-                ["docker", "docker-rootless", "containerd", "crio", "cdi"],
+                ["docker", "docker-rootless", "containerd", "crio", "cdi", "podman"],
             );
         });
     });

@@ -35,7 +35,7 @@ describe("a Podman workload's preflight: podman there, a CDI spec it can read (i
             none.map((f) => f.id),
             ["cdi-spec-missing"],
         );
-        assert.match(none[0].fix, /runtime cdi/);
+        assert.match(none[0].fix, /runtime podman/);
     });
 
     it("reads the YAML specs the toolkit writes, in both CDI folders", () => {
