@@ -28,7 +28,7 @@ import {
     stopNode,
     undoSteps,
 } from "./fleet";
-import { AS_ALICE, startRootlessDocker } from "./fleet/hostConfigs";
+import { AS_ALICE, VFS_FOR_ALICE, startRootlessDocker } from "./fleet/hostConfigs";
 
 /**
  * DockerGpuContainer's workloads on fleet nodes through real engines (issue 27): the driver capabilities each GPU mode
@@ -238,6 +238,12 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
         startRootlessDocker(nodeExec, node.name);
         // No iptables inside rootlesskit's namespace here: startRootlessDocker's setup tool (--skip-iptables) already
         // starts dockerd with --iptables=false; the same key in daemon.json too makes dockerd refuse to start.
+        // The fleet's nodes have no /dev/fuse, so alice's daemon cannot run a container on fuse-overlayfs ("fuse: device
+        // not found"): vfs storage (a user key of her daemon.json, which the plan keeps).
+        nodeExec(
+            node.name,
+            `${VFS_FOR_ALICE} && ${AS_ALICE} systemctl --user restart docker && ${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`,
+        );
         const planned = nodePlan(await snapshot(node.connection, watchedFiles(spec())), spec());
         const results = await applySteps(node.connection, planned.plan.steps);
         assert.equal(failed(results), undefined, JSON.stringify(failed(results)));

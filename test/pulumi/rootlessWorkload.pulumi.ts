@@ -3,7 +3,7 @@ import { ChildProcess, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
-import { AS_ALICE, startRootlessDocker } from "../e2e/fleet/hostConfigs";
+import { AS_ALICE, VFS_FOR_ALICE, startRootlessDocker } from "../e2e/fleet/hostConfigs";
 import { REPO_ROOT } from "../helpers/paths";
 import { Stack, stateDir, userProject } from "./engine";
 
@@ -55,6 +55,10 @@ describe("pulumi engine: a DockerGpuContainer on a rootless user's daemon, with 
         server = await startRepoServer(REPO_DIR, 18704);
         node = startNode("gpu-pulumi-rootless-wl", "gpu-e2e-rootless", 2704);
         startRootlessDocker(nodeExec, node.name);
+        nodeExec(
+            node.name,
+            `${VFS_FOR_ALICE} && ${AS_ALICE} systemctl --user restart docker && ${AS_ALICE} sh -c 'until docker info >/dev/null 2>&1; do sleep 1; done'`,
+        );
         fs.mkdirSync(path.join(REPO_ROOT, ".tmp"), { recursive: true });
         fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), fs.readFileSync("/bin/busybox"), { mode: 0o755 });
         spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);

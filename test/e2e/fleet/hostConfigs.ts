@@ -23,6 +23,12 @@ version = 2
 /** The rootless Docker user's own daemon.json before a plan runs. */
 export const USER_DAEMON_JSON = '{\n  "bridge": "none"\n}\n';
 
+/**
+ * Shell text that gives alice's daemon vfs storage: the fleet's nodes have no /dev/fuse, so her daemon cannot run a
+ * container on fuse-overlayfs ("fuse: device not found"). For suites that run containers on her daemon.
+ */
+export const VFS_FOR_ALICE = `printf '{\n  "bridge": "none",\n  "storage-driver": "vfs"\n}\n' > /home/alice/.config/docker/daemon.json`;
+
 /** A shell prefix that runs a command as alice, with her own Docker daemon. */
 export const AS_ALICE = "uid=$(id -u alice); runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid DOCKER_HOST=unix:///run/user/$uid/docker.sock";
 
