@@ -14,6 +14,7 @@ export const podmanEngine: RuntimeEngine = {
     needsCdiSpec: () => true,
     verify: undefined,
     dockerHostUser: () => undefined,
+    dockerHostFindings: () => [],
     toolkitSettings: () => [],
     dockerGpusFlag: false,
 };
