@@ -1,3 +1,5 @@
+// NOT IN CI (test:pulumi globs *.pulumi.ts): alice's rootless daemon cannot start containers on the fleet's unprivileged nodes
+// (runc: mounting proc: operation not permitted; 2026-12-07). Run it by name where rootless Docker runs containers.
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
