@@ -81,7 +81,7 @@ describe("e2e: Podman 4.3.1 (Debian 12): CDI devices through podman run, and the
         assert.match(nodeExec(node.name, "cat /var/run/cdi/nvidia.yaml"), /kind: nvidia\.com\/gpu/);
     });
 
-    it("runs the container through podman with the CDI device, the capabilities, a published port serving a read-only bind mount, shm and ulimits", async () => {
+    it("runs the container through podman with the CDI device, the capabilities, a published port serving a read-only bind mount and shm", async () => {
         const first = await applySteps(node.connection, [dockerContainerStep(web)]);
         assert.equal(failed(first), undefined, JSON.stringify(failed(first)));
         assert.match(first[0].stdout, /started container web/);
