@@ -1,16 +1,15 @@
 import { strict as assert } from "node:assert";
-import { ChildProcess, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { ChildProcess } from "node:child_process";
 import { watchedFiles } from "../../components/gpuNode";
 import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
 import { secretEnvPreamble } from "../../sdk/workloads/secretEnv";
 import { dockerGroupFindings } from "../../sdk/runtime/dockerHostAccess";
 import { invocationFor } from "../../sdk/steps/invocation";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
-import { REPO_ROOT } from "../helpers/paths";
 import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
-import { AS_ALICE } from "./fleet/hostConfigs";
+import { IMAGE, importMini } from "./workloadImages";
+
+const SLEEP = ["/bin/busybox", "sleep", "600"];
 
 /**
  * DockerGpuContainer's workloads on fleet nodes through real engines (issue 27): the driver capabilities each GPU mode
@@ -18,22 +17,6 @@ import { AS_ALICE } from "./fleet/hostConfigs";
  * dockerHost group check. (A rootless user's daemon: rootlessWorkloads.wip.ts, not in CI.)
  * Ports (this branch's range): SSH 2701, repo 18701; rootlessWorkloads.wip.ts has 2702, 18702 and 2780.
  */
-const IMAGE = "mini:1";
-const SLEEP = ["/bin/busybox", "sleep", "600"];
-
-async function importMini(node: FleetNode, asAlice = false): Promise<void> {
-    fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), fs.readFileSync("/bin/busybox"), { mode: 0o755 });
-    spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);
-    const dockerCmd = asAlice ? `${AS_ALICE} docker` : "docker";
-    // `mini`: a static busybox alone; `mini-gl`: the same, setting its own capabilities as Vulkan/GL images do.
-    nodeExec(
-        node.name,
-        "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar",
-    );
-    nodeExec(node.name, `${dockerCmd} import /opt/mini.tar ${IMAGE} >/dev/null`);
-    nodeExec(node.name, `${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' /opt/mini.tar mini-gl:1 >/dev/null`);
-}
-
 describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, run options, secret env)", function () {
     this.timeout(900000);
     let server: ChildProcess;

@@ -11,8 +11,8 @@ import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/do
 import { rootlessCliConfigPath, rootlessContextFindings } from "../../sdk/runtime/dockerHostAccess";
 import { rootlessDaemonJsonPath } from "../../sdk/validate";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
-import { REPO_ROOT } from "../helpers/paths";
 import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, sshKey, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { IMAGE, importMini } from "./workloadImages";
 import { AS_ALICE, VFS_FOR_ALICE, startRootlessDocker } from "./fleet/hostConfigs";
 
 /**
@@ -21,21 +21,6 @@ import { AS_ALICE, VFS_FOR_ALICE, startRootlessDocker } from "./fleet/hostConfig
  * user's daemon publishing a port that serves a read-only bind mount, driven locally and as remote Docker over SSH.
  * Ports (this branch's range): SSH 2701/2702, repos 18701/18702, the published port 2780.
  */
-const IMAGE = "mini:1";
-
-async function importMini(node: FleetNode, asAlice = false): Promise<void> {
-    fs.writeFileSync(path.join(REPO_ROOT, ".tmp/busybox"), fs.readFileSync("/bin/busybox"), { mode: 0o755 });
-    spawnSync("docker", ["cp", path.join(REPO_ROOT, ".tmp/busybox"), `${node.name}:/opt/busybox`]);
-    const dockerCmd = asAlice ? `${AS_ALICE} docker` : "docker";
-    // `mini`: a static busybox alone; `mini-gl`: the same, setting its own capabilities as Vulkan/GL images do.
-    nodeExec(
-        node.name,
-        "mkdir -p /opt/mini/bin && install -m 755 /opt/busybox /opt/mini/bin/busybox && tar -C /opt/mini -cf /opt/mini.tar . && chmod 644 /opt/mini.tar",
-    );
-    nodeExec(node.name, `${dockerCmd} import /opt/mini.tar ${IMAGE} >/dev/null`);
-    nodeExec(node.name, `${dockerCmd} import --change 'ENV NVIDIA_DRIVER_CAPABILITIES=graphics,utility' /opt/mini.tar mini-gl:1 >/dev/null`);
-}
-
 describe("e2e: a rootless user's daemon: a published port serving a read-only bind mount, and remote Docker over SSH", function () {
     this.timeout(900000);
     let server: ChildProcess;
