@@ -216,6 +216,7 @@ async function measure(size: number, base: string, privateKey: string): Promise<
         const preview = await runOp(stack, ["preview"]);
         const up = await runOp(stack, ["up", "--yes", "--skip-preview"]);
         const state = stack.exportState();
+        fs.writeFileSync(path.join(WORK, `state-${size}.json`), state); // kept for a closer look at what the state holds
         const steps = (state.match(/"type": "command:remote:Command"/g) ?? []).length;
         const noop = await runOp(stack, ["up", "--yes", "--skip-preview"]);
         if (!/unchanged/.test(noop.stdout) || /[0-9]+ (?:to )?(?:update|create|replace)/.test(noop.stdout.split("Resources:")[1] ?? ""))
