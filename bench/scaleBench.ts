@@ -11,6 +11,7 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { utils } from "ssh2";
 import { Stack, stateDir, userProject } from "../test/pulumi/engine";
@@ -291,9 +292,12 @@ async function main(): Promise<void> {
     execFileSync("sh", [path.join(ROOT, "bench/scale/base.sh"), base, openssh, client.public.trim()]);
     const results: SizeResult[] = [];
     for (const size of SIZES) {
+        const load = os.loadavg()[0];
         const r = await measure(size, base, client.private);
         results.push(r);
         console.log(report([r], "").split("\n")[2]);
+        // The machine is shared: the load beside each size says how far its times are from an idle machine's.
+        console.log(`size ${size}: 1-minute load average ${load.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
     }
     const host = `${execFileSync("nproc", { encoding: "utf8" }).trim()} cores, ${execFileSync("uname", ["-r"], { encoding: "utf8" }).trim()}`;
     const table = report(results, host);
