@@ -43,21 +43,48 @@ interface Node {
     process: ChildProcess;
 }
 
+function startNode(i: number, base: string): Node {
+    const dir = path.join(WORK, "nodes", String(i));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const key = utils.generateKeyPairSync("ed25519");
+    fs.writeFileSync(path.join(dir, "ssh_host_ed25519_key"), key.private, { mode: 0o600 });
+    const log = fs.openSync(path.join(dir, "sshd.log"), "w");
+    const child = spawn(
+        "unshare",
+        ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "sh", path.join(ROOT, "bench/scale/node.sh"), base, dir, address(i)],
+        { stdio: ["ignore", log, log] },
+    );
+    return { host: address(i), hostKey: key.public.trim().split(/\s+/).slice(0, 2).join(" "), process: child };
+}
+
 function startNodes(count: number, base: string): Node[] {
-    return Array.from({ length: count }, (_, i) => {
-        const dir = path.join(WORK, "nodes", String(i));
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
-        const key = utils.generateKeyPairSync("ed25519");
-        fs.writeFileSync(path.join(dir, "ssh_host_ed25519_key"), key.private, { mode: 0o600 });
-        const log = fs.openSync(path.join(dir, "sshd.log"), "w");
-        const child = spawn(
-            "unshare",
-            ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "sh", path.join(ROOT, "bench/scale/node.sh"), base, dir, address(i)],
-            { stdio: ["ignore", log, log] },
-        );
-        return { host: address(i), hostKey: key.public.trim().split(/\s+/).slice(0, 2).join(" "), process: child };
-    });
+    return Array.from({ length: count }, (_, i) => startNode(i, base));
+}
+
+/**
+ * Waits for every node's sshd; a node whose sshd did not start is started once more, and says why it stopped (at 100
+ * nodes one sshd of a run once exited with "Unable to load host key ... error in libcrypto"; its restart came up).
+ */
+async function waitForNodes(nodes: Node[], base: string): Promise<void> {
+    await Promise.all(
+        nodes.map(async (n, i) => {
+            try {
+                await waitForPort(n.host);
+            } catch {
+                const log = fs
+                    .readFileSync(path.join(WORK, "nodes", String(i), "sshd.log"), "utf8")
+                    .trim()
+                    .split("\n")
+                    .slice(-2)
+                    .join(" / ");
+                console.log(`node ${n.host}: sshd did not start (${log}); starting it once more`);
+                n.process.kill("SIGKILL");
+                nodes[i] = startNode(i, base);
+                await waitForPort(nodes[i].host);
+            }
+        }),
+    );
 }
 
 function accepts(host: string): Promise<boolean> {
@@ -208,7 +235,7 @@ async function measure(size: number, base: string, privateKey: string): Promise<
     for (let i = 0; i < size; i++) if (await accepts(address(i))) throw new Error(`${address(i)}:2422 is already taken: a node of an earlier run?`);
     const nodes = startNodes(size, base);
     try {
-        await Promise.all(nodes.map((n) => waitForPort(n.host)));
+        await waitForNodes(nodes, base);
         const dir = stateDir(`scale-${size}`);
         fs.rmSync(dir, { recursive: true, force: true });
         const stack = new Stack(userProject(`scale-${size}`, PROGRAM), "scale", dir);
