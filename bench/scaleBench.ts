@@ -11,6 +11,7 @@
 import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
+import * as os from "node:os";
 import * as path from "node:path";
 import { utils } from "ssh2";
 import { Stack, stateDir, userProject } from "../test/pulumi/engine";
@@ -42,21 +43,48 @@ interface Node {
     process: ChildProcess;
 }
 
+function startNode(i: number, base: string): Node {
+    const dir = path.join(WORK, "nodes", String(i));
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir, { recursive: true });
+    const key = utils.generateKeyPairSync("ed25519");
+    fs.writeFileSync(path.join(dir, "ssh_host_ed25519_key"), key.private, { mode: 0o600 });
+    const log = fs.openSync(path.join(dir, "sshd.log"), "w");
+    const child = spawn(
+        "unshare",
+        ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "sh", path.join(ROOT, "bench/scale/node.sh"), base, dir, address(i)],
+        { stdio: ["ignore", log, log] },
+    );
+    return { host: address(i), hostKey: key.public.trim().split(/\s+/).slice(0, 2).join(" "), process: child };
+}
+
 function startNodes(count: number, base: string): Node[] {
-    return Array.from({ length: count }, (_, i) => {
-        const dir = path.join(WORK, "nodes", String(i));
-        fs.rmSync(dir, { recursive: true, force: true });
-        fs.mkdirSync(dir, { recursive: true });
-        const key = utils.generateKeyPairSync("ed25519");
-        fs.writeFileSync(path.join(dir, "ssh_host_ed25519_key"), key.private, { mode: 0o600 });
-        const log = fs.openSync(path.join(dir, "sshd.log"), "w");
-        const child = spawn(
-            "unshare",
-            ["--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "sh", path.join(ROOT, "bench/scale/node.sh"), base, dir, address(i)],
-            { stdio: ["ignore", log, log] },
-        );
-        return { host: address(i), hostKey: key.public.trim().split(/\s+/).slice(0, 2).join(" "), process: child };
-    });
+    return Array.from({ length: count }, (_, i) => startNode(i, base));
+}
+
+/**
+ * Waits for every node's sshd; a node whose sshd did not start is started once more, and says why it stopped (at 100
+ * nodes one sshd of a run once exited with "Unable to load host key ... error in libcrypto"; its restart came up).
+ */
+async function waitForNodes(nodes: Node[], base: string): Promise<void> {
+    await Promise.all(
+        nodes.map(async (n, i) => {
+            try {
+                await waitForPort(n.host);
+            } catch {
+                const log = fs
+                    .readFileSync(path.join(WORK, "nodes", String(i), "sshd.log"), "utf8")
+                    .trim()
+                    .split("\n")
+                    .slice(-2)
+                    .join(" / ");
+                console.log(`node ${n.host}: sshd did not start (${log}); starting it once more`);
+                n.process.kill("SIGKILL");
+                nodes[i] = startNode(i, base);
+                await waitForPort(nodes[i].host);
+            }
+        }),
+    );
 }
 
 function accepts(host: string): Promise<boolean> {
@@ -207,7 +235,7 @@ async function measure(size: number, base: string, privateKey: string): Promise<
     for (let i = 0; i < size; i++) if (await accepts(address(i))) throw new Error(`${address(i)}:2422 is already taken: a node of an earlier run?`);
     const nodes = startNodes(size, base);
     try {
-        await Promise.all(nodes.map((n) => waitForPort(n.host)));
+        await waitForNodes(nodes, base);
         const dir = stateDir(`scale-${size}`);
         fs.rmSync(dir, { recursive: true, force: true });
         const stack = new Stack(userProject(`scale-${size}`, PROGRAM), "scale", dir);
@@ -216,6 +244,7 @@ async function measure(size: number, base: string, privateKey: string): Promise<
         const preview = await runOp(stack, ["preview"]);
         const up = await runOp(stack, ["up", "--yes", "--skip-preview"]);
         const state = stack.exportState();
+        fs.writeFileSync(path.join(WORK, `state-${size}.json`), state); // kept for a closer look at what the state holds
         const steps = (state.match(/"type": "command:remote:Command"/g) ?? []).length;
         const noop = await runOp(stack, ["up", "--yes", "--skip-preview"]);
         if (!/unchanged/.test(noop.stdout) || /[0-9]+ (?:to )?(?:update|create|replace)/.test(noop.stdout.split("Resources:")[1] ?? ""))
@@ -290,9 +319,12 @@ async function main(): Promise<void> {
     execFileSync("sh", [path.join(ROOT, "bench/scale/base.sh"), base, openssh, client.public.trim()]);
     const results: SizeResult[] = [];
     for (const size of SIZES) {
+        const load = os.loadavg()[0];
         const r = await measure(size, base, client.private);
         results.push(r);
         console.log(report([r], "").split("\n")[2]);
+        // The machine is shared: the load beside each size says how far its times are from an idle machine's.
+        console.log(`size ${size}: 1-minute load average ${load.toFixed(1)} before, ${os.loadavg()[0].toFixed(1)} after`);
     }
     const host = `${execFileSync("nproc", { encoding: "utf8" }).trim()} cores, ${execFileSync("uname", ["-r"], { encoding: "utf8" }).trim()}`;
     const table = report(results, host);

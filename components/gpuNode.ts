@@ -128,6 +128,7 @@ export class GpuNode extends pulumi.ComponentResource {
             },
             this,
             opts,
+            true, // a fleet has many GpuNodes: their steps share one helpers file per node (state size, issue 24)
         );
 
         const verify = planned.apply((p) => stdoutOf(p, "driver-verify").apply(parseDriverState));

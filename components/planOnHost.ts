@@ -6,6 +6,7 @@ import { SudoMode } from "../sdk/steps/invocation";
 import { PlanStep } from "../sdk/steps/planStep";
 import { manageObjects } from "../sdk/steps/managedObjectStep";
 import { withStateCleanup } from "../sdk/steps/stateCleanup";
+import { helpersPath, withSharedHelpers } from "../sdk/steps/sharedHelpers";
 import { RenderResult } from "../sdk/steps/renderResult";
 import { unifiedDiff } from "../sdk/report/unifiedDiff";
 import { maskCredentials } from "../sdk/secrets/credentials";
@@ -64,16 +65,20 @@ export function planOnHost<Spec>(
     build: (snapshot: HostSnapshot, spec: Spec) => BuiltPlan,
     parent: pulumi.Resource,
     options: GpuComponentOptions | undefined,
+    shareHelpers = false,
 ): pulumi.Output<HostPlan> {
     const reader = options?.hostReader ?? defaultHostReader;
     const resolved = resolveConnection(connection);
     reportUnknownHost(name, connection.host, parent);
     const planned = pulumi.all([resolved, spec]).apply(async ([conn, s]) => {
-        const snapshot = await reader.snapshot(conn, watched(s as Spec));
+        const helpers: WatchedFile[] = shareHelpers ? [{ path: helpersPath(name), binary: true }] : [];
+        const snapshot = await reader.snapshot(conn, [...watched(s as Spec), ...helpers]);
         const built = build(snapshot, s as Spec);
         // Every component's managed packages, services and CDI spec (idempotent for GpuNode's, already managed).
         // …and every undo ends by removing this library's state once it is empty, so destroy leaves no trace.
-        const steps = withStateCleanup(manageObjects(built.steps, snapshot));
+        const cleaned = withStateCleanup(manageObjects(built.steps, snapshot));
+        // A fleet's state holds every script twice: the shell they all repeat goes to one file per component (issue 24).
+        const steps = shareHelpers ? withSharedHelpers(cleaned, name, snapshot) : cleaned;
         const rendered = built.files;
         for (const file of rendered) {
             // Masked after diffing, so a changed password still shows as a changed line, without its value.

@@ -114,7 +114,13 @@ export function restoreFragment(target: string, backup: string): ShellFragment {
         sh`target=${target}`,
         sh`backup=${backup}`,
         lockFragment(userOwned),
-        sh`if [ -e "$backup.orig" ]; then
+        RESTORE_FROM_BACKUP,
+        sh`rm -f "$backup.orig" "$backup.orig.sha256" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed" "$backup.gen" "$backup.by-nvidia-ctk"`,
+    );
+}
+
+/** Puts `$target` back from `$backup.orig` (its checksum checked), or removes it when `$backup.absent` says we created it. */
+export const RESTORE_FROM_BACKUP: ShellFragment = sh`if [ -e "$backup.orig" ]; then
     recorded=$(cat "$backup.orig.sha256" 2>/dev/null || true)
     actual=$(sha256sum < "$backup.orig" | cut -d ' ' -f 1)
     if [ "$recorded" != "$actual" ]; then
@@ -127,10 +133,7 @@ export function restoreFragment(target: string, backup: string): ShellFragment {
 elif [ -e "$backup.absent" ]; then
     rm -f "$target"
     echo "removed $target"
-fi`,
-        sh`rm -f "$backup.orig" "$backup.orig.sha256" "$backup.absent" "$backup.prev" "$backup.prev-absent" "$backup.changed" "$backup.gen" "$backup.by-nvidia-ctk"`,
-    );
-}
+fi`;
 
 /**
  * The first-time backup of a file that something else is about to write (a package's install script), in a
@@ -175,6 +178,14 @@ export const BACKUP_ONCE = sh`if [ ! -e "$backup.absent" ] && { [ ! -e "$backup.
     fi
 fi`;
 
+/** `record_state FILE VALUE`: writes one of this library's state files atomically (see recordGenerationFragment). */
+export const RECORD_STATE: ShellFragment = sh`record_state() {
+    mkdir -p "$(dirname "$1")"
+    if ! { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }; then
+        rm -f "$1.tmp"; echo "error: could not record $1 (is $(dirname "$1") full?); $target was not written" >&2; exit 13
+    fi
+}`;
+
 /**
  * Shell defining `record_generation` (see guardedFileStep.ts), and `record_state FILE VALUE`, which writes one
  * of this library's state files atomically: a full backup folder stops the step with a clear error, before
@@ -183,12 +194,7 @@ fi`;
 export function recordGenerationFragment(generation: number | undefined, alwaysRecordState = false): ShellFragment {
     if (generation === undefined && !alwaysRecordState) return sh`record_generation() { :; }`;
     return lines(
-        sh`record_state() {
-    mkdir -p "$(dirname "$1")"
-    if ! { printf '%s\n' "$2" > "$1.tmp" && mv -f "$1.tmp" "$1"; }; then
-        rm -f "$1.tmp"; echo "error: could not record $1 (is $(dirname "$1") full?); $target was not written" >&2; exit 13
-    fi
-}`,
+        RECORD_STATE,
         generation === undefined
             ? sh`record_generation() { :; }`
             : sh`record_generation() { record_state "$backup.gen" ${generation}; rm -f "$backup.by-nvidia-ctk"; }`,

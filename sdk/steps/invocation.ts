@@ -19,13 +19,19 @@ export interface Invocation {
     passwordOnStdin: boolean;
 }
 
+/** The helpers file's function (sdk/steps/sharedHelpers.ts) that does what RUN_SCRIPT_FROM_STDIN does. */
+export const RUN_FROM_STDIN_FUNCTION = "run_from_stdin";
+
+/** RUN_SCRIPT_FROM_STDIN's body, as the helpers file defines it. */
+export const RUN_FROM_STDIN_BODY = `f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; cat > "$f" || exit 1; ${foldedOutput('sh "$f" </dev/null')}`;
+
 /**
  * Reads the whole script from stdin into a temp file, then runs it with stdin closed: argv holds no
  * script, so a large config cannot hit the kernel's 128 KiB argument limit ("Argument list too long"),
  * and no command inside the script can swallow the rest of it from stdin. Output lines are folded
  * (foldedOutput: pulumi-command 1.2.1 hangs on a logged line of 64 KiB or more).
  */
-const RUN_SCRIPT_FROM_STDIN = `sh -c ${quote(`f=$(mktemp) || exit 1; trap 'rm -f "$f"' EXIT; cat > "$f" || exit 1; ${foldedOutput('sh "$f" </dev/null')}`)}`;
+const RUN_SCRIPT_FROM_STDIN = `sh -c ${quote(RUN_FROM_STDIN_BODY)}`;
 
 /** Runs the script given as `$1` (argv), its output folded as above. */
 const RUN_SCRIPT_FROM_ARGV = `sh -c ${quote(foldedOutput('sh -c "$1"'))} sh`;
@@ -37,8 +43,14 @@ const RUN_SCRIPT_FROM_ARGV = `sh -c ${quote(foldedOutput('sh -c "$1"'))} sh`;
  * `delete` the same stdin as `create`). Components and the end-to-end runner both use this, so a
  * step runs the same way everywhere.
  */
-export function invocationFor(step: Pick<PlanStep, "script" | "root" | "runAs">, sshUser: string, sudo: SudoMode, via: "stdin" | "argv" = "stdin"): Invocation {
-    const body = via === "stdin" ? RUN_SCRIPT_FROM_STDIN : `${RUN_SCRIPT_FROM_ARGV} ${quote(step.script)}`;
+export function invocationFor(
+    step: Pick<PlanStep, "script" | "root" | "runAs" | "sources">,
+    sshUser: string,
+    sudo: SudoMode,
+    via: "stdin" | "argv" = "stdin",
+): Invocation {
+    const fromStdin = step.sources === undefined ? RUN_SCRIPT_FROM_STDIN : `sh -c ${quote(`. ${step.sources} && ${RUN_FROM_STDIN_FUNCTION}`)}`;
+    const body = via === "stdin" ? fromStdin : `${RUN_SCRIPT_FROM_ARGV} ${quote(step.script)}`;
     const stdin = via === "stdin" ? step.script : undefined;
     if (step.runAs !== undefined && step.runAs !== sshUser) {
         if (sudo === "root") return { command: `runuser -u ${quote(step.runAs)} -- ${body}`, stdin, passwordOnStdin: false };

@@ -122,7 +122,7 @@ function text(...fragments: ShellFragment[]): string {
  * Puts back the active and enabled state a service step recorded (`unit: active, enabled` lines) before the step
  * runs: a runtime stopped or disabled by hand comes back, one the host never enabled stays as it was.
  */
-const RESTORE_SERVICES = `restore_services() {
+export const RESTORE_SERVICES = `restore_services() {
     [ -r "$1" ] && command -v systemctl >/dev/null 2>&1 || return 0
     while IFS= read -r line; do
         unit=\${line%%: *}; st=\${line#*: }; want_active=\${st%%, *}; want_enabled=\${st#*, }

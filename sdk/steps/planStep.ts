@@ -24,6 +24,11 @@ export interface PlanStep {
     rebootRequired?: boolean;
     /** Files the step writes, with their exact new bytes, so previews can show them. */
     files?: RenderResult[];
+    /**
+     * The helpers file the script and undo source (sdk/steps/sharedHelpers.ts): the command that runs the script then
+     * comes from that file too, so each command line is a few words.
+     */
+    sources?: string;
     /** Managed objects that differ from what the step's last run left, for previews (sdk/steps/managedObjectStep.ts). */
     drift?: string[];
 }

@@ -14,13 +14,8 @@ import { PlanStep } from "./planStep";
  */
 const CREATED_DIRS = `${STATE_ROOT}/created-dirs`;
 
-/**
- * Shell that marks each missing folder (a quoted path or `"$dir"`) and each of its missing parents as created by this
- * plan, before anything creates them: `mkdir -p` of a key's folder on a host without /etc/pki makes both.
- */
-export function recordCreatedDirs(...dirs: ShellFragment[]): ShellFragment {
-    return lines(
-        sh`record_created_dir() {
+/** `record_created_dir DIR`: marks DIR and each missing parent as created by this plan (recordCreatedDirs). */
+export const RECORD_CREATED_DIR: ShellFragment = sh`record_created_dir() {
     created=${CREATED_DIRS}
     d=$1
     while [ ! -e "$d" ] && [ ! -L "$d" ] && [ "$d" != / ] && [ "$d" != . ]; do
@@ -28,9 +23,14 @@ export function recordCreatedDirs(...dirs: ShellFragment[]): ShellFragment {
         if [ ! -e "$created$d/.created" ] && [ ! -f "$created$d" ]; then mkdir -p "$created$d"; : > "$created$d/.created"; fi
         d=$(dirname "$d")
     done
-}`,
-        ...dirs.map((d) => sh`record_created_dir ${d}`),
-    );
+}`;
+
+/**
+ * Shell that marks each missing folder (a quoted path or `"$dir"`) and each of its missing parents as created by this
+ * plan, before anything creates them: `mkdir -p` of a key's folder on a host without /etc/pki makes both.
+ */
+export function recordCreatedDirs(...dirs: ShellFragment[]): ShellFragment {
+    return lines(RECORD_CREATED_DIR, ...dirs.map((d) => sh`record_created_dir ${d}`));
 }
 
 /**
@@ -85,7 +85,7 @@ fi`),
  * Appended to every undo: the state folder's empty sub-folders go, and so do the lock and the folder itself once
  * nothing else is left in it (taken without waiting: a stack still applying keeps its lock).
  */
-const CLEANUP = `# The state this library kept on the host goes once it is empty (issue 22).
+export const CLEANUP = `# The state this library kept on the host goes once it is empty (issue 22).
 if [ -d ${STATE_ROOT} ] && [ -w ${STATE_ROOT} ]; then
     find ${STATE_ROOT} -mindepth 1 -depth -type d -empty -delete 2>/dev/null || true
     if [ "$(ls -A ${STATE_ROOT})" = lock ] && command -v flock >/dev/null 2>&1; then

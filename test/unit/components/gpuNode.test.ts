@@ -3,6 +3,8 @@ import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
 import { invocationFor } from "../../../sdk/steps/invocation";
+import { withSharedHelpers } from "../../../sdk/steps/sharedHelpers";
+import { withStateCleanup } from "../../../sdk/steps/stateCleanup";
 import { nodePlan } from "../../../sdk/node/nodePlan";
 import { renderDockerConfig } from "../../../sdk/runtime/dockerDaemonJson";
 import { FakeHostReader, Recorded, installMocks, isSecret, settle, valueOf } from "../../helpers/pulumiMocks";
@@ -49,7 +51,10 @@ describe("GpuNode (pulumi mocks)", () => {
         );
         const steps = await valueOf(node.steps);
         await settle();
-        const expected = nodePlan(snapshot, { runtime: "docker", driver: { branch: "580" }, toolkit: { version: "1.20.0-1" } }).plan.steps;
+        // The sdk plan as planOnHost sends it: undos end with the state cleanup, and the steps source one helpers file.
+        const sdkSteps = nodePlan(snapshot, { runtime: "docker", driver: { branch: "580" }, toolkit: { version: "1.20.0-1" } }).plan.steps;
+        const expected = withSharedHelpers(withStateCleanup(sdkSteps), "gpu-1", snapshot);
+        assert.equal(expected[0].name, "helpers");
         assert.deepEqual(
             steps,
             expected.map((s) => s.name),
@@ -131,6 +136,7 @@ describe("GpuNode (pulumi mocks)", () => {
                 "/usr/share/keyrings/nvidia-container-toolkit-keyring.gpg",
                 "/etc/pki/rpm-gpg/RPM-GPG-KEY-nvidia-container-toolkit",
                 "/etc/docker/daemon.json",
+                "/var/lib/pulumi-nvidia-gpu/lib/gpu-3.sh", // the shared helpers (read for its checksum only)
             ],
         );
         const write = recorded.find((r) => r.name === "gpu-3-docker-daemon-json")!;
