@@ -41,11 +41,11 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
     }
 
     it("shows the docker run line in the preview, options before the image", async () => {
-        const cmd = await container({ ports: [{ internal: 8888, external: 8888 }], ipcMode: "host", shmSize: 8192, args: ["sleep", "1"] });
+        const cmd = await container({ ports: [{ internal: 8888, external: 8888 }], ipcMode: "shareable", shmSize: 8192, args: ["sleep", "1"] });
         assert.ok(cmd, "a command was registered");
         const line = logged.find((m) => m.startsWith("svc: docker run"));
         assert.ok(line, logged.join("\n"));
-        assert.match(line!, /--publish 8888:8888\/tcp --ipc host --shm-size 8192m nvidia\/cuda:12\.4\.1-base-ubuntu22\.04 sleep 1/);
+        assert.match(line!, /--publish 8888:8888\/tcp --ipc shareable --shm-size 8192m nvidia\/cuda:12\.4\.1-base-ubuntu22\.04 sleep 1/);
         assert.match(line!, /note: no driver capabilities given: the image's own NVIDIA_DRIVER_CAPABILITIES applies/);
     });
 
