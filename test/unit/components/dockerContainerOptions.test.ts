@@ -141,6 +141,29 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
         }
     });
 
+    it("preset opencl: the preview warns when the host lacks the driver's OpenCL ICD or libnvidia-opencl", async () => {
+        const warned: string[] = [];
+        const realWarn = pulumi.log.warn;
+        (pulumi.log as any).warn = (m: string) => (warned.push(m), Promise.resolve());
+        try {
+            installMocks(true);
+            const snap = snapshot();
+            snap.facts.graphics.opencl = { icd: false, library: true };
+            new (lib().DockerGpuContainer)("ocl", { connection: { host: "gpu-1" }, image: IMAGE, preset: "opencl", gpuSelection: "runtime" } as any, {
+                hostReader: new FakeHostReader(snap),
+            });
+            await settle(200);
+            assert.ok(
+                warned.some((m) =>
+                    /^ocl: the host lacks the driver's OpenCL parts \(ICD \/etc\/OpenCL\/vendors\/nvidia\.icd: no, libnvidia-opencl: yes\)/.test(m),
+                ),
+                warned.join("\n"),
+            );
+        } finally {
+            (pulumi.log as any).warn = realWarn;
+        }
+    });
+
     it("a container on a podman node (dockerTarget) runs through podman with CDI devices", async () => {
         const recorded = installMocks(true);
         const snap = snapshot();
