@@ -285,7 +285,7 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                         engine: "engine",
                     },
                 );
-                return { verdict, container, gpu: container.mode !== "none", podman: a.engine === ContainerEngine.Podman };
+                return { verdict, container, gpu: container.mode !== "none", podman: a.engine === ContainerEngine.Podman, preset: a.preset };
             });
         planOnHost(
             name,
@@ -299,7 +299,7 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                 void pulumi.log.info(`${name}: ${commandLine}${notes.map((n) => `\n  note: ${n}`).join("")}`, this);
                 const findings = [
                     ...(s.podman ? podmanWorkloadFindings(snapshot.facts, snapshot.files) : []),
-                    ...(s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES]) : []),
+                    ...(s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES], s.preset) : []),
                 ];
                 for (const f of findings) void (f.severity === "error" ? pulumi.log.error : pulumi.log.warn)(`${name}: ${f.message} — ${f.fix}`, this);
                 const secretStdin =

@@ -76,6 +76,8 @@ export interface GraphicsFacts {
     glcore: boolean;
     encode: boolean;
     cuvid: boolean;
+    /** The driver's OpenCL ICD file and libnvidia-opencl; undefined when the probe did not look (recorded before it did). */
+    opencl?: { icd: boolean; library: boolean };
 }
 
 type Raw = Record<string, string | null | undefined>;
@@ -158,6 +160,14 @@ export function parseHostFacts(probeOutput: string, host = "host"): HostFacts {
             glcore: libraries.some((l) => l.includes("libnvidia-glcore.so")),
             encode: libraries.some((l) => l.includes("libnvidia-encode.so")),
             cuvid: libraries.some((l) => l.includes("libnvcuvid.so")),
+            ...(typeof raw.openclFiles === "string"
+                ? {
+                      opencl: {
+                          icd: lines("openclFiles").some((f) => f.endsWith("/nvidia.icd")),
+                          library: lines("openclFiles").some((f) => f.includes("libnvidia-opencl.so")),
+                      },
+                  }
+                : {}),
         },
         dataCentre: parseDataCentreFacts(raw, pciDevices, gpus, installedPackages),
     };

@@ -178,6 +178,13 @@ present driverInstaller /usr/bin/nvidia-uninstall /usr/bin/nvidia-installer /var
 present graphicsFiles \
     /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json /usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json \
     /usr/share/glvnd/egl_vendor.d/10_nvidia.json /usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+# OpenCL in containers (the opencl preset): the driver's ICD file and libnvidia-opencl (Debian's is under nvidia/current).
+ocl=""
+for f in /etc/OpenCL/vendors/nvidia.icd $(for dir in $libdirs; do printf '%s ' "$dir/libnvidia-opencl.so.1" "$dir/nvidia/current/libnvidia-opencl.so.1"; done); do
+    if [ -e "$f" ]; then ocl="$ocl$f
+"; fi
+done
+field openclFiles "$ocl"
 
 # Installed packages: the toolkit's four, and driver packages
 toolkit="nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1"

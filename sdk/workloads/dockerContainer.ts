@@ -141,6 +141,15 @@ export function dockerContainerPlan(spec: DockerContainerSpec, fieldNames: Docke
     if (devices.includes("all") && devices.length > 1)
         throw new GpuConfigError(field("devices"), '"all" cannot be combined with other devices', 'give "all" alone');
     const capabilities = requestedCapabilities(spec.driverCapabilities, spec.preset, field("driverCapabilities"));
+    // A companion without a GPU sends none of these: refused rather than dropped unseen.
+    if (mode === "none")
+        for (const [key, given] of [
+            ["driverCapabilities", spec.driverCapabilities !== undefined],
+            ["preset", spec.preset !== undefined],
+            ["devices", spec.devices !== undefined && !(spec.devices.length === 1 && spec.devices[0] === "all")],
+        ] as const)
+            if (given)
+                throw new GpuConfigError(field(key), `is ignored with ${field("mode")} none`, `remove it, or choose a ${field("mode")} that gives a GPU`);
     const env = Object.entries(spec.env ?? {}).map(([k, v]) => {
         if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new GpuConfigError(`${field("env")}.${k}`, "is not a variable name", "use letters, digits and _");
         return `${k}=${v}`;

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { GpuConfigError } from "../errors";
 import { quote } from "../shell/shellScript";
 import { validateChoice } from "../validate";
@@ -98,6 +99,11 @@ function text(value: unknown, pattern: RegExp, field: string, what: string): str
     return value;
 }
 
+/** A mount target as Docker compares them: `/data/` and `/data` are one mount point ("Duplicate mount point"). */
+function mountKey(path: string): string {
+    return path.length > 1 ? path.replace(/\/+$/, "") : path;
+}
+
 function mapEntries(map: Record<string, string> | undefined, field: string): [string, string][] {
     return Object.entries(map ?? {}).map(([k, v]) => {
         text(k, KEY, `${field}.${k}`, "a key of letters, digits and . _ / -");
@@ -112,6 +118,15 @@ function mapEntries(map: Record<string, string> | undefined, field: string): [st
  */
 export function dockerRunArguments(o: DockerRunOptions, field = (k: string) => k): { before: string[]; afterImage: string[] } {
     const before: string[] = [];
+    // Docker drops published ports on the host network with only a warning: the mapping the user wrote is gone.
+    if ((o.ports ?? []).length > 0 && o.networkMode === "host")
+        throw new GpuConfigError(
+            field("ports"),
+            "published ports are discarded with networkMode host",
+            "remove ports (the container's ports are the host's), or use another network",
+        );
+    // Host ports taken so far, by protocol: two bindings of one port fail at start ("port is already allocated").
+    const published: { ip: string | undefined; protocol: string; from: number; to: number; by: string }[] = [];
     (o.ports ?? []).forEach((p, i) => {
         const f = `${field("ports")}[${i}]`;
         const internal = port(p.internal, `${f}.internal`);
@@ -121,13 +136,32 @@ export function dockerRunArguments(o: DockerRunOptions, field = (k: string) => k
             throw new GpuConfigError(`${f}.count`, `${JSON.stringify(p.count)} ports do not fit`, "give a count from 1 that keeps both ranges within 65535");
         const protocol = validateChoice(p.protocol ?? "tcp", PORT_PROTOCOLS, `${f}.protocol`);
         const ip = p.ip === undefined ? undefined : text(p.ip, IP, `${f}.ip`, "an IPv4 or IPv6 address");
+        if (ip !== undefined && isIP(ip) === 0)
+            throw new GpuConfigError(`${f}.ip`, `${JSON.stringify(ip)} is not an IPv4 or IPv6 address`, "use an IPv4 or IPv6 address");
+        const taken = published.find(
+            (q) => q.protocol === protocol && (q.ip === undefined || ip === undefined || q.ip === ip) && q.from <= external + count - 1 && external <= q.to,
+        );
+        if (taken !== undefined)
+            throw new GpuConfigError(
+                `${f}.external`,
+                `${Math.max(external, taken.from)}/${protocol} is already published by ${taken.by}`,
+                "give each host port (and address) once",
+            );
+        published.push({ ip, protocol, from: external, to: external + count - 1, by: f });
         const host = ip === undefined ? "" : ip.includes(":") ? `[${ip}]:` : `${ip}:`;
         const range = (start: number) => (count === 1 ? `${start}` : `${start}-${start + count - 1}`);
         before.push("--publish", `${host}${range(external)}:${range(internal)}/${protocol}`);
     });
+    const mounted = new Map<string, string>();
+    const mountOnce = (path: string, at: string, by: string) => {
+        const other = mounted.get(mountKey(path));
+        if (other !== undefined) throw new GpuConfigError(at, `${JSON.stringify(path)} is already mounted by ${other}`, "mount each container path once");
+        mounted.set(mountKey(path), by);
+    };
     (o.volumes ?? []).forEach((v, i) => {
         const f = `${field("volumes")}[${i}]`;
         const target = mountPath(v.containerPath, `${f}.containerPath`);
+        mountOnce(target, `${f}.containerPath`, f);
         if (v.hostPath !== undefined && v.volumeName !== undefined)
             throw new GpuConfigError(f, "sets both hostPath and volumeName", "give one: hostPath for a bind mount, volumeName for a named volume");
         const source =
@@ -140,6 +174,7 @@ export function dockerRunArguments(o: DockerRunOptions, field = (k: string) => k
     });
     for (const [path, opts] of Object.entries(o.tmpfs ?? {})) {
         mountPath(path, `${field("tmpfs")}.${path}`);
+        mountOnce(path, `${field("tmpfs")}.${path}`, `${field("tmpfs")}.${path}`);
         text(opts, /^[A-Za-z0-9=,._-]*$/, `${field("tmpfs")}.${path}`, "tmpfs options such as size=64m,mode=1777");
         before.push("--tmpfs", opts === "" ? path : `${path}:${opts}`);
     }
@@ -157,14 +192,33 @@ export function dockerRunArguments(o: DockerRunOptions, field = (k: string) => k
     if (o.shmSize !== undefined) {
         if (!Number.isInteger(o.shmSize) || o.shmSize < 1)
             throw new GpuConfigError(field("shmSize"), `${JSON.stringify(o.shmSize)} is not a size in MiB`, "give a whole number of MiB, e.g. 8192");
+        // Docker sizes only a container's own /dev/shm: with the host's, none or another container's, the size is dropped.
+        const shared = /^(host|none|container:.*)$/.exec(o.ipcMode ?? "");
+        if (shared !== null)
+            throw new GpuConfigError(
+                field("shmSize"),
+                `is ignored with ${field("ipcMode")} ${shared[0]}`,
+                `remove shmSize, or use ${field("ipcMode")} private or shareable`,
+            );
         before.push("--shm-size", `${o.shmSize}m`);
     }
     (o.ulimits ?? []).forEach((u, i) => {
         const f = `${field("ulimits")}[${i}]`;
         validateChoice(u.name, ULIMITS, `${f}.name`);
+        const first = (o.ulimits ?? []).findIndex((w) => w.name === u.name);
+        if (first < i)
+            throw new GpuConfigError(`${f}.name`, `${JSON.stringify(u.name)} is already set by ${field("ulimits")}[${first}]`, "give each limit once");
         for (const k of ["soft", "hard"] as const)
             if (!Number.isInteger(u[k]) || u[k] < -1)
                 throw new GpuConfigError(`${f}.${k}`, `${JSON.stringify(u[k])} is not a limit`, "give a whole number, or -1 for unlimited");
+        // runc refuses a soft limit above the hard one ("ulimit soft limit must be less than or equal to hard limit").
+        const limit = (n: number) => (n === -1 ? Infinity : n);
+        if (limit(u.soft) > limit(u.hard))
+            throw new GpuConfigError(
+                `${f}.soft`,
+                `${u.soft === -1 ? "-1 (unlimited)" : u.soft} is above hard (${u.hard})`,
+                "give a soft limit at or under the hard one",
+            );
         before.push("--ulimit", `${u.name}=${u.soft}:${u.hard}`);
     });
     if (o.user !== undefined)

@@ -4,18 +4,20 @@ import { watchedFiles } from "../../components/gpuNode";
 import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
 import { secretEnvPreamble } from "../../sdk/workloads/secretEnv";
 import { dockerGroupFindings } from "../../sdk/runtime/dockerHostAccess";
+import { dockerHost } from "../../sdk/runtime/dockerHost";
 import { invocationFor } from "../../sdk/steps/invocation";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, sshRun, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 import { IMAGE, importMini } from "./workloadImages";
+import { remoteDockerCli } from "./remoteDocker";
 
 const SLEEP = ["/bin/busybox", "sleep", "600"];
 
 /**
  * DockerGpuContainer's workloads on fleet nodes through real engines (issue 27): the driver capabilities each GPU mode
  * hands to NVIDIA's real hook and to the container, run options in a running container, secret env, and the
- * dockerHost group check. (A rootless user's daemon: rootlessWorkloads.wip.ts, not in CI.)
- * Ports (this branch's range): SSH 2701, repo 18701; rootlessWorkloads.wip.ts has 2702, 18702 and 2780.
+ * remote Docker from this machine as root and as a sudo user. (A rootless user's daemon: rootlessWorkloads.e2e.ts.)
+ * Ports (this branch's range): SSH 2701, repo 18701; rootlessWorkloads.e2e.ts has 2702, 18702 and 2780.
  */
 describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, run options, secret env)", function () {
     this.timeout(900000);
@@ -151,13 +153,32 @@ describe("e2e: GPU workloads on a rootful Docker node (capabilities per mode, ru
         await undoSteps(node.connection, [changed.step, ipc.step]);
     });
 
-    it("preview says when dockerHost's sudo user is outside the docker group, read by the real probe", async () => {
-        const asOps = { ...node.connection, user: "ops" };
-        const facts = (await snapshot(asOps, [])).facts;
-        assert.deepEqual(facts.user.groups?.includes("docker"), false, JSON.stringify(facts.user));
-        assert.equal(dockerGroupFindings(facts)[0]?.id, "docker-host-group");
-        nodeExec(node.name, "usermod -aG docker ops");
-        assert.deepEqual(dockerGroupFindings((await snapshot(asOps, [])).facts), []);
+    it("remote Docker from this machine (README: docker context create … --docker host=<dockerHost>): root's works; a sudo user's fails until the docker group, which preview names", async () => {
+        const cli = remoteDockerCli();
+        try {
+            nodeExec(node.name, "docker rm -f remote >/dev/null 2>&1; docker run -d --name remote mini:1 /bin/busybox sleep 600 >/dev/null");
+            cli.createContext("wl-root", dockerHost(spec(), node.connection));
+            const asRoot = cli.docker("--context", "wl-root", "ps", "--format", "{{.Names}}");
+            assert.equal(asRoot.status, 0, asRoot.stderr);
+            assert.match(asRoot.stdout, /^remote$/m);
+            const asOps = { ...node.connection, user: "ops" };
+            cli.createContext("wl-ops", dockerHost(spec(), asOps));
+            const facts = (await snapshot(asOps, [])).facts;
+            assert.deepEqual(facts.user.groups?.includes("docker"), false, JSON.stringify(facts.user));
+            assert.equal(dockerGroupFindings(facts)[0]?.id, "docker-host-group", "the preview says what is missing");
+            const denied = cli.docker("--context", "wl-ops", "ps");
+            assert.notEqual(denied.status, 0);
+            // The remote dial-stdio is refused /var/run/docker.sock; Docker 28's client reports only that it cannot connect.
+            assert.match(denied.stderr, /Cannot connect to the Docker daemon|permission denied/i);
+            nodeExec(node.name, "usermod -aG docker ops");
+            assert.deepEqual(dockerGroupFindings((await snapshot(asOps, [])).facts), []);
+            const allowed = cli.docker("--context", "wl-ops", "ps", "--format", "{{.Names}}");
+            assert.equal(allowed.status, 0, allowed.stderr);
+            assert.match(allowed.stdout, /^remote$/m);
+        } finally {
+            cli.cleanup();
+            nodeExec(node.name, "docker rm -f remote >/dev/null 2>&1 || true");
+        }
     });
 
     it("passes secret env through a 0600 env-file that is gone afterwards; the value is in no argument, output or log", async () => {

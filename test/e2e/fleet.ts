@@ -47,12 +47,21 @@ export interface FleetNode {
     connection: ResolvedConnection;
 }
 
+/** How a node differs from the fleet's default container. */
+export interface NodeOptions {
+    /** A /proc as a real host has it: no masked paths (/proc/kcore…), /proc/sys writable, no AppArmor profile. */
+    hostProc?: boolean;
+}
+
 /**
  * Starts a systemd node with sshd on 127.0.0.1:`port`, root key auth, and a sudo user `ops` whose sudo
  * asks for the password `ops-sudo-pw`. The connection pins the node's own host key.
  */
-export function startNode(name: string, image: string, port: number, setup = ""): FleetNode {
+export function startNode(name: string, image: string, port: number, setup = "", options: NodeOptions = {}): FleetNode {
     docker("rm", "-f", name);
+    // A rootless daemon's runc mounts a fresh proc in its user namespace; the kernel refuses that while the parent /proc
+    // has Docker's masks over it (mount_too_revealing), and a real host's /proc has none.
+    const hostProc = options.hostProc ? ["--security-opt", "systempaths=unconfined", "--security-opt", "apparmor=unconfined"] : [];
     docker(
         "run",
         "-d",
@@ -75,6 +84,7 @@ export function startNode(name: string, image: string, port: number, setup = "")
         "SYS_RESOURCE",
         "--security-opt",
         "seccomp=unconfined",
+        ...hostProc,
         "--device",
         "/dev/net/tun",
         image,

@@ -4,7 +4,8 @@
 set -eu
 # The daemons outlive this script: they must not inherit a caller's descriptors, above all flock(1)'s on
 # /tmp/fleet.lock, or they hold the fleet lock for as long as they run and every later `flock` waits forever.
-detached() { nohup python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
+# `exec`: a function run with `&` runs in a forked subshell, which would otherwise wait for the daemon holding that fd.
+detached() { exec nohup python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
 if docker info >/dev/null 2>&1; then exit 0; fi
 mkdir -p /var/log/e2e
 if ! pgrep -x containerd >/dev/null 2>&1; then

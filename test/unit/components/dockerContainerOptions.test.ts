@@ -41,11 +41,11 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
     }
 
     it("shows the docker run line in the preview, options before the image", async () => {
-        const cmd = await container({ ports: [{ internal: 8888, external: 8888 }], ipcMode: "host", shmSize: 8192, args: ["sleep", "1"] });
+        const cmd = await container({ ports: [{ internal: 8888, external: 8888 }], ipcMode: "shareable", shmSize: 8192, args: ["sleep", "1"] });
         assert.ok(cmd, "a command was registered");
         const line = logged.find((m) => m.startsWith("svc: docker run"));
         assert.ok(line, logged.join("\n"));
-        assert.match(line!, /--publish 8888:8888\/tcp --ipc host --shm-size 8192m nvidia\/cuda:12\.4\.1-base-ubuntu22\.04 sleep 1/);
+        assert.match(line!, /--publish 8888:8888\/tcp --ipc shareable --shm-size 8192m nvidia\/cuda:12\.4\.1-base-ubuntu22\.04 sleep 1/);
         assert.match(line!, /note: no driver capabilities given: the image's own NVIDIA_DRIVER_CAPABILITIES applies/);
     });
 
@@ -134,6 +134,29 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
             );
             assert.ok(
                 warned.some((m) => /pod: \/var\/run\/cdi\/nvidia\.yaml is CDI spec format 0\.7\.0, which podman 4\.3\.1 cannot read/.test(m)),
+                warned.join("\n"),
+            );
+        } finally {
+            (pulumi.log as any).warn = realWarn;
+        }
+    });
+
+    it("preset opencl: the preview warns when the host lacks the driver's OpenCL ICD or libnvidia-opencl", async () => {
+        const warned: string[] = [];
+        const realWarn = pulumi.log.warn;
+        (pulumi.log as any).warn = (m: string) => (warned.push(m), Promise.resolve());
+        try {
+            installMocks(true);
+            const snap = snapshot();
+            snap.facts.graphics.opencl = { icd: false, library: true };
+            new (lib().DockerGpuContainer)("ocl", { connection: { host: "gpu-1" }, image: IMAGE, preset: "opencl", gpuSelection: "runtime" } as any, {
+                hostReader: new FakeHostReader(snap),
+            });
+            await settle(200);
+            assert.ok(
+                warned.some((m) =>
+                    /^ocl: the host lacks the driver's OpenCL parts \(ICD \/etc\/OpenCL\/vendors\/nvidia\.icd: no, libnvidia-opencl: yes\)/.test(m),
+                ),
                 warned.join("\n"),
             );
         } finally {

@@ -1,5 +1,3 @@
-// NOT IN CI (test:pulumi globs *.pulumi.ts): alice's rootless daemon cannot start containers on the fleet's unprivileged nodes
-// (runc: mounting proc: operation not permitted; 2026-12-07). Run it by name where rootless Docker runs containers.
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -12,7 +10,8 @@ import { Stack, stateDir, userProject } from "./engine";
 /**
  * A service on a rootless user's Docker daemon through the real engine (issue 27): a GpuNode of runtime
  * docker-rootless and a DockerGpuContainer from its dockerTarget() that publishes a port serving a read-only bind
- * mount and takes a secret env value. Ports (this branch's range): SSH 2704, repo 18704, the published port 2782.
+ * mount and takes a secret env value. The node has a host's /proc (hostProc). Ports (this branch's range): SSH 2704,
+ * repo 18704, the published port 2782.
  */
 const PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import { ContainerRuntime, DockerGpuContainer, GpuNode, GpuSelection } from "pulumi-nvidia-gpu";
@@ -55,7 +54,7 @@ describe("pulumi engine: a DockerGpuContainer on a rootless user's daemon, with 
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, 18704);
-        node = startNode("gpu-pulumi-rootless-wl", "gpu-e2e-rootless", 2704);
+        node = startNode("gpu-pulumi-rootless-wl", "gpu-e2e-rootless", 2704, "", { hostProc: true });
         startRootlessDocker(nodeExec, node.name);
         nodeExec(
             node.name,

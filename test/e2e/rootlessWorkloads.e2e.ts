@@ -1,25 +1,20 @@
-// NOT IN CI: on the fleet's nodes (unprivileged containers) alice's rootless daemon cannot start any container:
-// runc "error mounting "proc" to rootfs at "/proc": operation not permitted" (2026-12-07, after vfs storage fixed
-// "fuse: device not found"). Run with `npm run test:e2e:workloads` on a host where rootless Docker runs containers.
 import { strict as assert } from "node:assert";
 import { ChildProcess, spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import { watchedFiles } from "../../components/gpuNode";
 import { DockerContainerSpec, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
 import { rootlessCliConfigPath, rootlessContextFindings } from "../../sdk/runtime/dockerHostAccess";
 import { rootlessDaemonJsonPath } from "../../sdk/validate";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
-import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, sshKey, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { dockerHost } from "../../sdk/runtime/dockerHost";
+import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import { remoteDockerCli } from "./remoteDocker";
 import { IMAGE, importMini } from "./workloadImages";
 import { AS_ALICE, VFS_FOR_ALICE, startRootlessDocker } from "./fleet/hostConfigs";
 
 /**
- * DockerGpuContainer's workloads on fleet nodes through real engines (issue 27): the driver capabilities each GPU mode
- * hands to NVIDIA's real hook and to the container, run options in a running container, secret env, and a rootless
- * user's daemon publishing a port that serves a read-only bind mount, driven locally and as remote Docker over SSH.
- * Ports (this branch's range): SSH 2701/2702, repos 18701/18702, the published port 2780.
+ * A rootless user's daemon through DockerGpuContainer's step (issue 27): a published port serving a read-only bind
+ * mount, driven over the node's SSH and as remote Docker from this machine. The node has a host's /proc (hostProc).
+ * Ports (this branch's range): SSH 2702, repo 18702, the published port 2780.
  */
 describe("e2e: a rootless user's daemon: a published port serving a read-only bind mount, and remote Docker over SSH", function () {
     this.timeout(900000);
@@ -45,7 +40,7 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
 
     before(async () => {
         server = await startRepoServer(REPO_DIR, 18702);
-        node = startNode("gpu-e2e-rootless-wl", "gpu-e2e-rootless", 2702);
+        node = startNode("gpu-e2e-rootless-wl", "gpu-e2e-rootless", 2702, "", { hostProc: true });
         startRootlessDocker(nodeExec, node.name);
         // No iptables inside rootlesskit's namespace here: startRootlessDocker's setup tool (--skip-iptables) already
         // starts dockerd with --iptables=false; the same key in daemon.json too makes dockerd refuse to start.
@@ -84,20 +79,11 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
     });
 
     it("remote Docker: ssh://alice@… needs alice's context (docker context use rootless); then docker context create … --docker host=… works from this machine", async () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "docker-remote-"));
-        // The docker CLI's SSH helper runs `ssh`: a wrapper with the fleet key, for 127.0.0.1 only.
-        fs.writeFileSync(path.join(dir, "id"), sshKey().privateKey, { mode: 0o600 });
-        fs.mkdirSync(path.join(dir, "bin"));
-        fs.writeFileSync(
-            path.join(dir, "bin", "ssh"),
-            `#!/bin/sh\nexec /usr/bin/ssh -i ${dir}/id -o IdentitiesOnly=yes -o UserKnownHostsFile=/dev/null -o StrictHostKeyChecking=no -o LogLevel=ERROR "$@"\n`,
-            { mode: 0o755 },
-        );
+        const cli = remoteDockerCli();
         nodeExec(node.name, `mkdir -p /home/alice/.ssh && cp /root/.ssh/authorized_keys /home/alice/.ssh/ && chown -R alice:alice /home/alice/.ssh`);
-        const env = { ...process.env, PATH: `${dir}/bin:${process.env.PATH}`, DOCKER_CONFIG: path.join(dir, "config") };
-        const docker = (...args: string[]) => spawnSync("docker", args, { encoding: "utf8", env, timeout: 60000 });
         try {
-            assert.equal(docker("context", "create", "gpu-wl", "--docker", "host=ssh://alice@127.0.0.1:2702").status, 0);
+            // node.dockerHost of a docker-rootless node: ssh://alice@…
+            cli.createContext("gpu-wl", dockerHost(spec(), node.connection));
             const cliConfig = rootlessCliConfigPath(rootlessDaemonJsonPath("alice", undefined));
             const findings = async () => {
                 const snap = await snapshot(node.connection, [{ path: cliConfig, userOwned: true }]);
@@ -106,17 +92,17 @@ describe("e2e: a rootless user's daemon: a published port serving a read-only bi
             // dockerd-rootless-setuptool.sh switched alice to its `rootless` context; a user set up otherwise has none.
             nodeExec(node.name, `${AS_ALICE} docker context use default >/dev/null 2>&1`);
             // Without a context of her own, alice's SSH session talks to /var/run/docker.sock: the rootful daemon, off here.
-            const before = docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
+            const before = cli.docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
             assert.notEqual(before.status, 0);
             assert.match(before.stderr, /docker\.sock|Cannot connect|permission denied/i);
             assert.deepEqual(await findings(), ["docker-host-context"], "the preview says what is missing");
             nodeExec(node.name, `${AS_ALICE} docker context use rootless >/dev/null`);
             assert.deepEqual(await findings(), []);
-            const after = docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
+            const after = cli.docker("--context", "gpu-wl", "ps", "--format", "{{.Names}}");
             assert.equal(after.status, 0, after.stderr);
             assert.match(after.stdout, /^web$/m);
         } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
+            cli.cleanup();
         }
     });
 
