@@ -15,7 +15,9 @@ import { declare, record } from "./report";
  * --expect-no-changes` passes again, (4) nothing else on the host changed (the managed trees, the package list and the
  * holds are as after the first up). The last row destroys the stack and compares the managed trees (files, folders,
  * modes, owners), the package list and the holds with what they were before the first up. Nodes reuse the fault
- * matrix's kinds and setup (test/faults/harness.ts) under their own names and ports (29xx, repos 189xx).
+ * matrix's kinds and setup (test/faults/harness.ts) under their own node names (gpu-drift-<kind>), ports (29xx, repos 189xx),
+ * projects and state (.tmp/pulumi-e2e/drift-*), library build and repository copy (.tmp/drift-pkg, .tmp/drift-repo) and
+ * ledger (.tmp/drift-ledger): nothing the fault matrix or the fleet's other suites use, so .ci/run runs it beside them.
  * DRIFT_KINDS=docker,dnf and DRIFT_ROWS=row ids narrow a run; DRIFT_REPORT=stdout keeps the results file.
  */
 
