@@ -1,4 +1,5 @@
 import { ShellFragment, lines, sh } from "../shell/shellScript";
+import { USER_OBSERVERS } from "./userObjects";
 
 /*
  * THE READ MODEL OF WHAT A PLAN MANAGES BESIDES FILES (issue 22): packages, the CDI spec, services, the MIG layout.
@@ -143,7 +144,7 @@ export function parseObjects(output: string): Record<string, ObjectState> | unde
     const of = (step: string) => (objects[step] ??= { observed: "" });
     for (const line of output.slice(at + OBJECTS_MARKER.length).split("\n")) {
         const [kind, step, value] = line.split(" ");
-        if (!(step in OBSERVERS)) continue;
+        if (!(step in OBSERVERS) && !(step in USER_OBSERVERS)) continue;
         if (kind === "observed") of(step).observed = Buffer.from(value ?? "", "base64").toString("utf8");
         else if (kind === "applied") of(step).applied = Buffer.from(value ?? "", "base64").toString("utf8");
         else if (kind === "objgen" && /^\d+$/.test(value ?? "")) of(step).generation = Number(value);

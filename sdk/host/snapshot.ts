@@ -4,6 +4,7 @@ import { backupPath } from "../steps/backupPath";
 import { HostFacts, parseHostFacts } from "./hostFacts";
 import { ObjectState, objectsReadFragment, parseObjects } from "./managedObjects";
 import { PROBE_SCRIPT } from "./probeScript";
+import { userObjectsReadFragment } from "./userObjects";
 
 /** Current text of host files by path; `undefined` for a file that does not exist. */
 export type LiveFiles = Record<string, string | undefined>;
@@ -14,6 +15,8 @@ export interface WatchedFile {
     userOwned?: boolean;
     /** A binary file (a keyring): only its checksums are read, never its bytes. */
     binary?: boolean;
+    /** The user a user-owned file belongs to: the read also observes that user's own managed objects (sdk/host/userObjects.ts). */
+    owner?: string;
 }
 
 /** What the snapshot knows of a binary file: checksums only (`absent` where there is no file). */
@@ -84,6 +87,7 @@ export function snapshotScript(files: WatchedFile[]): string {
             ? sh`if command -v containerd >/dev/null 2>&1; then printf 'dump %s\\n' "$(containerd config dump 2>/dev/null | base64 -w0)"; fi`
             : sh`:`,
         objectsReadFragment(),
+        ...files.filter((f) => f.userOwned && f.owner !== undefined).map((f) => userObjectsReadFragment(f.path, f.owner!)),
     );
 }
 

@@ -1,4 +1,5 @@
 import { guardedFileStep, revisionOf } from "../steps/guardedFileStep";
+import { manageUserObjects } from "../steps/userObjectStep";
 import { rootlessRestartStep } from "./restartStep";
 import { renderDockerConfig } from "./dockerDaemonJson";
 import { rootlessCliConfigPath, rootlessContextFindings } from "./dockerHostAccess";
@@ -17,7 +18,8 @@ export const dockerRootlessEngine: RuntimeEngine = {
         const daemonJson = rootlessDaemonJsonPath(spec.rootlessUser, spec.rootlessHome);
         // Read only: its currentContext tells whether dockerHost reaches the rootless daemon.
         return [
-            { path: daemonJson, userOwned: true },
+            // owner: alice's own docker unit is read too, as alice (sdk/host/userObjects.ts).
+            { path: daemonJson, userOwned: true, owner: spec.rootlessUser },
             { path: rootlessCliConfigPath(daemonJson), userOwned: true },
         ];
     },
@@ -28,7 +30,8 @@ export const dockerRootlessEngine: RuntimeEngine = {
         return {
             steps: [
                 { ...guardedFileStep("docker-rootless-daemon-json", `${user}'s rootless Docker daemon.json`, result, snapshot, undefined, user), runAs: user },
-                { ...rootlessRestartStep(user, result, revisionOf([result], snapshot)), runAs: user },
+                // Its objects are the user's docker unit, active and enabled: stopped or disabled by hand, it runs again (issue 22).
+                { ...manageUserObjects(rootlessRestartStep(user, result, revisionOf([result], snapshot)), user, path, snapshot), runAs: user },
             ],
             files: [result],
         };

@@ -15,7 +15,9 @@ import { declare, record } from "./report";
  * --expect-no-changes` passes again, (4) nothing else on the host changed (the managed trees, the package list and the
  * holds are as after the first up). The last row destroys the stack and compares the managed trees (files, folders,
  * modes, owners), the package list and the holds with what they were before the first up. Nodes reuse the fault
- * matrix's kinds and setup (test/faults/harness.ts) under their own names and ports (29xx, repos 189xx).
+ * matrix's kinds and setup (test/faults/harness.ts) under their own node names (gpu-drift-<kind>), ports (29xx, repos 189xx),
+ * projects and state (.tmp/pulumi-e2e/drift-*), library build and repository copy (.tmp/drift-pkg, .tmp/drift-repo) and
+ * ledger (.tmp/drift-ledger): nothing the fault matrix or the fleet's other suites use, so .ci/run runs it beside them.
  * DRIFT_KINDS=docker,dnf and DRIFT_ROWS=row ids narrow a run; DRIFT_REPORT=stdout keeps the results file.
  */
 
@@ -145,6 +147,8 @@ const hasCdi = (k: Kind) => k.id === "docker" || k.config.runtime === "cdi" || k
 const service = (k: Kind) => ({ docker: "docker", containerd: "containerd", crio: "crio" })[k.id as string];
 /** The step that restarts the runtime, which a stopped or disabled runtime's drift names. */
 const restartStep = (k: Kind) => (k.id === "rootless" ? "docker-rootless-restart" : `${service(k)}-restart`);
+/** The runtime's unit as the preview names it: root's unit, or alice's own (`docker (user alice)`, sdk/host/userObjects.ts). */
+const unitName = (k: Kind) => (k.id === "rootless" ? "docker \\(user alice\\)" : service(k));
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 
 const ROWS: Row[] = [
@@ -230,7 +234,7 @@ const ROWS: Row[] = [
                 : service(k)
                   ? `systemctl disable ${service(k)} >/dev/null 2>&1`
                   : { na: "no runtime service (CDI only)" },
-        shows: (k) => new RegExp(`${restartStep(k)} will repair drift: ${service(k) ?? "docker"}: active, enabled → active, disabled`),
+        shows: (k) => new RegExp(`${restartStep(k)} will repair drift: ${unitName(k)}: active, enabled → active, disabled`),
         after: (k) => (k.id === "rootless" ? `${AS_ALICE} systemctl --user enable docker >/dev/null 2>&1 || true` : ":"),
     },
     {
@@ -242,7 +246,7 @@ const ROWS: Row[] = [
                 : service(k)
                   ? `systemctl stop ${k.id === "docker" ? "docker.socket " : ""}${service(k)} >/dev/null 2>&1`
                   : { na: "no runtime service (CDI only)" },
-        shows: (k) => new RegExp(`${restartStep(k)} will repair drift: ${service(k) ?? "docker"}: active, enabled → (inactive|failed), enabled`),
+        shows: (k) => new RegExp(`${restartStep(k)} will repair drift: ${unitName(k)}: active, enabled → (inactive|failed), enabled`),
         after: (k) => (k.id === "docker" ? "systemctl start docker.socket" : k.id === "rootless" ? `${AS_ALICE} systemctl --user start docker || true` : ":"),
     },
     {

@@ -30,7 +30,7 @@ export const record = (row: string, kind: string, outcome: Outcome): void => led
 export async function mochaGlobalSetup(): Promise<void> {
     ledger.start();
     const { prepareRun } = await import("../faults/harness");
-    prepareRun();
+    prepareRun("drift");
 }
 
 export function mochaGlobalTeardown(): void {

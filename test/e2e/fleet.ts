@@ -25,10 +25,18 @@ const KEY_DIR = path.join(REPO_ROOT, ".tmp/e2e-ssh");
 export function sshKey(): { privateKey: string; publicKey: string } {
     const file = path.join(KEY_DIR, "id_ed25519");
     if (!fs.existsSync(file)) {
-        fs.mkdirSync(KEY_DIR, { recursive: true });
+        // Made whole in a folder of its own, then renamed into place: two suites starting at once (.ci/run's lanes)
+        // keep whichever pair landed first, never one's private key with the other's public key.
         const pair = utils.generateKeyPairSync("ed25519");
-        fs.writeFileSync(file, pair.private, { mode: 0o600 });
-        fs.writeFileSync(`${file}.pub`, `${pair.public}\n`);
+        fs.mkdirSync(path.dirname(KEY_DIR), { recursive: true });
+        const made = fs.mkdtempSync(`${KEY_DIR}.new-`);
+        fs.writeFileSync(path.join(made, "id_ed25519"), pair.private, { mode: 0o600 });
+        fs.writeFileSync(path.join(made, "id_ed25519.pub"), `${pair.public}\n`);
+        try {
+            fs.renameSync(made, KEY_DIR);
+        } catch {
+            fs.rmSync(made, { recursive: true, force: true }); // another suite's pair is in place: use it
+        }
     }
     return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim() };
 }

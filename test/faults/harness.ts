@@ -293,43 +293,44 @@ mkdir -p /etc/crio/crio.conf.d; ${heredoc("/etc/crio/crio.conf", CRIO_CONF)}${he
     },
 };
 
+/** Which matrix a run belongs to: its word in node, project and folder names (`fault`, `drift`). */
+export type MatrixSuite = "fault" | "drift";
+
 /**
- * The library as the user programs import it: its own build in .tmp/fault-pkg (package.json points at dist/),
- * made once per run, so another engineer's `npm run build` (which empties dist/ first) cannot break a stack
+ * A matrix run's own folders under .tmp: `<suite>-pkg`, the library's build, and `<suite>-repo`, its copy of the
+ * loopback repository. The fault and drift matrices each keep their own, so the two can run side by side (.ci/run runs
+ * them in different lanes) without one's global setup rebuilding or replacing what the other's nodes are using.
+ */
+export function runDirs(suite: MatrixSuite): { pkg: string; repo: string } {
+    return { pkg: path.join(REPO_ROOT, `.tmp/${suite}-pkg`), repo: path.join(REPO_ROOT, `.tmp/${suite}-repo`) };
+}
+
+/**
+ * The library as the user programs import it: its own build in the run's package folder (package.json points at
+ * dist/), made once per run, so another engineer's `npm run build` (which empties dist/ first) cannot break a stack
  * in the middle of the matrix.
  */
-const PACKAGE_DIR = path.join(REPO_ROOT, ".tmp/fault-pkg");
-let packageBuilt = false;
-export function ensurePackage(): string {
+const packageBuilt = new Set<MatrixSuite>();
+export function ensurePackage(suite: MatrixSuite): string {
+    const dir = runDirs(suite).pkg;
     // Built once by the run's global setup (report.ts) before mocha's parallel workers start: they only use it.
-    if (packageBuilt || (process.env.FAULT_PACKAGE_READY === "1" && fs.existsSync(path.join(PACKAGE_DIR, "package.json")))) return PACKAGE_DIR;
-    fs.rmSync(PACKAGE_DIR, { recursive: true, force: true });
+    if (packageBuilt.has(suite) || (process.env.MATRIX_PACKAGE_READY === dir && fs.existsSync(path.join(dir, "package.json")))) return dir;
+    fs.rmSync(dir, { recursive: true, force: true });
     try {
         execFileSync(
             path.join(REPO_ROOT, "node_modules/.bin/tsc"),
-            [
-                "-p",
-                "tsconfig.build.json",
-                "--outDir",
-                path.join(PACKAGE_DIR, "dist"),
-                "--declaration",
-                "false",
-                "--declarationMap",
-                "false",
-                "--sourceMap",
-                "false",
-            ],
+            ["-p", "tsconfig.build.json", "--outDir", path.join(dir, "dist"), "--declaration", "false", "--declarationMap", "false", "--sourceMap", "false"],
             { cwd: REPO_ROOT, stdio: "pipe" },
         );
     } catch {
         // type errors in other people's work in progress: tsc still emitted the JavaScript
     }
-    assert.ok(fs.existsSync(path.join(PACKAGE_DIR, "dist/index.js")), "the library was built into .tmp/fault-pkg");
-    fs.mkdirSync(path.join(PACKAGE_DIR, "dist/sdk/host"), { recursive: true });
-    fs.copyFileSync(path.join(REPO_ROOT, "sdk/host/probe.sh"), path.join(PACKAGE_DIR, "dist/sdk/host/probe.sh"));
-    fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(PACKAGE_DIR, "package.json"));
-    packageBuilt = true;
-    return PACKAGE_DIR;
+    assert.ok(fs.existsSync(path.join(dir, "dist/index.js")), `the library was built into ${dir}`);
+    fs.mkdirSync(path.join(dir, "dist/sdk/host"), { recursive: true });
+    fs.copyFileSync(path.join(REPO_ROOT, "sdk/host/probe.sh"), path.join(dir, "dist/sdk/host/probe.sh"));
+    fs.copyFileSync(path.join(REPO_ROOT, "package.json"), path.join(dir, "package.json"));
+    packageBuilt.add(suite);
+    return dir;
 }
 
 /**
@@ -337,28 +338,29 @@ export function ensurePackage(): string {
  * .tmp/e2e-repo is a link that a rebuild switches to a new build with a new signing key, which would change
  * the key under a running matrix. Made by the run's global setup (report.ts), before the workers start.
  */
-export const FAULT_REPO = path.join(REPO_ROOT, ".tmp/fault-repo");
-export function snapshotRepo(): void {
-    fs.rmSync(FAULT_REPO, { recursive: true, force: true });
-    execFileSync("cp", ["-al", `${fs.realpathSync(REPO_DIR)}/.`, FAULT_REPO]);
-    assert.ok(fs.existsSync(path.join(FAULT_REPO, "fingerprint")), `${FAULT_REPO} holds a repository build`);
+export function snapshotRepo(suite: MatrixSuite): void {
+    const dir = runDirs(suite).repo;
+    fs.rmSync(dir, { recursive: true, force: true });
+    execFileSync("cp", ["-al", `${fs.realpathSync(REPO_DIR)}/.`, dir]);
+    assert.ok(fs.existsSync(path.join(dir, "fingerprint")), `${dir} holds a repository build`);
 }
 
 /**
- * What a matrix run (faults, drift) shares, made once by its global setup before mocha's parallel workers start: the
- * library's build, the fleet's SSH key and the run's copy of the loopback repository.
+ * What a matrix run shares, made once by its global setup before mocha's parallel workers start: the library's
+ * build, the fleet's SSH key and the run's copy of the loopback repository, all in the run's own folders.
  */
-export function prepareRun(): void {
-    ensurePackage();
+export function prepareRun(suite: MatrixSuite): void {
+    const dir = ensurePackage(suite);
     sshKey();
-    snapshotRepo();
-    process.env.FAULT_PACKAGE_READY = "1";
+    snapshotRepo(suite);
+    process.env.MATRIX_PACKAGE_READY = dir;
 }
 
 /** The signing key's fingerprint of the run's repository copy. */
-export function repoFingerprint(): string {
-    if (!fs.existsSync(path.join(FAULT_REPO, "fingerprint"))) snapshotRepo();
-    return fs.readFileSync(path.join(FAULT_REPO, "fingerprint"), "utf8").trim();
+export function repoFingerprint(suite: MatrixSuite): string {
+    const dir = runDirs(suite).repo;
+    if (!fs.existsSync(path.join(dir, "fingerprint"))) snapshotRepo(suite);
+    return fs.readFileSync(path.join(dir, "fingerprint"), "utf8").trim();
 }
 
 /** sha256 of each file on the node, or "absent". */
@@ -419,8 +421,8 @@ export class Fixture {
         this.stack = this.newStack("main");
     }
 
-    /** The suite's word in project and stack names (`fault`: fault-docker-main), and the user program it runs. */
-    protected readonly suite: string = "fault";
+    /** The suite's word in node, project, stack and folder names (`fault`: gpu-fault-docker, fault-docker-main, .tmp/fault-pkg), and the user program it runs. */
+    protected readonly suite: MatrixSuite = "fault";
     protected readonly program: string = USER_PROGRAM;
 
     newStack(suffix: string, config: Record<string, string> = {}): Stack {
@@ -428,7 +430,7 @@ export class Fixture {
         const dir = userProject(project, this.program);
         const link = path.join(dir, "node_modules", "pulumi-nvidia-gpu");
         fs.rmSync(link);
-        fs.symlinkSync(ensurePackage(), link);
+        fs.symlinkSync(ensurePackage(this.suite), link);
         const stack = new Stack(dir, this.suite, stateDir(project));
         stack.init(
             {
@@ -437,7 +439,7 @@ export class Fixture {
                 hostKey: this.node.connection.hostKey!,
                 toolkitVersion: "1.20.0-1",
                 repoUrl: `http://127.0.0.1:${this.kind.repoPort}`,
-                keyFingerprint: repoFingerprint(),
+                keyFingerprint: repoFingerprint(this.suite),
                 ...this.kind.config,
                 ...config,
             },
@@ -449,8 +451,8 @@ export class Fixture {
 
     async startServer(): Promise<void> {
         if (this.server && this.server.exitCode === null && !this.server.killed) return;
-        repoFingerprint();
-        this.server = await startRepoServer(FAULT_REPO, this.kind.repoPort);
+        repoFingerprint(this.suite);
+        this.server = await startRepoServer(runDirs(this.suite).repo, this.kind.repoPort);
     }
 
     async stopServer(): Promise<void> {

@@ -180,7 +180,7 @@ const FAULTS: Fault[] = [
                 const keyFile = f.kind.pm === "apt" ? APT_KEYRING : RPM_KEY;
                 assert.equal(hashes(f.name, [keyFile])[keyFile], "absent", "the refused key was not installed");
             } finally {
-                f.stack.setConfig("keyFingerprint", repoFingerprint());
+                f.stack.setConfig("keyFingerprint", repoFingerprint("fault"));
             }
         },
     },

@@ -29,7 +29,7 @@ export const record = (fault: string, kind: string, outcome: Outcome): void => l
 export async function mochaGlobalSetup(): Promise<void> {
     ledger.start();
     const { prepareRun } = await import("./harness");
-    prepareRun();
+    prepareRun("fault");
 }
 
 export function mochaGlobalTeardown(): void {

@@ -20,6 +20,11 @@ bin="$root/.tmp/bin"
 debs="$root/.tmp/crio-debs"
 stamps="$root/.tmp/binary-stamps"
 mkdir -p "$bin" "$stamps" "$debs"
+# The fault and drift matrices (both have a CRI-O node) may call this at the same time from .ci/run's two lanes:
+# one builds, the other waits and then finds it up to date.
+if command -v flock >/dev/null 2>&1 && [ -z "${CRIO_SETUP_LOCKED:-}" ]; then
+    CRIO_SETUP_LOCKED=1 exec flock "$stamps/crio.lock" sh "$0" "$@"
+fi
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 command -v go >/dev/null || { echo "crio setup: Go is needed (go 1.26 or newer)" >&2; exit 1; }
