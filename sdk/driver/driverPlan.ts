@@ -7,6 +7,7 @@ import { HostSnapshot } from "../host/snapshot";
 import { fileStep } from "../steps/fileStep";
 import { guardedFileStep } from "../steps/guardedFileStep";
 import { PlanStep } from "../steps/planStep";
+import { DNF_HOLD, DNF_RELEASE, ZYPPER_HOLD, rpmUndo } from "./rpmDriver";
 import { DEBIAN_DRIVER_PREFERENCES, debianDriverPackages, debianInstall, debianPreferencesStep, debianUndo } from "./debianDriver";
 
 export { DRIVER_SOURCES, DriverSourceName as DriverSource, KERNEL_MODULE_TYPES, KernelModuleType } from "../spec/choices";
@@ -291,23 +292,20 @@ if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractiv
         debian: debianOwnDriver(ctx)
             ? debianInstall(packages, exact)
             : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${packages}`,
-        rhel: lines(
-            rhelInstall(ctx, packages),
-            sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`,
-        ),
+        rhel: lines(DNF_RELEASE, rhelInstall(ctx, packages), DNF_HOLD),
         // The kmp's version carries the kernel (580.95.05_k6.4.0_150600.21-1.1), so the pin is a prefix: the newest
         // version of the package that starts with the exact version, or with "<branch>.", is the one installed.
         suse:
             ctx.packages !== undefined
                 ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
-zypper --non-interactive addlock 'nvidia-*' >/dev/null`
+${ZYPPER_HOLD}`
                 : sh`zypper --non-interactive --gpg-auto-import-keys refresh >/dev/null
 zypper --non-interactive removelock 'nvidia-*' >/dev/null 2>&1 || true
 pkg=${packages[0]}
 candidate=$(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' -v w="$want" '{ v = $4; gsub(/ /, "", v) } index(v, w) == 1 && (w ~ /[.]$/ || substr(v, length(w) + 1, 1) !~ /[0-9]/) { print v }' | sort -V | tail -n 1)
 [ -n "$candidate" ] || { log "error: $pkg has no version $want* in the configured repositories; pick one of: $(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' 'NR > 2 { v = $4; gsub(/ /, "", v); printf "%s ", v }')"; exit 31; }
 retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage "$pkg=$candidate"
-zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
+${ZYPPER_HOLD}`,
     };
     return {
         name: "driver-packages",
@@ -325,6 +323,7 @@ zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
         root: true,
         rebootRequired: true,
         ...(debianOwnDriver(ctx) ? { undoScript: debianUndo(packages, ctx.purgeOnDestroy) } : {}),
+        ...(ctx.family === "rhel" || ctx.family === "suse" ? { undoScript: rpmUndo(ctx.family) } : {}),
     };
 }
 
