@@ -7,7 +7,7 @@ import { HostSnapshot } from "../host/snapshot";
 import { fileStep } from "../steps/fileStep";
 import { guardedFileStep } from "../steps/guardedFileStep";
 import { PlanStep } from "../steps/planStep";
-import { DNF_HOLD, DNF_RELEASE, ZYPPER_HOLD, rpmUndo } from "./rpmDriver";
+import { DNF_HOLD, DNF_RELEASE, ZYPPER_HOLD, ZYPPER_RELEASE, rpmUndo } from "./rpmDriver";
 import { DEBIAN_DRIVER_PREFERENCES, debianDriverPackages, debianInstall, debianPreferencesStep, debianUndo } from "./debianDriver";
 
 export { DRIVER_SOURCES, DriverSourceName as DriverSource, KERNEL_MODULE_TYPES, KernelModuleType } from "../spec/choices";
@@ -300,7 +300,7 @@ if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractiv
                 ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
 ${ZYPPER_HOLD}`
                 : sh`zypper --non-interactive --gpg-auto-import-keys refresh >/dev/null
-zypper --non-interactive removelock 'nvidia-*' >/dev/null 2>&1 || true
+${ZYPPER_RELEASE}
 pkg=${packages[0]}
 candidate=$(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' -v w="$want" '{ v = $4; gsub(/ /, "", v) } index(v, w) == 1 && (w ~ /[.]$/ || substr(v, length(w) + 1, 1) !~ /[0-9]/) { print v }' | sort -V | tail -n 1)
 [ -n "$candidate" ] || { log "error: $pkg has no version $want* in the configured repositories; pick one of: $(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' 'NR > 2 { v = $4; gsub(/ /, "", v); printf "%s ", v }')"; exit 31; }

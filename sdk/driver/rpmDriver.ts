@@ -6,7 +6,9 @@
 import { ShellFragment, script, sh } from "../shell/shellScript";
 
 const DNF_LOCKED = ["nvidia-driver*", "kmod-nvidia*"];
-const ZYPPER_LOCKED = "nvidia-*";
+// The driver's packages only (NVIDIA's G06 driver packages, cuda-drivers): a lock on nvidia-* also held
+// nvidia-container-toolkit, and zypper refused the toolkit's install ("remove lock to allow installation").
+const ZYPPER_LOCKED = ["nvidia-*G06*", "cuda-drivers*"];
 
 /** dnf: its own earlier versionlock goes before an install, or dnf excludes the update it asks for. */
 export const DNF_RELEASE: ShellFragment = sh`if dnf -q versionlock --help >/dev/null 2>&1; then dnf versionlock delete ${DNF_LOCKED} >/dev/null 2>&1 || true; fi`;
@@ -19,6 +21,8 @@ fi
 dnf versionlock add ${DNF_LOCKED} >/dev/null`;
 
 export const ZYPPER_HOLD: ShellFragment = sh`zypper --non-interactive addlock ${ZYPPER_LOCKED} >/dev/null`;
+/** zypper: its own earlier locks go before an install, or zypper refuses the update. */
+export const ZYPPER_RELEASE: ShellFragment = sh`zypper --non-interactive removelock ${ZYPPER_LOCKED} >/dev/null 2>&1 || true`;
 
 /** Destroy: the driver stays (removing it stops every GPU workload on the host); only its hold goes. */
 export function rpmUndo(family: "rhel" | "suse"): string {

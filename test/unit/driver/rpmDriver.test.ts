@@ -54,10 +54,32 @@ describe("the driver's hold on dnf and zypper hosts (issue 23)", () => {
         assert.match(errors[0], /python3-dnf-plugin-versionlock/);
     });
 
+    it("zypper locks only the driver's packages: a lock matching nvidia-container-toolkit blocks the toolkit's install", () => {
+        // Seen through the real engine: "Problem: conflicting requests … remove lock to allow installation of nvidia-container-toolkit".
+        const script = packagesStep(suse()).script + (packagesStep(suse()).undoScript ?? "");
+        const patterns = [...script.matchAll(/zypper --non-interactive (?:addlock|removelock) ((?:'[^']+' ?)+)/g)].flatMap((m) =>
+            m[1]
+                .trim()
+                .split(" ")
+                .map((p) => p.replace(/'/g, "")),
+        );
+        assert.ok(patterns.length > 0, script);
+        const glob = (p: string) => new RegExp(`^${p.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`);
+        for (const p of patterns) {
+            for (const toolkit of ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container1", "libnvidia-container-tools"]) {
+                assert.doesNotMatch(toolkit, glob(p), `lock ${p} holds ${toolkit}`);
+            }
+        }
+        assert.ok(
+            patterns.some((p) => glob(p).test("nvidia-open-driver-G06-signed-cuda-kmp-default")),
+            patterns.join(" "),
+        );
+    });
+
     it("destroy keeps the driver and releases only its hold: dnf versionlock delete, zypper removelock", () => {
         assert.match(packagesStep(rhel()).undoScript ?? "", /dnf versionlock delete 'nvidia-driver\*' 'kmod-nvidia\*'/);
         assert.doesNotMatch(packagesStep(rhel()).undoScript ?? "", /dnf (remove|erase)/);
-        assert.match(packagesStep(suse()).undoScript ?? "", /zypper --non-interactive removelock 'nvidia-\*'/);
+        assert.match(packagesStep(suse()).undoScript ?? "", /zypper --non-interactive removelock 'nvidia-\*G06\*' 'cuda-drivers\*'/);
         assert.doesNotMatch(packagesStep(suse()).undoScript ?? "", /zypper .*(remove|rm) /);
     });
 });
