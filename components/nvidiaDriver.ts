@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { UNATTENDED_UPGRADES_BLOCK, driverPlan } from "../sdk/driver/driverPlan";
+import { DRIVER_WATCHED_FILES, driverPlan } from "../sdk/driver/driverPlan";
 import { keptDriver } from "../sdk/driver/driverPin";
 import { NodeConnectionArgs } from "./connection";
 import { DriverArgs } from "./nodeArgs";
@@ -40,7 +40,7 @@ export class NvidiaDriver extends pulumi.ComponentResource {
             name,
             args.connection,
             spec,
-            () => [{ path: UNATTENDED_UPGRADES_BLOCK }],
+            () => DRIVER_WATCHED_FILES.map((path) => ({ path })),
             (snapshot, s) => {
                 if (snapshot.facts.wsl2) {
                     pulumi.log.info(`${name}: WSL2 host: no driver is installed, because the driver lives on the Windows host`, this);

@@ -5,14 +5,47 @@
  */
 import { KernelModuleType } from "./driverPlan";
 import { ShellFragment, script, sh } from "../shell/shellScript";
+import { HostSnapshot } from "../host/snapshot";
+import { renderResult } from "../steps/renderResult";
+import { fileStep } from "../steps/fileStep";
+import { guardedFileStep } from "../steps/guardedFileStep";
+import { PlanStep } from "../steps/planStep";
 
-/** nvidia-driver, the DKMS module package of the chosen type, and the GSP firmware (open modules need it). */
-export function debianDriverPackages(modules: KernelModuleType): string[] {
-    return ["nvidia-driver", modules === "open" ? "nvidia-open-kernel-dkms" : "nvidia-kernel-dkms", "firmware-misc-nonfree"];
+/** apt preferences pinning Debian's driver to the version (managed file, diffed at preview). */
+export const DEBIAN_DRIVER_PREFERENCES = "/etc/apt/preferences.d/pulumi-nvidia-gpu-driver";
+
+/**
+ * Every package built from the driver's two source packages, at the pinned version. Without it apt takes each dependency
+ * at its candidate: bookworm's nvidia-driver 535.261.03 wants nvidia-driver-libs (= 535.261.03-1), and apt picks
+ * bookworm-security's 535.309.01 and gives up ("unmet dependencies"); the open module exists only at 535.261.03 there.
+ */
+export function debianDriverPreferences(version: string): string {
+    return `Explanation: written by pulumi-nvidia-gpu: Debian's NVIDIA driver stays at ${version}, its dependencies included
+Package: src:nvidia-graphics-drivers src:nvidia-open-gpu-kernel-modules
+Pin: version ${version}-*
+Pin-Priority: 1001
+`;
 }
 
-/** The packages the pin holds: the driver and its module, not the firmware. */
-const heldOf = (packages: string[]) => packages.filter((p) => p !== "firmware-misc-nonfree");
+/** The preferences file's step: guarded and diffed when the host was read, unguarded for `gpu-node script`. */
+export function debianPreferencesStep(version: string, snapshot: HostSnapshot | undefined): PlanStep {
+    const description = `pin Debian's driver packages at ${version} (apt preferences)`;
+    const result = renderResult(DEBIAN_DRIVER_PREFERENCES, snapshot?.files[DEBIAN_DRIVER_PREFERENCES], debianDriverPreferences(version), [
+        `src:nvidia-graphics-drivers, src:nvidia-open-gpu-kernel-modules pinned at ${version}`,
+    ]);
+    return snapshot === undefined ? fileStep("driver-apt-pin", description, result) : guardedFileStep("driver-apt-pin", description, result, snapshot);
+}
+
+/**
+ * nvidia-driver and the DKMS module package of the chosen type. Both module packages depend on firmware-nvidia-gsp, the
+ * GSP firmware at the driver's version (firmware-misc-nonfree holds nouveau's firmware, not the driver's).
+ */
+export function debianDriverPackages(modules: KernelModuleType): string[] {
+    return ["nvidia-driver", modules === "open" ? "nvidia-open-kernel-dkms" : "nvidia-kernel-dkms"];
+}
+
+/** The packages the pin holds: the driver and its module. */
+const heldOf = (packages: string[]) => packages;
 
 /** Downloads (retried), installs once (a DKMS build is minutes, and fails the same way again), checks DKMS, holds. */
 export function debianInstall(packages: string[], exact: string | undefined): ShellFragment {
@@ -20,7 +53,7 @@ export function debianInstall(packages: string[], exact: string | undefined): Sh
     const specs = packages.map((p) => (exact !== undefined && held.includes(p) ? `${p}=${exact}*` : p));
     const apt = sh`apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades --allow-change-held-packages`;
     return sh`export DEBIAN_FRONTEND=noninteractive
-retry 3 ${apt} --download-only ${specs} || { log ${`error: ${specs.join(" ")} could not be downloaded: check that non-free is among the apt sources and that Debian carries that version`}; exit 31; }
+retry 3 ${apt} --download-only ${specs} || { log ${`error: ${specs.join(" ")} could not be downloaded: check that non-free and contrib (the open modules) are among the apt sources and that Debian carries that version`}; exit 31; }
 if ! ${apt} ${specs}; then
     apt-mark unhold ${held} >/dev/null 2>&1 || true
     log ${`error: ${held.join(" ")} did not install: DKMS could not build the NVIDIA module for kernel`} "$(uname -r) (see /var/lib/dkms/*/*/build/make.log); nothing is held"

@@ -7,13 +7,16 @@ import { HostSnapshot } from "../host/snapshot";
 import { fileStep } from "../steps/fileStep";
 import { guardedFileStep } from "../steps/guardedFileStep";
 import { PlanStep } from "../steps/planStep";
-import { debianDriverPackages, debianInstall, debianUndo } from "./debianDriver";
+import { DNF_HOLD, DNF_RELEASE, ZYPPER_HOLD, ZYPPER_RELEASE, rpmUndo } from "./rpmDriver";
+import { DEBIAN_DRIVER_PREFERENCES, debianDriverPackages, debianInstall, debianPreferencesStep, debianUndo } from "./debianDriver";
 
 export { DRIVER_SOURCES, DriverSourceName as DriverSource, KERNEL_MODULE_TYPES, KernelModuleType } from "../spec/choices";
 import { DRIVER_SOURCES, DriverSourceName as DriverSource, KERNEL_MODULE_TYPES, KernelModuleType } from "../spec/choices";
 
 /** Keeps unattended-upgrades away from the driver, so library and kernel module cannot drift apart. */
 export const UNATTENDED_UPGRADES_BLOCK = "/etc/apt/apt.conf.d/51pulumi-nvidia-gpu-driver";
+/** The files a driver plan may write, read at preview. */
+export const DRIVER_WATCHED_FILES = [UNATTENDED_UPGRADES_BLOCK, DEBIAN_DRIVER_PREFERENCES];
 const CUDA_REPO = "https://developer.download.nvidia.com/compute/cuda/repos";
 
 /** Which driver to install. Exactly one of `branch` or `version`. */
@@ -115,6 +118,7 @@ export function driverPlan(spec: DriverSpec, snapshot?: HostSnapshot, kept?: str
     if (kept === undefined) {
         if (!(family === "ubuntu" && source === "distro")) steps.push(headersStep(family));
         if (source === "cuda-repo") steps.push(cudaRepoStep(ctx));
+        if (debianOwnDriver(ctx) && version !== undefined) steps.push(debianPreferencesStep(version, snapshot));
         steps.push(packagesStep(ctx));
     }
     if (family === "ubuntu" || family === "debian") {
@@ -239,6 +243,10 @@ apt-get -o DPkg::Lock::Timeout=600 update -qq
 echo changed`;
 }
 
+/** Debian's own driver (non-free), by the packages the plan names: sdk/driver/debianDriver.ts. */
+const debianOwnDriver = (ctx: Pick<DriverContext, "family" | "source" | "packages">) =>
+    ctx.family === "debian" && ctx.source === "distro" && ctx.packages === undefined;
+
 /** Package names per family and source, pinned to the branch or exact version. */
 /** The distributions whose NVIDIA driver comes as dnf module streams (`nvidia-driver:580-open`). */
 export function usesModuleStreams(ctx: Pick<DriverContext, "family" | "distroId" | "distroVersion">): boolean {
@@ -281,27 +289,23 @@ apt-mark hold "$pkg"`
                 : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q ${packages}
 modules=$(printf 'linux-modules-nvidia-%s-%s' ${packages[0].replace(/^nvidia-driver-/, "")} "$(uname -r)")
 if apt-cache show "$modules" >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -q "$modules"; fi`,
-        debian:
-            ctx.source === "distro" && ctx.packages === undefined
-                ? debianInstall(packages, exact)
-                : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${packages}`,
-        rhel: lines(
-            rhelInstall(ctx, packages),
-            sh`if dnf -q versionlock --help >/dev/null 2>&1 || dnf install -y python3-dnf-plugin-versionlock >/dev/null 2>&1; then dnf versionlock add 'nvidia-driver*' 'kmod-nvidia*' >/dev/null; fi`,
-        ),
+        debian: debianOwnDriver(ctx)
+            ? debianInstall(packages, exact)
+            : sh`DEBIAN_FRONTEND=noninteractive retry 3 apt-get -o DPkg::Lock::Timeout=600 install -y -q --allow-downgrades ${packages}`,
+        rhel: lines(DNF_RELEASE, rhelInstall(ctx, packages), DNF_HOLD),
         // The kmp's version carries the kernel (580.95.05_k6.4.0_150600.21-1.1), so the pin is a prefix: the newest
         // version of the package that starts with the exact version, or with "<branch>.", is the one installed.
         suse:
             ctx.packages !== undefined
                 ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y ${packages}
-zypper --non-interactive addlock 'nvidia-*' >/dev/null`
+${ZYPPER_HOLD}`
                 : sh`zypper --non-interactive --gpg-auto-import-keys refresh >/dev/null
-zypper --non-interactive removelock 'nvidia-*' >/dev/null 2>&1 || true
+${ZYPPER_RELEASE}
 pkg=${packages[0]}
 candidate=$(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' -v w="$want" '{ v = $4; gsub(/ /, "", v) } index(v, w) == 1 && (w ~ /[.]$/ || substr(v, length(w) + 1, 1) !~ /[0-9]/) { print v }' | sort -V | tail -n 1)
 [ -n "$candidate" ] || { log "error: $pkg has no version $want* in the configured repositories; pick one of: $(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' 'NR > 2 { v = $4; gsub(/ /, "", v); printf "%s ", v }')"; exit 31; }
 retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage "$pkg=$candidate"
-zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
+${ZYPPER_HOLD}`,
     };
     return {
         name: "driver-packages",
@@ -318,7 +322,8 @@ zypper --non-interactive addlock 'nvidia-*' >/dev/null`,
         changes: packages.map((p) => `package ${p}${exact && !p.includes("pinning") ? ` (${exact})` : ""}`),
         root: true,
         rebootRequired: true,
-        ...(ctx.family === "debian" && ctx.source === "distro" && ctx.packages === undefined ? { undoScript: debianUndo(packages, ctx.purgeOnDestroy) } : {}),
+        ...(debianOwnDriver(ctx) ? { undoScript: debianUndo(packages, ctx.purgeOnDestroy) } : {}),
+        ...(ctx.family === "rhel" || ctx.family === "suse" ? { undoScript: rpmUndo(ctx.family) } : {}),
     };
 }
 

@@ -48,6 +48,8 @@ export interface Preview {
 /** A stack of a project directory: `pulumi` run there with this stack selected. */
 export class Stack {
     readonly env: NodeJS.ProcessEnv;
+    /** How long one pulumi command may run (a DKMS build of NVIDIA's module takes longer than the default). */
+    timeoutMs = 900000;
 
     constructor(
         readonly dir: string,
@@ -70,7 +72,7 @@ export class Stack {
             env: this.env,
             encoding: "utf8",
             maxBuffer: 256 * 1024 * 1024,
-            timeout: 900000,
+            timeout: this.timeoutMs,
         });
         const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
         if (!allowFailure && result.code !== 0) {

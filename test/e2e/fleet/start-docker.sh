@@ -8,7 +8,8 @@ set -eu
 detached() { exec nohup python3 -c 'import os, sys; os.closerange(3, 1 << 16); os.execvp(sys.argv[1], sys.argv[1:])' "$@"; }
 if docker info >/dev/null 2>&1; then exit 0; fi
 mkdir -p /var/log/e2e
-if ! pgrep -x containerd >/dev/null 2>&1; then
+# The socket, not pgrep: a fleet node runs its own containerd, which pgrep sees from here too.
+if ! ctr --address /run/containerd/containerd.sock version >/dev/null 2>&1; then
     detached containerd >/var/log/e2e/containerd.log 2>&1 &
     sleep 2
 fi

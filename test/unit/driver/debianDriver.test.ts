@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { driverPackages, driverPlan } from "../../../sdk/driver/driverPlan";
+import { debianDriverPreferences } from "../../../sdk/driver/debianDriver";
 
 /** Debian 12's real driver packages (non-free): nvidia-driver 535.261.03-1 and its DKMS module packages. */
 const debian = (kernelModules: "open" | "proprietary", extra: Record<string, unknown> = {}) =>
@@ -49,11 +50,50 @@ describe("Debian's own driver (non-free, DKMS) (issue 23)", () => {
                 distroId: "debian",
                 distroVersion: "12",
             }),
-            ["nvidia-driver", "nvidia-open-kernel-dkms", "firmware-misc-nonfree"],
+            // The GSP firmware comes with either module package (firmware-nvidia-gsp); firmware-misc-nonfree is nouveau's.
+            ["nvidia-driver", "nvidia-open-kernel-dkms"],
         );
         const open = step("open", "driver-packages").script;
-        assert.match(open, /'nvidia-driver=535\.261\.03\*' 'nvidia-open-kernel-dkms=535\.261\.03\*' firmware-misc-nonfree/);
+        assert.match(open, /'nvidia-driver=535\.261\.03\*' 'nvidia-open-kernel-dkms=535\.261\.03\*'/);
+        assert.doesNotMatch(open, /firmware-misc-nonfree/);
         assert.match(step("proprietary", "driver-packages").script, /'nvidia-kernel-dkms=535\.261\.03\*'/);
+    });
+
+    it("pins both driver source packages at the version in apt preferences before installing (else apt takes bookworm-security's 535.309.01 libraries and gives up)", () => {
+        const names = debian("open").map((s) => s.name);
+        assert.ok(names.indexOf("driver-apt-pin") !== -1 && names.indexOf("driver-apt-pin") < names.indexOf("driver-packages"), names.join(" "));
+        const pin = step("open", "driver-apt-pin");
+        assert.equal(pin.files?.[0]?.path, "/etc/apt/preferences.d/pulumi-nvidia-gpu-driver");
+        const text = debianDriverPreferences("535.261.03");
+        assert.match(text, /^Package: src:nvidia-graphics-drivers src:nvidia-open-gpu-kernel-modules$/m);
+        assert.match(text, /^Pin: version 535\.261\.03-\*$/m);
+        assert.match(text, /^Pin-Priority: 1001$/m);
+        assert.ok(pin.script.includes("Pin: version 535.261.03-*"), "the step writes that text");
+        // apt itself parses it: an invalid record is an error on stderr.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "apt-prefs-"));
+        fs.mkdirSync(path.join(dir, "lists/partial"), { recursive: true });
+        fs.mkdirSync(path.join(dir, "parts"));
+        fs.writeFileSync(path.join(dir, "prefs"), text);
+        const r = spawnSync(
+            "apt-cache",
+            [
+                "-o",
+                `Dir::Etc::Preferences=${dir}/prefs`,
+                "-o",
+                `Dir::Etc::PreferencesParts=${dir}/parts`,
+                "-o",
+                `Dir::State::Lists=${dir}/lists`,
+                "-o",
+                "Dir::State::status=/dev/null",
+                "-o",
+                `Dir::Cache=${dir}`,
+                "policy",
+            ],
+            { encoding: "utf8" },
+        );
+        fs.rmSync(dir, { recursive: true, force: true });
+        assert.equal(r.status, 0, r.stderr);
+        assert.doesNotMatch(r.stderr, /^[EW]:/m);
     });
 
     it("holds the pinned packages once DKMS built the module, and may replace its own earlier hold (an update)", () => {

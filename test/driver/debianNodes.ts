@@ -1,0 +1,87 @@
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { FleetNode, nodeExec, startNode } from "../e2e/fleet";
+
+/**
+ * Debian driver nodes: fleet nodes (systemd containers) of Debian bookworm or trixie with Debian's full apt sources
+ * (test/driver/fleet/build-images.sh), plus two things for the driver:
+ *
+ * - A `uname` STAND-IN (/usr/local/bin/uname, ahead of /usr/bin in root's PATH). The nodes run this machine's kernel
+ *   (6.18.44-fc), for which Debian has no headers, so DKMS could build nothing. The stand-in reports, for `-r`, the
+ *   release written in /etc/e2e-kernel-release: a Debian kernel whose headers Debian carries. It stands in for a Debian
+ *   host booted into Debian's own kernel. With the file empty it reports the real kernel (what these nodes run).
+ * - Every `pulumi up` there is niced (ssh.service Nice=10, inherited by each session): DKMS compiles for minutes.
+ */
+export const UNAME_STAND_IN = `#!/bin/sh
+# TEST STAND-IN for uname(1) (test/driver/debianNodes.ts): reports /etc/e2e-kernel-release as the kernel release, a Debian
+# kernel whose headers Debian carries, in place of the container host's kernel, for which Debian has none.
+fake=$(cat /etc/e2e-kernel-release 2>/dev/null || true)
+[ -n "$fake" ] || exec /usr/bin/uname "$@"
+/usr/bin/uname "$@" | sed "s/$(/usr/bin/uname -r)/$fake/"
+`;
+
+export type Release = "bookworm" | "trixie";
+
+export function startDebianNode(name: string, release: Release, port: number): FleetNode {
+    const node = startNode(
+        name,
+        `gpu-e2e-driver-${release}`,
+        port,
+        [
+            `printf '%s' '${UNAME_STAND_IN.replace(/'/g, "'\\''")}' > /usr/local/bin/uname`,
+            "chmod 755 /usr/local/bin/uname",
+            ": > /etc/e2e-kernel-release",
+            "mkdir -p /etc/systemd/system/ssh.service.d",
+            "printf '[Service]\\nNice=10\\n' > /etc/systemd/system/ssh.service.d/e2e-nice.conf",
+            "systemctl daemon-reload",
+            "systemctl restart ssh",
+        ].join(" && "),
+    );
+    return node;
+}
+
+/** Debian's current kernel ABI for the release (what linux-headers-amd64 depends on now), e.g. `6.1.0-57-amd64`. */
+export function debianKernel(node: FleetNode): string {
+    nodeExec(node.name, "apt-get update -qq");
+    const abi = nodeExec(node.name, "apt-cache depends linux-headers-amd64 | sed -n 's/^ *Depends: linux-headers-//p' | head -n 1").trim();
+    if (!/^\d+\.\d+/.test(abi)) throw new Error(`no Debian kernel ABI found on ${node.name}: ${JSON.stringify(abi)}`);
+    return abi;
+}
+
+/** Points the uname stand-in at `release`; an empty string gives the real kernel back. */
+export function setKernelRelease(node: FleetNode, release: string): void {
+    nodeExec(node.name, `printf '%s' '${release}' > /etc/e2e-kernel-release`);
+}
+
+/**
+ * apt's downloads, cached outside the clone by release and driver version (hundreds of MB: the driver, X server
+ * libraries, dkms, gcc, the headers). Copied into the node's /var/cache/apt/archives before `up`, where apt finds
+ * them (it checks each file's hash and downloads again on a mismatch), and copied back after.
+ */
+export function debCache(release: Release, version: string): string {
+    const root = process.env.PULUMI_NVIDIA_GPU_CACHE ?? path.join(os.homedir(), ".cache/pulumi-nvidia-gpu");
+    return path.join(root, `debian-driver-debs-${release}-${version}`);
+}
+
+export function restoreDebs(node: FleetNode, cache: string): void {
+    if (!fs.existsSync(cache)) return;
+    execFileSync("docker", ["cp", `${cache}/.`, `${node.name}:/var/cache/apt/archives/`]);
+}
+
+export function saveDebs(node: FleetNode, cache: string): void {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "driver-debs-"));
+    try {
+        execFileSync("docker", ["cp", `${node.name}:/var/cache/apt/archives/.`, work]);
+        fs.mkdirSync(cache, { recursive: true });
+        // Debian's packages only: the toolkit's come from the fleet's own repository, rebuilt when it changes.
+        for (const f of fs.readdirSync(work)) {
+            if (f.endsWith(".deb") && !/^(lib)?nvidia-container/.test(f) && !fs.existsSync(path.join(cache, f))) {
+                fs.copyFileSync(path.join(work, f), path.join(cache, f));
+            }
+        }
+    } finally {
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}

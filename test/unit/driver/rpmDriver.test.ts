@@ -1,0 +1,85 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { driverPlan } from "../../../sdk/driver/driverPlan";
+
+/** NVIDIA's CUDA repository on RHEL 9 (module streams) and openSUSE Leap 15.6 (the signed kmp). */
+const rhel = () => driverPlan({ distro: { id: "rhel", versionId: "9.4" }, version: "580.95.05", kernelModules: "open" });
+const suse = () => driverPlan({ distro: { id: "opensuse-leap", versionId: "15.6" }, version: "580.95.05", kernelModules: "open" });
+const packagesStep = (steps: ReturnType<typeof rhel>) => steps.find((s) => s.name === "driver-packages")!;
+
+/**
+ * Runs a script with TEST STAND-INS for dnf and sleep on PATH: dnf records its arguments and answers as the real one
+ * does in the case under test (`versionlock`: the plugin present or not, and not installable).
+ */
+function runDnf(script: string, { plugin }: { plugin: boolean }): { code: number; stderr: string; calls: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rpm-driver-"));
+    const log = path.join(dir, "calls");
+    const standIn = (name: string, body: string) =>
+        fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+    standIn(
+        "dnf",
+        plugin
+            ? "exit 0"
+            : 'case "$*" in *"versionlock --help"*|*python3-dnf-plugin-versionlock*) exit 1 ;; *versionlock*) echo "No such command: versionlock" >&2; exit 1 ;; esac; exit 0',
+    );
+    standIn("sleep", "exit 0");
+    const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", script], {
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    });
+    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
+    fs.rmSync(dir, { recursive: true, force: true });
+    return { code: r.status ?? -1, stderr: r.stderr, calls };
+}
+
+describe("the driver's hold on dnf and zypper hosts (issue 23)", () => {
+    it("dnf: releases its own versionlock before installing (an update is otherwise excluded by it), then locks again", () => {
+        const r = runDnf(packagesStep(rhel()).script, { plugin: true });
+        assert.equal(r.code, 0, r.stderr);
+        const calls = r.calls.split("\n");
+        const release = calls.findIndex((l) => /^dnf versionlock delete nvidia-driver\* kmod-nvidia\*$/.test(l));
+        const install = calls.findIndex((l) => /^dnf install -y nvidia-driver-580\.95\.05$/.test(l));
+        const lock = calls.findIndex((l) => /^dnf versionlock add nvidia-driver\* kmod-nvidia\*$/.test(l));
+        assert.ok(release !== -1 && install !== -1 && lock !== -1 && release < install && install < lock, r.calls);
+    });
+
+    it("dnf: no versionlock plugin, and none installable, fails the step in one line; it does not claim a held driver", () => {
+        const r = runDnf(packagesStep(rhel()).script, { plugin: false });
+        assert.notEqual(r.code, 0);
+        const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+        assert.equal(errors.length, 1, r.stderr);
+        assert.match(errors[0], /python3-dnf-plugin-versionlock/);
+    });
+
+    it("zypper locks only the driver's packages: a lock matching nvidia-container-toolkit blocks the toolkit's install", () => {
+        // Seen through the real engine: "Problem: conflicting requests … remove lock to allow installation of nvidia-container-toolkit".
+        const script = packagesStep(suse()).script + (packagesStep(suse()).undoScript ?? "");
+        const patterns = [...script.matchAll(/zypper --non-interactive (?:addlock|removelock) ((?:'[^']+' ?)+)/g)].flatMap((m) =>
+            m[1]
+                .trim()
+                .split(" ")
+                .map((p) => p.replace(/'/g, "")),
+        );
+        assert.ok(patterns.length > 0, script);
+        const glob = (p: string) => new RegExp(`^${p.replace(/[.]/g, "\\.").replace(/\*/g, ".*")}$`);
+        for (const p of patterns) {
+            for (const toolkit of ["nvidia-container-toolkit", "nvidia-container-toolkit-base", "libnvidia-container1", "libnvidia-container-tools"]) {
+                assert.doesNotMatch(toolkit, glob(p), `lock ${p} holds ${toolkit}`);
+            }
+        }
+        assert.ok(
+            patterns.some((p) => glob(p).test("nvidia-open-driver-G06-signed-cuda-kmp-default")),
+            patterns.join(" "),
+        );
+    });
+
+    it("destroy keeps the driver and releases only its hold: dnf versionlock delete, zypper removelock", () => {
+        assert.match(packagesStep(rhel()).undoScript ?? "", /dnf versionlock delete 'nvidia-driver\*' 'kmod-nvidia\*'/);
+        assert.doesNotMatch(packagesStep(rhel()).undoScript ?? "", /dnf (remove|erase)/);
+        assert.match(packagesStep(suse()).undoScript ?? "", /zypper --non-interactive removelock 'nvidia-\*G06\*' 'cuda-drivers\*'/);
+        assert.doesNotMatch(packagesStep(suse()).undoScript ?? "", /zypper .*(remove|rm) /);
+    });
+});
