@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runWithStandInTools } from "../../helpers/standInTools";
 import { driverPackages, driverPlan } from "../../../sdk/driver/driverPlan";
 import { debianDriverPreferences } from "../../../sdk/driver/debianDriver";
 
@@ -17,23 +18,13 @@ const step = (kernelModules: "open" | "proprietary", name: string, extra: Record
  * arguments, and answer as the real tools do in the case under test). `uname -r` names a kernel with no headers here.
  */
 function runWithStandIns(script: string, { aptFails = false, dkmsBuilt = true } = {}): { code: number; stderr: string; calls: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "debian-driver-"));
-    const log = path.join(dir, "calls");
-    const standIn = (name: string, body: string) =>
-        fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
-    standIn("apt-get", aptFails ? 'case "$*" in *--download-only*) exit 0 ;; *install*) exit 100 ;; esac' : "exit 0");
-    standIn("apt-mark", "exit 0");
-    standIn("dkms", dkmsBuilt ? 'echo "nvidia-current/535.261.03, 6.1.0-99-standin, x86_64: installed"' : "exit 0");
-    standIn("uname", 'if [ "$1" = -r ]; then echo 6.1.0-99-standin; else exec /usr/bin/uname "$@"; fi');
-    standIn("sleep", "exit 0");
-    // A PID namespace of its own: the script's lock wait must not see other package managers running on this machine.
-    const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", script], {
-        encoding: "utf8",
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+    return runWithStandInTools(script, {
+        "apt-get": aptFails ? 'case "$*" in *--download-only*) exit 0 ;; *install*) exit 100 ;; esac' : "exit 0",
+        "apt-mark": "exit 0",
+        dkms: dkmsBuilt ? 'echo "nvidia-current/535.261.03, 6.1.0-99-standin, x86_64: installed"' : "exit 0",
+        uname: 'if [ "$1" = -r ]; then echo 6.1.0-99-standin; else exec /usr/bin/uname "$@"; fi',
+        sleep: "exit 0",
     });
-    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
-    fs.rmSync(dir, { recursive: true, force: true });
-    return { code: r.status ?? -1, stderr: r.stderr, calls };
 }
 
 describe("Debian's own driver (non-free, DKMS) (issue 23)", () => {

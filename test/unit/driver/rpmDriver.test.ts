@@ -1,8 +1,5 @@
 import { strict as assert } from "node:assert";
-import { spawnSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
+import { runWithStandInTools } from "../../helpers/standInTools";
 import { driverPlan } from "../../../sdk/driver/driverPlan";
 
 /** NVIDIA's CUDA repository on RHEL 9 (module streams) and openSUSE Leap 15.6 (the signed kmp). */
@@ -15,24 +12,12 @@ const packagesStep = (steps: ReturnType<typeof rhel>) => steps.find((s) => s.nam
  * does in the case under test (`versionlock`: the plugin present or not, and not installable).
  */
 function runDnf(script: string, { plugin }: { plugin: boolean }): { code: number; stderr: string; calls: string } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rpm-driver-"));
-    const log = path.join(dir, "calls");
-    const standIn = (name: string, body: string) =>
-        fs.writeFileSync(path.join(dir, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
-    standIn(
-        "dnf",
-        plugin
+    return runWithStandInTools(script, {
+        dnf: plugin
             ? "exit 0"
             : 'case "$*" in *"versionlock --help"*|*python3-dnf-plugin-versionlock*) exit 1 ;; *versionlock*) echo "No such command: versionlock" >&2; exit 1 ;; esac; exit 0',
-    );
-    standIn("sleep", "exit 0");
-    const r = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-c", script], {
-        encoding: "utf8",
-        env: { ...process.env, PATH: `${dir}:${process.env.PATH}` },
+        sleep: "exit 0",
     });
-    const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8") : "";
-    fs.rmSync(dir, { recursive: true, force: true });
-    return { code: r.status ?? -1, stderr: r.stderr, calls };
 }
 
 describe("the driver's hold on dnf and zypper hosts (issue 23)", () => {
