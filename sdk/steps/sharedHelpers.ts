@@ -105,9 +105,9 @@ export function sourceHelpers(script: string, path: string): string {
 }
 
 /**
- * The steps with a `helpers` step first that writes the helpers file, and every root step's script and undo sourcing
- * it. A step that runs as another user keeps its whole script (the file is root's). Steps with nothing to share, and
- * plans where no step shares anything, come back as they were.
+ * The steps (their state cleanup already added) with a `helpers` step first that writes the helpers file; every root
+ * step's script and undo source it, and its command line calls the file's runner. A step that runs as another user
+ * keeps its whole script (the file is root's). A plan where no step shares anything comes back as it was.
  */
 export function withSharedHelpers(steps: PlanStep[], component: string, snapshot: HostSnapshot): PlanStep[] {
     const path = helpersPath(component);
