@@ -167,7 +167,10 @@ if [ -n "$ml" ] && has dpkg-query; then
     pkg=$({ dpkg-query -S "$ml" || dpkg-query -S "${ml#/usr}"; } 2>/dev/null | grep -v '^diversion' | head -n 1 | cut -d: -f1)
     # shellcheck disable=SC2016 # dpkg-query expands ${...} itself
     if [ -n "$pkg" ]; then owner=$(dpkg-query -W -f '${Package} ${Version} ${Maintainer}\n' "$pkg" 2>/dev/null | head -n 1); fi
-elif [ -n "$ml" ] && has rpm; then
+fi
+# A host may carry both databases (dpkg's tools on a RHEL host, rpm's on the fleet's Debian-based dnf and zypper nodes):
+# rpm is asked when dpkg owns nothing.
+if [ -n "$ml" ] && [ -z "$owner" ] && has rpm; then
     # rpm prints "file … is not owned by any package" on stdout and exits 1 for a file no package owns.
     owner=$(rpm -qf --qf '%{NAME} %{VERSION}-%{RELEASE} %{VENDOR}\n' "$ml" 2>/dev/null) || owner=""
     owner=$(printf '%s\n' "$owner" | head -n 1)
@@ -186,30 +189,23 @@ for f in /etc/OpenCL/vendors/nvidia.icd $(for dir in $libdirs; do printf '%s ' "
 done
 field openclFiles "$ocl"
 
-# Installed packages: the toolkit's four, and driver packages
+# Installed packages, `name version ii` per line, from every package database the host has (dpkg and rpm both, for the
+# hosts above that carry both); the field is null only when it has neither.
+# packages FIELD 'DPKG PATTERNS' 'RPM NAMES'
+packages() {
+    if ! has dpkg-query && ! has rpm; then field_null "$1"; return; fi
+    # The patterns are dpkg's, not the shell's: no pathname expansion while they split.
+    set -f
+    # shellcheck disable=SC2016,SC2086 # dpkg-query expands ${...} itself; the lists split on purpose
+    field "$1" "$(if has dpkg-query; then dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' $2 2>/dev/null; fi
+        if has rpm; then rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' $3 2>/dev/null; fi)"
+    set +f
+}
 toolkit="nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1"
-if has dpkg-query; then
-    # shellcheck disable=SC2016,SC2086 # dpkg-query expands ${...} itself; $toolkit splits on purpose
-    fact_any toolkitPackages dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' $toolkit
-    # shellcheck disable=SC2016
-    fact_any driverPackages dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' 'nvidia-driver*' 'nvidia-open*' 'libnvidia-compute*' 'cuda-drivers*'
-elif has rpm; then
-    # shellcheck disable=SC2086
-    fact_any toolkitPackages rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' $toolkit
-    fact_any driverPackages rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' nvidia-driver kmod-nvidia-open-dkms cuda-drivers
-else
-    field_null toolkitPackages
-    field_null driverPackages
-fi
+packages toolkitPackages "$toolkit" "$toolkit"
+packages driverPackages "nvidia-driver* nvidia-open* libnvidia-compute* cuda-drivers*" "nvidia-driver kmod-nvidia-open-dkms cuda-drivers"
 # Fabric Manager, the NVLink subnet manager (NVLink 5, HGX B200/B300) and NSCQ, by their apt and rpm names
-if has dpkg-query; then
-    # shellcheck disable=SC2016
-    fact_any fabricPackages dpkg-query -W -f '${Package} ${Version} ${db:Status-Abbrev}\n' 'nvidia-fabricmanager*' 'cuda-drivers-fabricmanager*' nvlsm 'libnvidia-nscq*'
-elif has rpm; then
-    fact_any fabricPackages rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE} ii\n' nvidia-fabricmanager nvidia-fabric-manager nvlsm libnvidia-nscq
-else
-    field_null fabricPackages
-fi
+packages fabricPackages "nvidia-fabricmanager* cuda-drivers-fabricmanager* nvlsm libnvidia-nscq*" "nvidia-fabricmanager nvidia-fabric-manager nvlsm libnvidia-nscq"
 if has nv-fabricmanager; then fact fabricManagerVersion nv-fabricmanager --version; else field_null fabricManagerVersion; fi
 # The services' states, `name active enabled` per line (systemctl prints the state even when it exits non-zero)
 if has systemctl; then

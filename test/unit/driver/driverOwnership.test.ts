@@ -7,6 +7,7 @@ import { HostSnapshot } from "../../../sdk/host/snapshot";
 import { NodeSpec, nodePlan } from "../../../sdk/node/nodePlan";
 import { UNATTENDED_UPGRADES_BLOCK } from "../../../sdk/driver/driverPlan";
 import { REPO_ROOT, probeFixture } from "../../helpers/paths";
+import { runWithStandInTools } from "../../helpers/standInTools";
 
 /** The 2×H200 VM guest as recorded (an older probe): driver 580.159.04 under /usr/local/nvidia, no package owns it. */
 const h200 = (): HostFacts => parseHostFacts(probeFixture("h200x2-vm/probe.json"));
@@ -79,6 +80,37 @@ describe("who owns the host's driver (issue 23)", () => {
         for (const key of ["driverLibraryPath", "driverLibraryOwner", "driverInstaller"]) assert.equal(typeof raw[key], "string", key);
         const o = parseHostFacts(out).driverOwnership!;
         assert.deepEqual([o.owner, o.probed], ["none", true]);
+    });
+
+    it("a host with both package databases (dpkg's tools beside rpm's): the probe asks rpm when dpkg owns nothing", () => {
+        // The fleet's dnf and zypper nodes are Debian with rpm's tools, and some RHEL hosts carry dpkg for alien: the
+        // package that owns libnvidia-ml, and the driver and toolkit packages, are read from whichever database has them.
+        // TEST STAND-INS for dpkg-query (it owns nothing here, as on such a host) and rpm (NVIDIA's CUDA-repo packages);
+        // a tmpfs over /usr/local, in the run's own mount namespace, holds the driver's library.
+        const lib = "/usr/local/nvidia/lib64/libnvidia-ml.so.580.95.05";
+        const r = runWithStandInTools(
+            `mount -t tmpfs tmpfs /usr/local && mkdir -p ${path.dirname(lib)} && : >${lib} && ln -s ${path.basename(lib)} ${path.dirname(lib)}/libnvidia-ml.so.1 ` +
+                `&& sh ${path.join(REPO_ROOT, "sdk/host/probe.sh")} >&2`,
+            {
+                "dpkg-query": `case "$1" in -S) echo "dpkg-query: no path found matching pattern $2" >&2; exit 1;; *) echo "dpkg-query: no packages found matching $3" >&2; exit 1;; esac`,
+                rpm: [
+                    `[ "$1" = -qf ] && { echo "nvidia-driver-NVML 580.95.05-1.el9 NVIDIA Corporation"; exit 0; }`,
+                    `case "$*" in`,
+                    `*nvidia-container-toolkit*) for p in nvidia-container-toolkit nvidia-container-toolkit-base libnvidia-container-tools libnvidia-container1; do echo "$p 1.18.0-1 ii"; done;;`,
+                    `*nvidia-driver*) echo "nvidia-driver 580.95.05-1.el9 ii"; echo "package kmod-nvidia-open-dkms is not installed"; echo "package cuda-drivers is not installed";;`,
+                    `*) for p in "$@"; do case "$p" in -*|*%*|/*) ;; *) echo "package $p is not installed";; esac; done;;`,
+                    `esac`,
+                ].join("\n"),
+            },
+        );
+        assert.equal(r.code, 0, r.stderr);
+        const facts = parseHostFacts(r.stderr.slice(r.stderr.indexOf("{")));
+        assert.deepEqual(
+            [facts.driverOwnership!.owner, facts.driverOwnership!.package],
+            ["cuda-repo-package", { name: "nvidia-driver-NVML", version: "580.95.05-1.el9" }],
+        );
+        assert.deepEqual(facts.driverPackages, { "nvidia-driver": "580.95.05-1.el9" });
+        assert.equal(facts.toolkitPackages["nvidia-container-toolkit"], "1.18.0-1");
     });
 });
 
