@@ -277,6 +277,11 @@ export function driverPackages(
 function packagesStep(ctx: DriverContext): PlanStep {
     const packages = driverPackages(ctx);
     const exact = ctx.version;
+    // The kmp is the kernel module only: NVIDIA's user space (nvidia-compute-utils-G06, which pulls nvidia-compute-G06:
+    // nvidia-smi, libcuda, libnvidia-ml) goes with it, at the kmp's driver version (580.95.05 of 580.95.05_k6.4.0_…).
+    const zypperInstall = packages[0].endsWith("-kmp-default")
+        ? sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage "$pkg=$candidate" "nvidia-compute-utils-G06=\${candidate%%_*}"`
+        : sh`retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage "$pkg=$candidate"`;
     const install: Record<Family, ShellFragment> = {
         ubuntu:
             ctx.source === "distro" && exact !== undefined
@@ -304,7 +309,7 @@ ${ZYPPER_RELEASE}
 pkg=${packages[0]}
 candidate=$(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' -v w="$want" '{ v = $4; gsub(/ /, "", v) } index(v, w) == 1 && (w ~ /[.]$/ || substr(v, length(w) + 1, 1) !~ /[0-9]/) { print v }' | sort -V | tail -n 1)
 [ -n "$candidate" ] || { log "error: $pkg has no version $want* in the configured repositories; pick one of: $(zypper --non-interactive --no-refresh search -s --match-exact -t package "$pkg" | awk -F'|' 'NR > 2 { v = $4; gsub(/ /, "", v); printf "%s ", v }')"; exit 31; }
-retry 3 zypper --non-interactive --gpg-auto-import-keys install -y --oldpackage "$pkg=$candidate"
+${zypperInstall}
 ${ZYPPER_HOLD}`,
     };
     return {

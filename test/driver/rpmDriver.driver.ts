@@ -42,10 +42,15 @@ const CASES = [
         image: "gpu-e2e-rpm",
         osRelease: 'ID="opensuse-leap"\\nVERSION_ID="15.6"\\nID_LIKE="suse opensuse"\\nPRETTY_NAME="openSUSE Leap 15.6"',
         kernel: "6.4.0-150600.21-default",
-        packages: "nvidia-open-driver-G06-signed-cuda-kmp-default kernel-default-devel",
-        installed: (v: string) => ["kernel-default-devel 6.4.0-150600.21.1", `nvidia-open-driver-G06-signed-cuda-kmp-default ${v}_k6.4.0_150600.21-1.1`],
-        // The kmp is the kernel module only (NVIDIA's user space is another package the plan does not name): no library.
-        verify: () => /^no NVIDIA driver installed or loaded$/m,
+        packages: "nvidia-open-driver-G06-signed-cuda-kmp-default nvidia-compute-utils-G06 nvidia-compute-G06 kernel-default-devel",
+        installed: (v: string) => [
+            "kernel-default-devel 6.4.0-150600.21.1",
+            `nvidia-compute-G06 ${v}-1`,
+            `nvidia-compute-utils-G06 ${v}-1`,
+            `nvidia-open-driver-G06-signed-cuda-kmp-default ${v}_k6.4.0_150600.21-1.1`,
+        ],
+        // The kmp is the kernel module; NVIDIA's user space at the kmp's version goes with it, so verify reads the library.
+        verify: (v: string) => new RegExp(`^installed, not loaded: reboot pending \\(driver ${v.replace(/\./g, "\\.")}\\)$`, "m"),
         held: (n: FleetNode) => nodeExec(n.name, "zypper --non-interactive locks 2>/dev/null || true"),
         heldPattern: () => /nvidia-\*G06\*/,
     },

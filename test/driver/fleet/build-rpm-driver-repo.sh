@@ -7,7 +7,8 @@
 #                  nvidia-driver:580-dkms (modules.yaml); kernel-devel and kernel-headers of RHEL 9.4's kernel
 #                  5.14.0-427.13.1.el9_4 (RHEL's own BaseOS packages, here beside them)
 #   sles15/x86_64  cuda-sles15.repo; nvidia-open-driver-G06-signed-cuda-kmp-default at 580.95.05_k6.4.0_150600.21 and
-#                  580.105.08_k6.4.0_150600.21
+#                  580.105.08_k6.4.0_150600.21, and NVIDIA's user space beside it, nvidia-compute-utils-G06 and
+#                  nvidia-compute-G06 (libnvidia-ml) at 580.95.05-1 and 580.105.08-1
 # and, standing in for the distributions' own repositories (RHEL's BaseOS, SLES's base), which carry the headers:
 #   rhel9-baseos   kernel-devel and kernel-headers of RHEL 9.4's kernel 5.14.0-427.13.1.el9_4
 #   sles15-base    kernel-default-devel of SLES 15 SP6's kernel 6.4.0-150600.21-default
@@ -108,6 +109,8 @@ sles=$out/sles15/x86_64
 pkg kernel-default-devel 0 6.4.0 150600.21.1 x86_64 "$out/sles15-base" "" "/usr/src/linux-6.4.0-150600.21-obj/x86_64/default/Makefile" "/lib/modules/$sle/build->/usr/src/linux-6.4.0-150600.21-obj/x86_64/default"
 for v in 580.95.05 580.105.08; do
     pkg nvidia-open-driver-G06-signed-cuda-kmp-default 0 "${v}_k6.4.0_150600.21" 1.1 x86_64 "$sles" "" "/lib/modules/$sle/updates/nvidia-$v.ko.stand-in"
+    pkg nvidia-compute-G06 0 "$v" 1 x86_64 "$sles" "" "/usr/lib64/libnvidia-ml.so.$v" "/usr/lib64/libnvidia-ml.so.1->libnvidia-ml.so.$v"
+    pkg nvidia-compute-utils-G06 0 "$v" 1 x86_64 "$sles" "Requires: nvidia-compute-G06 = $v\n" /usr/bin/nvidia-smi.stand-in
 done
 createrepo_c -q "$sles"
 createrepo_c -q "$out/rhel9-baseos"

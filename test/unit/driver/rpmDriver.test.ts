@@ -61,6 +61,27 @@ describe("the driver's hold on dnf and zypper hosts (issue 23)", () => {
         );
     });
 
+    it("zypper installs NVIDIA's user space beside the kmp, at the kmp's driver version (nvidia-compute-utils-G06)", () => {
+        // The signed kmp is the kernel module only: without nvidia-compute-G06 (libcuda, libnvidia-ml) and
+        // nvidia-compute-utils-G06 (nvidia-smi) a SUSE host has a module and no driver to use it. NVIDIA's guide installs
+        // the user space at the kmp's version (580.95.05 of 580.95.05_k6.4.0_150600.21). TEST STAND-IN for zypper: it
+        // records its arguments and lists the kmp's versions as `zypper search -s` does.
+        const table = [
+            "S | Name | Type | Version | Arch | Repository",
+            "--+------+------+---------+------+-----------",
+            "  | nvidia-open-driver-G06-signed-cuda-kmp-default | package | 580.105.08_k6.4.0_150600.21-1.1 | x86_64 | cuda-sles15-x86_64",
+            "  | nvidia-open-driver-G06-signed-cuda-kmp-default | package | 580.95.05_k6.4.0_150600.21-1.1 | x86_64 | cuda-sles15-x86_64",
+        ].join("\\n");
+        const r = runWithStandInTools(packagesStep(suse()).script, {
+            zypper: `case "$*" in *search*) printf '${table}\\n';; esac; exit 0`,
+            sleep: "exit 0",
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const install = r.calls.split("\n").filter((l) => / install /.test(l));
+        assert.equal(install.length, 1, r.calls);
+        assert.match(install[0], / nvidia-open-driver-G06-signed-cuda-kmp-default=580\.95\.05_k6\.4\.0_150600\.21-1\.1 nvidia-compute-utils-G06=580\.95\.05$/);
+    });
+
     it("destroy keeps the driver and releases only its hold: dnf versionlock delete, zypper removelock", () => {
         assert.match(packagesStep(rhel()).undoScript ?? "", /dnf versionlock delete 'nvidia-driver\*' 'kmod-nvidia\*'/);
         assert.doesNotMatch(packagesStep(rhel()).undoScript ?? "", /dnf (remove|erase)/);
