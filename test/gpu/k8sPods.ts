@@ -11,8 +11,9 @@ import { renderContainerdConfig } from "../../sdk/runtime/containerdConfig";
  * renderer writes for that machine, into .gpu/k8s/. The kubelet there is standalone (no API server fits the 64 MiB
  * carry), so the specs become static pods, with three changes a static pod needs, each written down in render.txt:
  * hostNetwork (no CNI there), the sharing ConfigMap as a hostPath folder (static pods cannot mount ConfigMaps),
- * and nvidia as containerd's default runtime (GpuNode `setAsDefault`): a standalone kubelet has no RuntimeClass
- * objects to read, so it ignores `runtimeClassName`.
+ * and nvidia as containerd's default runtime (GpuNode `setAsDefault`) in place of `runtimeClassName`, which is dropped:
+ * a standalone kubelet has no RuntimeClass manager, and v1.34.4 dereferences it anyway (a nil-pointer panic in
+ * runtimeclass.(*Manager).LookupRuntimeHandler, seen on the GPU machine on 2026-12-07).
  */
 const lib = () => require("../../index") as typeof import("../../index");
 const CARRY = path.join(REPO_ROOT, ".gpu", "k8s");
@@ -32,11 +33,12 @@ async function rendered(build: () => void): Promise<Manifest[]> {
 /** A DaemonSet's or Pod's pod spec as a static pod (kubelet's manifest folder). */
 function staticPod(name: string, namespace: string, spec: Manifest, annotations?: Record<string, string>): Manifest {
     const volumes = (spec.volumes ?? []).map((v: Manifest) => (v.configMap ? { name: v.name, hostPath: { path: PLUGIN_CONFIG_DIR, type: "Directory" } } : v));
+    const { runtimeClassName: _dropped, ...podSpec } = spec;
     return {
         apiVersion: "v1",
         kind: "Pod",
         metadata: { name, namespace, ...(annotations ? { annotations } : {}) },
-        spec: { ...spec, hostNetwork: true, ...(volumes.length ? { volumes } : {}) },
+        spec: { ...podSpec, hostNetwork: true, ...(volumes.length ? { volumes } : {}) },
     };
 }
 
@@ -106,7 +108,7 @@ export async function writeK8sCarry(containerd: string): Promise<void> {
             `device plugin: KubernetesGpuSupport({ devicePluginImage: ${PLUGIN_IMAGE}, featureDiscovery: false }) DaemonSet pod template`,
             "  sharing: the same with sharing { time-slicing, replicas 2 }, config.yaml from its ConfigMap, plus NVIDIA_VISIBLE_DEVICES=0 (one GPU)",
             `CUDA pods: GpuWorkload({ kind: Pod, image: ${CHECK_IMAGE}, requireCuda: cuda>=13.0, nodeDriverVersions: [580.159.04] })`,
-            "static-pod changes: hostNetwork true; ConfigMap volume -> hostPath /etc/nvidia-device-plugin; CUDA pods restartPolicy Never",
+            "static-pod changes: hostNetwork true; ConfigMap volume -> hostPath /etc/nvidia-device-plugin; CUDA pods restartPolicy Never; runtimeClassName dropped (containerd's default runtime is nvidia)",
             `containerd: renderContainerdConfig(no config.toml, containerd config default, setAsDefault: true): ${c.summary}`,
             "",
         ].join("\n"),

@@ -8,7 +8,7 @@ keep=${1:-}
 here=$(cd "$(dirname "$0")" && pwd)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 nvcc -O2 -cudart static -o "$work/cudacheck" "$here/cudacheck.cu"
-root="$work/root"; mkdir -p "$root/usr/local/bin" "$root/etc/ld.so.conf.d" "$root/tmp"
+root="$work/root"; mkdir -p "$root/usr/local/bin" "$root/usr/bin" "$root/etc/ld.so.conf.d" "$root/tmp"
 cp "$work/cudacheck" "$root/usr/local/bin/cudacheck"
 printf 'include /etc/ld.so.conf.d/*.conf\n' > "$root/etc/ld.so.conf"
 # The libraries the binary links and the driver's libcuda links (libdl, libpthread, librt: a CUDA base image has
