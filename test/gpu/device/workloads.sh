@@ -7,12 +7,17 @@ wl_step() { timeout 120 sh -c "$(cat "$carry/workloads/$1.cmd")" <"$carry/worklo
 wl_undo() { timeout 60 sh -c "$(cat "$carry/workloads/$1.undo.cmd")" </dev/null >>"$work/$1.out" 2>&1; }
 in_wl() { name=$1; shift; docker exec "$name" /usr/bin/busybox sh -c "$*"; }
 
+# PATH and LD_LIBRARY_PATH as NVIDIA's CUDA base images set them: a driver under /usr/local/nvidia (as on the GPU
+# machine) is mounted at the host's paths, so nvidia-smi is /usr/local/nvidia/bin/nvidia-smi inside.
+CUDA_IMAGE_PATH=/usr/local/nvidia/bin:/usr/local/cuda/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CUDA_IMAGE_LD_PATH=/usr/local/nvidia/lib:/usr/local/nvidia/lib64
+
 build_wl_image() {
     cc -O2 -o "$work/nvdeccheck" test/gpu/device/nvdeccheck.c -ldl || return 1
     docker rm -f wl-build >/dev/null 2>&1
     docker create --name wl-build gpu-check:local >/dev/null &&
         docker cp "$carry/busybox" wl-build:/usr/bin/busybox && docker cp "$work/nvdeccheck" wl-build:/usr/local/bin/nvdeccheck &&
-        docker commit --change 'ENTRYPOINT []' wl-build gpu-wl:local >/dev/null
+        docker commit --change 'ENTRYPOINT []' --change "ENV PATH=$CUDA_IMAGE_PATH" --change "ENV LD_LIBRARY_PATH=$CUDA_IMAGE_LD_PATH" wl-build gpu-wl:local >/dev/null
     rc=$?; docker rm -f wl-build >/dev/null 2>&1; return $rc
 }
 
@@ -33,7 +38,9 @@ phase_workloads() {
     [ -n "$gpu_dev" ] && pass wl-serve-gpu "CDI nvidia.com/gpu=0: $gpu_dev" || fail wl-serve-gpu "no /dev/nvidiaN"
 
     # NGC: host IPC, memlock unlimited, stack 64 MiB, CUDA inside; /dev/shm 8 GiB in the other.
-    [ "$(docker exec wl-ngc /usr/bin/busybox readlink /proc/1/ns/ipc)" = "$(readlink /proc/1/ns/ipc)" ] && pass wl-ngc-ipc-host || fail wl-ngc-ipc-host
+    # The daemon's IPC namespace is this script's (it started dockerd); PID 1 there is the machine's own agent, in another.
+    host_ipc=$(readlink /proc/$$/ns/ipc); ngc_ipc=$(docker exec wl-ngc /usr/bin/busybox readlink /proc/1/ns/ipc 2>&1)
+    [ -n "$host_ipc" ] && [ "$ngc_ipc" = "$host_ipc" ] && pass wl-ngc-ipc-host "$ngc_ipc" || fail wl-ngc-ipc-host "container $ngc_ipc, host $host_ipc"
     in_wl wl-ngc "grep -i 'locked memory' /proc/self/limits" | grep -q 'unlimited *unlimited' && pass wl-ngc-memlock || fail wl-ngc-memlock
     in_wl wl-ngc "grep -i 'max stack' /proc/self/limits" | grep -q '67108864 *67108864' && pass wl-ngc-stack || fail wl-ngc-stack
     docker exec wl-ngc /usr/local/bin/cudacheck >"$work/wl-ngc-cuda.log" 2>&1 && grep -q 'saxpy ok' "$work/wl-ngc-cuda.log" && pass wl-ngc-cuda "$(grep -c 'saxpy ok' "$work/wl-ngc-cuda.log") GPUs" || fail wl-ngc-cuda "$(tail -n 2 "$work/wl-ngc-cuda.log" | tr '\n' ' ')"
@@ -49,7 +56,11 @@ phase_workloads() {
             grep -q "/$lib\$" "$work/$name.files" && pass "$name-$lib" || fail "$name-$lib"
         done
         grep -q 'nvidia_icd.*json$' "$work/$name.files" && pass "$name-vulkan-icd" || fail "$name-vulkan-icd" "(the host's driver may not ship it)"
-        grep -q 'nvidia.icd$' "$work/$name.files" && pass "$name-opencl-icd" || fail "$name-opencl-icd" "(/etc/OpenCL/vendors/nvidia.icd: toolkit >= 1.20 mounts the host's, if the driver installed one)"
+        if [ ! -e /etc/OpenCL/vendors/nvidia.icd ]; then
+            pass "$name-opencl-icd" "not applicable: the host's driver installed no /etc/OpenCL/vendors/nvidia.icd"
+        else
+            grep -q 'nvidia.icd$' "$work/$name.files" && pass "$name-opencl-icd" || fail "$name-opencl-icd" "(/etc/OpenCL/vendors/nvidia.icd: toolkit >= 1.20 mounts the host's)"
+        fi
     done
     grep -q '/libEGL_nvidia.so.0$\|/libGLX_nvidia.so.0$' "$work/wl-caps-graphics.files" && pass wl-caps-graphics-libs || fail wl-caps-graphics-libs
     grep -q '/libnvcuvid.so.1$' "$work/wl-caps-video.files" && pass wl-caps-video-libs || fail wl-caps-video-libs
