@@ -73,6 +73,19 @@ setup() {
     mkdir -p /etc/containerd/conf.d
     cp "$k8s/containerd/config.toml" /etc/containerd/config.toml
     cp "$k8s/containerd/99-nvidia.toml" /etc/containerd/conf.d/99-nvidia.toml
+    # This machine withholds CAP_SYS_RESOURCE (the kubelet logs "Failed to set rlimit on max file handles: operation not
+    # permitted"): runc cannot lower a pod sandbox's oom_score_adj to the kubelet's -998, and its init dies before the
+    # container starts ("can't get final child's PID from pipe: EOF", run 2 of 2026-12-07). containerd's
+    # restrict_oom_score_adj (made for rootless hosts) keeps scores at or above its own. A real node needs none of this:
+    # the test's own drop-in, read after the project's.
+    printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n' >/etc/containerd/conf.d/99-zz-gpu-machine.toml
+    grep -E '^Cap(Eff|Bnd)' /proc/self/status >"$work/capabilities.txt"
+    # Diagnostics for the runtime's choices (run 3 of 2026-12-07: pods started, but nothing was injected into them):
+    # its debug log, its config and the loader's view of NVML, all in the artifacts.
+    nvidia-ctk config --in-place --set nvidia-container-runtime.debug="$work/nvidia-container-runtime.log" --set nvidia-container-runtime.log-level=debug \
+        >>"$work/dpkg.log" 2>&1
+    cp /etc/nvidia-container-runtime/config.toml "$work/nvidia-container-runtime.toml" 2>/dev/null
+    { echo "LD_LIBRARY_PATH=${LD_LIBRARY_PATH:-}"; ldconfig -p | grep -e libnvidia-ml -e libcuda; } >"$work/loader.txt" 2>&1
     setsid containerd --config /etc/containerd/config.toml >"$work/containerd.log" 2>&1 </dev/null &
     n=0; until ctr version >/dev/null 2>&1 || [ $n -ge 40 ]; do n=$((n + 1)); sleep 0.25; done
     ctr version >/dev/null 2>&1
