@@ -328,6 +328,15 @@ ${ZYPPER_HOLD}`,
         root: true,
         rebootRequired: true,
         ...(debianOwnDriver(ctx) ? { undoScript: debianUndo(packages, ctx.purgeOnDestroy) } : {}),
+        // Ubuntu's exact pin holds its package (apt-mark hold above): destroy releases that hold and keeps the driver.
+        ...(ctx.family === "ubuntu" && ctx.source === "distro" && exact !== undefined
+            ? {
+                  undoScript: script(
+                      sh`apt-mark unhold ${packages[0]} >/dev/null 2>&1 || true`,
+                      sh`echo ${`kept: ${packages[0]} stays installed, no longer held`}`,
+                  ),
+              }
+            : {}),
         ...(ctx.family === "rhel" || ctx.family === "suse" ? { undoScript: rpmUndo(ctx.family) } : {}),
     };
 }

@@ -154,7 +154,13 @@ describe("Fabric Manager and nvidia-persistenced (issue 17)", () => {
                 .join(path.dirname(mark))
                 .split("/proc/driver/nvidia/version")
                 .join(path.join(dir, "proc-version"));
-            return spawnSync("sh", ["-s"], { input: text, encoding: "utf8", env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}`, FAKE: dir } });
+            // A PID namespace of its own, as test/helpers/standInTools.ts: the step's lock wait must not see package
+            // managers that other suites run on this machine (fleet nodes' apt is in the host's process table).
+            return spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "sh", "-s"], {
+                input: text,
+                encoding: "utf8",
+                env: { ...process.env, ...env, PATH: `${dir}:${process.env.PATH}`, FAKE: dir },
+            });
         };
         const log = () => fs.readFileSync(path.join(dir, "log"), "utf8");
 

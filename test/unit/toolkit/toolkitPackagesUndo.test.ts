@@ -72,7 +72,8 @@ function applyThenUndo(
         `if [ -d /etc/nvidia-container-runtime ]; then touch ${dir}/dir-left; fi`,
         `cp /var/run/cdi/nvidia.yaml ${dir}/spec-left 2>/dev/null || true`,
     ].join("\n");
-    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "sh", "-c", inside], { encoding: "utf8" });
+    // Its own PID namespace too: the lock wait must not see package managers other suites run on this machine.
+    const r = spawnSync("unshare", ["--mount", "--propagation", "private", "--pid", "--fork", "--mount-proc", "sh", "-c", inside], { encoding: "utf8" });
     const read = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), "utf8") : undefined);
     assert.equal(r.status, 0, `needs root for unshare and tmpfs: ${r.stderr}\napply: ${read("apply.out")}\nundo: ${read("undo.out")}`);
     const result = {
