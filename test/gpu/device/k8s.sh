@@ -149,6 +149,8 @@ save
 # 1. The device plugin as KubernetesGpuSupport renders it advertises every GPU; a CUDA pod gets one of them.
 cp "$k8s/pods/device-plugin.json" "$manifests/"
 if wait_registered "$gpus"; then pass plugin-advertises-gpus "$(registered)"; else fail plugin-advertises-gpus "want $gpus, got '$(registered)': $(pod_log nvidia-device-plugin nvidia-device-plugin | tail -n 3 | tr '\n' ' ')"; fi
+# What the CRI handed the runtime: each container's OCI spec (env, mounts, hooks), for the artifacts.
+ctr -n k8s.io containers ls -q | while read -r c; do ctr -n k8s.io containers info "$c"; done >"$work/containers.json" 2>&1
 cp "$k8s/pods/cuda.json" "$manifests/"
 wait_log cuda 120
 if uuid=$(cuda_ok cuda); then pass cuda-pod-one-gpu "$uuid"; else fail cuda-pod-one-gpu "$(tail -n 3 "$work/cuda.log" | tr '\n' ' ')"; fi
