@@ -76,7 +76,7 @@ export class Stack {
         });
         const result = { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
         if (!allowFailure && result.code !== 0) {
-            throw new Error(`pulumi ${args.join(" ")} exited ${result.code}:\n${tail(result.stdout)}\n${tail(result.stderr)}`);
+            throw new Error(`pulumi ${args.join(" ")} exited ${result.code}${killed(r, this.timeoutMs)}:\n${failure(result)}`);
         }
         return result;
     }
@@ -167,6 +167,22 @@ export function names(steps: PreviewStep[], ...ops: string[]): string[] {
         .sort();
 }
 
-function tail(text: string): string {
-    return text.split("\n").slice(-40).join("\n");
+function tail(text: string, lines = 40): string {
+    return text.split("\n").slice(-lines).join("\n");
+}
+
+/** Why spawnSync ended a run it did not see exit: the timeout (the provider then reports "exited prematurely"). */
+function killed(r: SpawnSyncReturns<string>, timeoutMs: number): string {
+    if (r.signal === null && r.error === undefined) return "";
+    return ` (${r.error?.message ?? "killed"}${r.signal ? ` by ${r.signal}` : ""}; Stack.timeoutMs is ${timeoutMs / 60000} min)`;
+}
+
+/**
+ * A failed run, readable: the steps' own `error:` lines (a DKMS build prints thousands of lines, and the cause scrolled
+ * out of a 40-line tail), then the last 150 lines of stdout and of stderr.
+ */
+export function failure(result: RunResult): string {
+    const errors = `${result.stdout}\n${result.stderr}`.split("\n").filter((l) => /^\s*(error|fatal|panic):/i.test(l));
+    const head = errors.length > 0 ? `the error lines:\n${[...new Set(errors)].slice(0, 30).join("\n")}\n--- stdout (last 150 lines) ---\n` : "";
+    return `${head}${tail(result.stdout, 150)}\n--- stderr (last 150 lines) ---\n${tail(result.stderr, 150)}`;
 }
