@@ -56,14 +56,9 @@ const CASES = [
     },
 ];
 
-// Debian's dnf keeps its own rpm database (the e2e suites read it through dnf), zypper uses /var/lib/rpm.
+// The nodes' one rpm database (set up below), read by rpm as on a RHEL or SUSE host.
 const rpmInstalled = (node: FleetNode, packages: string) =>
-    nodeExec(
-        node.name,
-        node.name.includes("dnf")
-            ? `dnf -q repoquery --installed --qf '%{name} %{version}-%{release}' ${packages} 2>/dev/null || true`
-            : `rpm --dbpath /var/lib/rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' ${packages} | grep -v 'not installed' || true`,
-    )
+    nodeExec(node.name, `rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' ${packages} | grep -v 'not installed' || true`)
         .trim()
         .split("\n")
         .filter(Boolean)
@@ -98,6 +93,10 @@ describe("pulumi engine: the driver from NVIDIA's CUDA repository (STAND-INS) on
                     c.port,
                     [
                         `printf '${c.osRelease}\\n' > /etc/os-release`,
+                        // One rpm database, at /var/lib/rpm and rpm's default, as on RHEL and SUSE. Debian's rpm defaults
+                        // to ~/.rpmdb (dnf's there), while its zypper writes /var/lib/rpm: the probe's `rpm -qf` then
+                        // found no owner for the zypper node's libnvidia-ml and preflight refused the update.
+                        "mkdir -p /etc/rpm && printf '%%_dbpath /var/lib/rpm\\n' > /etc/rpm/macros.e2e-dbpath && rpm --initdb",
                         `printf '%s' '${UNAME_STAND_IN.replace(/'/g, "'\\''")}' > /usr/local/bin/uname`,
                         "chmod 755 /usr/local/bin/uname",
                         `printf '%s' '${c.kernel}' > /etc/e2e-kernel-release`,
