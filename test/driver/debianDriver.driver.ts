@@ -3,7 +3,7 @@ import { ChildProcess } from "node:child_process";
 import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startRepoServer, stopNode } from "../e2e/fleet";
 import { Stack, names, stateDir, userProject } from "../pulumi/engine";
 import { DRIVER_PROGRAM } from "./program";
-import { Release, debCache, debianKernel, restoreDebs, saveDebs, setKernelRelease, startDebianNode } from "./debianNodes";
+import { Release, debCache, debianKernel, dkmsBuildReport, dkmsCcache, restoreDebs, saveDebs, setKernelRelease, startDebianNode } from "./debianNodes";
 
 /**
  * Debian's real NVIDIA driver through the real engine (issue 23): Debian's own packages from Debian's archive, Debian's
@@ -80,7 +80,7 @@ for (const c of CASES) {
 
         before(async () => {
             server = await startRepoServer(REPO_DIR, c.repoPort);
-            node = startDebianNode(c.node, c.release, c.port);
+            node = startDebianNode(c.node, c.release, c.port, dkmsCcache(c.release, c.version));
             kernel = debianKernel(node);
             restoreDebs(node, cache);
             const dir = userProject(`driver-${c.release}`, DRIVER_PROGRAM);
@@ -136,7 +136,10 @@ for (const c of CASES) {
 
         it(`with uname -r naming Debian's kernel, up installs nvidia-driver ${c.version} and the headers, and DKMS builds the ${c.modules} module`, () => {
             setKernelRelease(node, kernel);
+            const t0 = Date.now();
             stack.up();
+            // The time a CI run pays (printed, not asserted): cold when the ccache folder is new, warm after.
+            console.log(`      ${c.release}: up ${Math.round((Date.now() - t0) / 1000)} s; ${dkmsBuildReport(node, kernel)}`);
             assert.deepEqual(
                 installed(node, `nvidia-driver ${c.dkmsPackage} linux-headers-${kernel}`).map((l) => l.split(" ")[0]),
                 [`linux-headers-${kernel}`, c.dkmsPackage, "nvidia-driver"].sort(),

@@ -59,6 +59,8 @@ export interface FleetNode {
 export interface NodeOptions {
     /** A /proc as a real host has it: no masked paths (/proc/kcore…), /proc/sys writable, no AppArmor profile. */
     hostProc?: boolean;
+    /** Host folders mounted into the node, as `docker run -v` takes them (`HOST:NODE`): caches kept outside the clone. */
+    volumes?: string[];
 }
 
 /**
@@ -93,6 +95,7 @@ export function startNode(name: string, image: string, port: number, setup = "",
         "--security-opt",
         "seccomp=unconfined",
         ...hostProc,
+        ...(options.volumes ?? []).flatMap((v) => ["-v", v]),
         "--device",
         "/dev/net/tun",
         image,

@@ -3,7 +3,8 @@
 #   gpu-e2e-trixie           debootstrap trixie with systemd, sshd, ca-certificates, gnupg, curl (as gpu-e2e-base is bookworm)
 #   gpu-e2e-driver-bookworm  gpu-e2e-base with Debian's full apt sources: bookworm, -updates, -security; main contrib
 #   gpu-e2e-driver-trixie    gpu-e2e-trixie likewise    non-free non-free-firmware (the driver is non-free, the open
-#                            module contrib), as a Debian GPU host has them
+#                            module contrib), as a Debian GPU host has them; plus Debian's ccache, which the suite's
+#                            nodes switch on for DKMS (debianNodes.ts) so that CI's warm runs reuse the compiler's output
 #   gpu-e2e-rpm-driver       gpu-e2e-rpm with Debian's dnf-plugins-core: dnf's versionlock, which RHEL ships as
 #                            python3-dnf-plugin-versionlock (the dnf driver suite's node); Debian enables its `local`
 #                            plugin, which RHEL does not ship: off
@@ -32,9 +33,11 @@ for release in bookworm trixie; do
     image=gpu-e2e-driver-$release
     base=gpu-e2e-base
     [ "$release" = trixie ] && base=gpu-e2e-trixie
-    docker image inspect "$image" >/dev/null 2>&1 && continue
+    # An image from before ccache was added is built again.
+    docker image inspect "$image" >/dev/null 2>&1 && docker run --rm --network none --entrypoint test "$image" -x /usr/bin/ccache && continue
     docker rm -f gpu-e2e-driver-build >/dev/null 2>&1 || true
-    docker run --name gpu-e2e-driver-build --network host "$base" sh -c "printf '$(sources "$release")' > /etc/apt/sources.list" \
+    docker run --name gpu-e2e-driver-build --network host "$base" sh -c "printf '$(sources "$release")' > /etc/apt/sources.list \
+        && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ccache >/dev/null && apt-get clean" \
         >"/var/log/e2e/build-$image.log" 2>&1 || { tail -n 20 "/var/log/e2e/build-$image.log" >&2; exit 1; }
     docker commit gpu-e2e-driver-build "$image" >/dev/null
     docker rm -f gpu-e2e-driver-build >/dev/null
