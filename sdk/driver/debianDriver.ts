@@ -56,7 +56,9 @@ export function debianInstall(packages: string[], exact: string | undefined): Sh
 retry 3 ${apt} --download-only ${specs} || { log ${`error: ${specs.join(" ")} could not be downloaded: check that non-free and contrib (the open modules) are among the apt sources and that Debian carries that version`}; exit 31; }
 if ! ${apt} ${specs}; then
     apt-mark unhold ${held} >/dev/null 2>&1 || true
-    log ${`error: ${held.join(" ")} did not install: DKMS could not build the NVIDIA module for kernel`} "$(uname -r) (see /var/lib/dkms/*/*/build/make.log); nothing is held"
+    # The compiler's first error, so that the one line says why (trixie's 550.163.01-2 on 6.12.118: pci_resize_resource).
+    first=$(grep -h -m 1 ': error: ' /var/lib/dkms/nvidia*/*/build/make.log 2>/dev/null | head -n 1 | sed 's|^/var/lib/dkms/[^/]*/[^/]*/build/||' | cut -c 1-300)
+    log ${`error: ${held.join(" ")} did not install: DKMS could not build the NVIDIA module for kernel`} "$(uname -r)\${first:+: $first} (see /var/lib/dkms/*/*/build/make.log); nothing is held"
     exit 34
 fi
 if ! dkms status -k "$(uname -r)" 2>/dev/null | grep -q '^nvidia.*: installed'; then

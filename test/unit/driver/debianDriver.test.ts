@@ -115,6 +115,35 @@ describe("Debian's own driver (non-free, DKMS) (issue 23)", () => {
         assert.equal((r.calls.match(/^apt-get (?!.*--download-only).*install -y -q/gm) ?? []).length, 1, r.calls);
     });
 
+    it("a module that does not compile names the compiler's first error in that one line (Debian trixie's 550.163.01-2 on 6.12.118)", () => {
+        // DKMS's build log as the real one ends (make.log of nvidia-current-open 550.163.01-2), under a /var/lib of its own.
+        const varLib = fs.mkdtempSync(path.join(os.tmpdir(), "var-lib-"));
+        const build = path.join(varLib, "dkms/nvidia-current-open/550.163.01/build");
+        fs.mkdirSync(build, { recursive: true });
+        fs.writeFileSync(
+            path.join(build, "make.log"),
+            [
+                "/var/lib/dkms/nvidia-current-open/550.163.01/build/nvidia/nv-pci.c: In function 'nv_resize_pcie_bars':",
+                "/var/lib/dkms/nvidia-current-open/550.163.01/build/nvidia/nv-pci.c:237:9: error: too few arguments to function 'pci_resize_resource'",
+                "make[4]: *** [scripts/Makefile.build:234: nvidia/nv-pci.o] Error 1",
+                "",
+            ].join("\n"),
+        );
+        try {
+            const r = runWithStandIns(`mount --bind ${varLib} /var/lib\n${step("open", "driver-packages").script}`, { aptFails: true });
+            assert.notEqual(r.code, 0);
+            const errors = r.stderr.split("\n").filter((l) => l.startsWith("error:"));
+            assert.equal(errors.length, 1, r.stderr);
+            assert.match(
+                errors[0],
+                /for kernel 6\.1\.0-99-standin: nvidia\/nv-pci\.c:237:9: error: too few arguments to function 'pci_resize_resource' \(see /,
+            );
+            assert.match(errors[0], /nothing is held$/);
+        } finally {
+            fs.rmSync(varLib, { recursive: true, force: true });
+        }
+    });
+
     it("headers Debian does not carry fail the headers step with one line naming the package", () => {
         const r = runWithStandIns(step("open", "driver-kernel-headers").script, { aptFails: true });
         assert.notEqual(r.code, 0);
