@@ -52,11 +52,14 @@ const CASES: Case[] = [
     },
 ];
 
-/** `name version` of each installed package among `packages` (dpkg status `ii`). */
+/**
+ * `name version` of each installed package among `packages`: dpkg's status `i`, whatever the selection (`ii`, or `hi`
+ * once apt-mark holds it), with no error flag.
+ */
 const installed = (node: FleetNode, packages: string) =>
     nodeExec(node.name, `dpkg-query -W -f '\${db:Status-Abbrev} \${Package} \${Version}\\n' ${packages} 2>/dev/null || true`)
         .split("\n")
-        .filter((l) => l.startsWith("ii "))
+        .filter((l) => /^[uihrp]i /.test(l))
         .map((l) => l.slice(3).trim())
         .sort();
 const holds = (node: FleetNode) => nodeExec(node.name, "apt-mark showhold").trim().split("\n").filter(Boolean).sort();
