@@ -22,16 +22,29 @@ export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 command -v go >/dev/null || { echo "setup-engine: Go is needed (go 1.25 or newer)" >&2; exit 1; }
 
+# Built binaries are also kept outside the clone, keyed by their sources and the Go version, so a fresh clone (CI)
+# copies them instead of linking eight binaries again (Go's build cache spares only the compiling).
+cache="${PULUMI_NVIDIA_GPU_CACHE:-$HOME/.cache/pulumi-nvidia-gpu}/engine"
+mkdir -p "$cache"
+toolchain=$(go env GOVERSION)
+
 # build NAME DIR PACKAGE [LDFLAGS] [OUT]: go build in DIR into OUT (default .tmp/bin) unless DIR's files are
-# unchanged since the last build.
+# unchanged since the last build; a binary built from the same files before, in any clone, comes from the cache.
 build() {
     name=$1; dir=$2; package=$3; ldflags=${4:-}; out=${5:-$bin}
-    sum=$(cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d ' ' -f 1)
+    sum=$( (cd "$dir" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum \) | LC_ALL=C sort | xargs sha256sum; echo "$toolchain $ldflags") | sha256sum | cut -d ' ' -f 1)
     if [ -x "$out/$name" ] && [ "$(cat "$stamps/$name" 2>/dev/null)" = "$sum" ]; then
         echo "setup-engine: $name up to date"; return 0
     fi
-    echo "setup-engine: building $name"
-    (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$out/$name.new" "$package") && mv -f "$out/$name.new" "$out/$name"
+    cached="$cache/$name-$sum"
+    if [ -x "$cached" ]; then
+        echo "setup-engine: $name from the cache"
+        cp "$cached" "$out/$name.new" && mv -f "$out/$name.new" "$out/$name"
+    else
+        echo "setup-engine: building $name"
+        (cd "$dir" && go build -trimpath -ldflags "$ldflags" -o "$out/$name.new" "$package") && mv -f "$out/$name.new" "$out/$name"
+        cp "$out/$name" "$cached.$$" && mv -f "$cached.$$" "$cached"
+    fi
     printf '%s\n' "$sum" > "$stamps/$name"
 }
 
