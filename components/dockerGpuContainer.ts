@@ -7,6 +7,7 @@ import { DockerRunOptions } from "../sdk/workloads/dockerRunOptions";
 import { secretEnvPreamble } from "../sdk/workloads/secretEnv";
 import { workloadPreflight } from "../sdk/workloads/workloadPreflight";
 import { PODMAN_CDI_SPECS, podmanWorkloadFindings } from "../sdk/runtime/podmanPreflight";
+import { PODMAN_RESTART_LINK, PODMAN_RESTART_MASK, podmanRestartFindings } from "../sdk/workloads/podmanRestart";
 import { GpuConfigError } from "../sdk/errors";
 import { validate } from "../sdk/validate";
 import { NodeConnectionArgs } from "./connection";
@@ -285,20 +286,29 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                         engine: "engine",
                     },
                 );
-                return { verdict, container, gpu: container.mode !== "none", podman: a.engine === ContainerEngine.Podman, preset: a.preset };
+                return {
+                    verdict,
+                    container,
+                    gpu: container.mode !== "none",
+                    podman: a.engine === ContainerEngine.Podman,
+                    preset: a.preset,
+                    containerName: a.containerName ?? name,
+                    rootlessUser: a.rootlessUser ?? undefined,
+                };
             });
         planOnHost(
             name,
             connection,
             spec,
-            // Podman's preflight reads the CDI specs' format version.
-            (s) => (s.podman ? PODMAN_CDI_SPECS.map((path) => ({ path })) : []),
+            // Podman's preflight reads the CDI specs' format version, and whether podman-restart.service starts containers at boot.
+            (s) => (s.podman ? [...PODMAN_CDI_SPECS, PODMAN_RESTART_LINK, PODMAN_RESTART_MASK].map((path) => ({ path })) : []),
             (snapshot, s) => {
                 const { step, commandLine, capabilities, notes } = s.container;
                 // The preview shows the exact docker run line (secret values as their names), and why capabilities travel as they do.
                 void pulumi.log.info(`${name}: ${commandLine}${notes.map((n) => `\n  note: ${n}`).join("")}`, this);
                 const findings = [
                     ...(s.podman ? podmanWorkloadFindings(snapshot.facts, snapshot.files) : []),
+                    ...(s.podman ? podmanRestartFindings(s.containerName, s.container.restart, s.rootlessUser, snapshot.files) : []),
                     ...(s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES], s.preset) : []),
                 ];
                 for (const f of findings) void (f.severity === "error" ? pulumi.log.error : pulumi.log.warn)(`${name}: ${f.message} — ${f.fix}`, this);

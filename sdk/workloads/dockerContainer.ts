@@ -96,6 +96,8 @@ export interface DockerContainerPlan {
     notes: string[];
     /** The GPU mode after defaults (Podman's is `cdi`). */
     mode: GpuMode;
+    /** The restart policy after defaults. */
+    restart: (typeof RESTART_POLICIES)[number];
 }
 
 /**
@@ -210,5 +212,5 @@ fi`,
     };
     const secretWords = secrets.length === 0 ? [] : ["--env-file", `<secret: ${secrets.join(", ")}>`];
     const commandLine = [cli, "run", ...runArgs, ...secretWords, spec.image, ...command].map((w) => (w.startsWith("<secret") ? w : quote(w))).join(" ");
-    return { step, commandLine, capabilities, notes, mode };
+    return { step, commandLine, capabilities, notes, mode, restart };
 }

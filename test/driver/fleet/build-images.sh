@@ -1,6 +1,5 @@
 #!/bin/sh
 # Node images for the Debian driver suite (test/driver), built once per machine (each is skipped when it exists):
-#   gpu-e2e-trixie           debootstrap trixie with systemd, sshd, ca-certificates, gnupg, curl (as gpu-e2e-base is bookworm)
 #   gpu-e2e-driver-bookworm  gpu-e2e-base with Debian's full apt sources: bookworm, -updates, -security; main contrib
 #   gpu-e2e-driver-trixie    gpu-e2e-trixie likewise    non-free non-free-firmware (the driver is non-free, the open
 #                            module contrib), as a Debian GPU host has them; plus Debian's ccache, which the suite's
@@ -8,22 +7,13 @@
 #   gpu-e2e-rpm-driver       gpu-e2e-rpm with Debian's dnf-plugins-core: dnf's versionlock, which RHEL ships as
 #                            python3-dnf-plugin-versionlock (the dnf driver suite's node); Debian enables its `local`
 #                            plugin, which RHEL does not ship: off
-# Needs gpu-e2e-base (test/e2e/fleet/build-images.sh) and Docker running.
+# Needs gpu-e2e-base and gpu-e2e-trixie (test/e2e/fleet/build-images.sh) and Docker running.
 set -eu
 mkdir -p /var/log/e2e
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
 security=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | grep -m 1 security || true)
 [ -n "$security" ] || security=http://deb.debian.org/debian-security
-if ! docker image inspect gpu-e2e-trixie >/dev/null 2>&1; then
-    root=$(mktemp -d)
-    nice -n 10 debootstrap --variant=minbase --include=systemd,systemd-sysv,openssh-server,ca-certificates,gnupg,curl,iproute2,dbus,sudo,procps,python3-minimal \
-        trixie "$root" "$mirror" >/var/log/e2e/debootstrap-trixie.log 2>&1 || { tail -n 20 /var/log/e2e/debootstrap-trixie.log >&2; exit 1; }
-    printf 'deb %s trixie main\n' "$mirror" >"$root/etc/apt/sources.list"
-    rm -f "$root"/etc/ssh/ssh_host_*
-    tar -C "$root" -c . | docker import - gpu-e2e-trixie >/dev/null
-    rm -rf "$root"
-fi
 # sources RELEASE: Debian's apt sources for RELEASE with every component.
 sources() {
     all="main contrib non-free non-free-firmware"
@@ -51,4 +41,4 @@ if ! docker image inspect gpu-e2e-rpm-driver >/dev/null 2>&1; then
     docker commit gpu-e2e-driver-build gpu-e2e-rpm-driver >/dev/null
     docker rm -f gpu-e2e-driver-build >/dev/null
 fi
-echo "images ready: gpu-e2e-trixie gpu-e2e-driver-bookworm gpu-e2e-driver-trixie gpu-e2e-rpm-driver"
+echo "images ready: gpu-e2e-driver-bookworm gpu-e2e-driver-trixie gpu-e2e-rpm-driver"

@@ -130,7 +130,12 @@ describe("DockerGpuContainer: run options, secret env, rootless daemon", () => {
             );
             assert.deepEqual(
                 reader.asked[0].map((f) => f.path),
-                ["/etc/cdi/nvidia.yaml", "/var/run/cdi/nvidia.yaml"],
+                [
+                    "/etc/cdi/nvidia.yaml",
+                    "/var/run/cdi/nvidia.yaml",
+                    "/etc/systemd/system/default.target.wants/podman-restart.service",
+                    "/etc/systemd/system/podman-restart.service",
+                ],
             );
             assert.ok(
                 warned.some((m) => /pod: \/var\/run\/cdi\/nvidia\.yaml is CDI spec format 0\.7\.0, which podman 4\.3\.1 cannot read/.test(m)),
