@@ -67,6 +67,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
         // A restart (systemctl) is needed only when the runtime's configuration changes.
         restarts: engine.restarts && runtimePart.files.some((f) => f.changed) ? [engine.runtime] : [],
     });
+    findings.push(...runtimePart.findings);
     const dataCentreIntent = { fabricManager: spec.fabricManager, persistenced: spec.persistenced, driver: installDriver ? spec.driver : undefined };
     findings.push(...dataCentrePreflight(facts, dataCentreIntent));
     if (pin?.kind === "keep") findings.push(pin.note);
@@ -77,10 +78,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
     const effectiveMode = injectionMode(spec.toolkit.version, mode, snapshot.files[TOOLKIT_CONFIG]).mode;
     const toolkitSettings = engine.toolkitSettings(effectiveMode);
     findings.push(...rootlessLegacyFindings(toolkitSettings), ...leftoverNoCgroupsFindings(toolkitSettings, snapshot.files[TOOLKIT_CONFIG]));
-    const errors = findings.filter((f) => f.severity === "error");
-    if (errors.length > 0) {
-        throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
-    }
+    throwPreflightErrors(findings);
     if (facts.packageManager === undefined) throw new GpuConfigError("packageManager", "unknown", "use apt, dnf or zypper");
     const unexpected = Object.entries(facts.toolkitPackages).filter(([, version]) => version !== spec.toolkit.version);
     if (unexpected.length > 0) {
@@ -115,7 +113,7 @@ export function nodePlan(snapshot: HostSnapshot, spec: NodeSpec): PlannedNode {
  * The runtime's steps, as the runtime components plan them alone: the toolkit config the runtime needs in the
  * host's injection mode, then its engine's steps (see runtimeSteps).
  */
-export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps: PlanStep[]; files: RenderResult[] } {
+export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps: PlanStep[]; files: RenderResult[]; findings: Finding[] } {
     const engine = engineOf(spec.runtime);
     const runtimeName = validate(spec.runtimeName ?? DEFAULT_RUNTIME_NAME, "name", "runtimeName");
     const steps: PlanStep[] = [];
@@ -127,7 +125,8 @@ export function runtimePlan(snapshot: HostSnapshot, spec: RuntimeSpec): { steps:
         files.push(...(toolkitConfig.files ?? []));
     }
     const part = runtimeSteps(snapshot, engine, { ...spec, runtimeName });
-    return { steps: [...steps, ...part.steps], files: [...files, ...part.files] };
+    throwPreflightErrors(part.findings);
+    return { steps: [...steps, ...part.steps], files: [...files, ...part.files], findings: part.findings };
 }
 
 /**
@@ -138,13 +137,15 @@ function runtimeSteps(
     snapshot: HostSnapshot,
     engine: RuntimeEngine,
     spec: Omit<RuntimeSpec, "runtime"> & { runtimeName: string },
-): { steps: PlanStep[]; files: RenderResult[] } {
+): { steps: PlanStep[]; files: RenderResult[]; findings: Finding[] } {
     const enableCdi = spec.enableCdi ?? false;
-    const { steps, files } = engine.configure(snapshot, { ...spec, setAsDefault: spec.setAsDefault ?? false, enableCdi });
+    const { steps, files, findings = [] } = engine.configure(snapshot, { ...spec, setAsDefault: spec.setAsDefault ?? false, enableCdi });
     if (engine.needsCdiSpec(enableCdi)) steps.push(cdiSpecStep());
     if (engine.verify !== undefined)
-        steps.push(verifyRuntimesStep([{ runtime: engine.runtime, verify: engine.verify }], spec.runtimeName, revisionOf(files, snapshot)));
-    return { steps, files };
+        steps.push(
+            verifyRuntimesStep([{ runtime: engine.runtime, verify: engine.verify }], spec.runtimeName, revisionOf(files, snapshot), spec.setAsDefault ?? false),
+        );
+    return { steps, files, findings };
 }
 
 /** The warning that goes with `no-cgroups = true`: a rootful daemon on the same host loses its GPUs' cgroup setup. */
@@ -183,4 +184,12 @@ function modeOnHost(snapshot: HostSnapshot): string {
     const version = packages["nvidia-container-toolkit-base"] ?? packages["nvidia-container-toolkit"];
     // No toolkit installed yet (its component installs it): the mode the version this library pins by default resolves auto to.
     return injectionMode(version ?? DEFAULT_TOOLKIT_VERSION, undefined, version === undefined ? undefined : snapshot.files[TOOLKIT_CONFIG]).mode;
+}
+
+/** One GpuConfigError listing every error finding, each with its id, and their fixes. */
+function throwPreflightErrors(findings: Finding[]): void {
+    const errors = findings.filter((f) => f.severity === "error");
+    if (errors.length > 0) {
+        throw new GpuConfigError("preflight", errors.map((e) => `${e.message} (${e.id})`).join("; "), errors.map((e) => e.fix).join("; "));
+    }
 }

@@ -5,6 +5,7 @@ import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from ".
 import { sh } from "../shell/shellScript";
 import { RuntimeEngine, ServiceControl, renderOptions } from "./engine";
 import { runtimePresent } from "./runtimePreflight";
+import { containerdLoadedFindings } from "./containerdLoaded";
 
 export const CONTAINERD_SERVICE: ServiceControl = {
     unit: "containerd",
@@ -45,13 +46,27 @@ export const containerdEngine: RuntimeEngine = {
                 restartStep(CONTAINERD_SERVICE, [result.topLevel, result.dropIn], revision),
             ],
             files: [result.topLevel, result.dropIn],
+            findings: containerdLoadedFindings({
+                dump: snapshot.containerdDump,
+                dropIn: live[CONTAINERD_DROP_IN],
+                dropInPath: CONTAINERD_DROP_IN,
+                configPath: CONTAINERD_CONFIG,
+                runtimeName: spec.runtimeName,
+                setAsDefault: spec.setAsDefault,
+            }),
         };
     },
     restarts: true,
     preflight: [runtimePresent("containerd", "containerd", (facts) => facts.containerd !== undefined)],
     needsCdiSpec: (enableCdi) => enableCdi,
-    verify: sh`containerd config dump | grep -qF "runtimes.$name]" || { echo "error: containerd config dump has no $name runtime" >&2; exit 8; }
-echo "containerd: $name runtime registered"`,
+    // What containerd loads, not what the drop-in says: a later drop-in can replace the CRI section (containerdLoaded.ts).
+    verify: sh`loaded=$(containerd config dump) || { echo "error: containerd config dump failed" >&2; exit 8; }
+printf '%s\\n' "$loaded" | grep -qF "runtimes.$name]" || { echo "error: containerd config dump has no $name runtime" >&2; exit 8; }
+if [ -n "\${default:-}" ]; then
+  current=$(printf '%s\\n' "$loaded" | sed -n 's/^ *default_runtime_name = //p' | tr -d \\"\\' | head -n 1)
+  [ "$current" = "$default" ] || { echo "error: containerd's default runtime is \${current:-runc}, not $default (containerd config dump)" >&2; exit 8; }
+fi
+echo "containerd: $name runtime registered\${default:+, the default}"`,
     dockerHostUser: () => undefined,
     dockerHostFindings: () => [],
     toolkitSettings: () => [],

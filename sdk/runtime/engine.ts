@@ -36,6 +36,8 @@ export function renderOptions(spec: EngineSpec): { runtimeName: string; setAsDef
 export interface RuntimeConfig {
     steps: PlanStep[];
     files: RenderResult[];
+    /** What the host's live config says that the files cannot repair (containerd: a later drop-in replaces its section). */
+    findings?: Finding[];
 }
 
 /** How a runtime's daemon is validated, restarted and waited for (systemd units). */

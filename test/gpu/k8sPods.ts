@@ -79,11 +79,39 @@ async function cudaPod(name: string): Promise<Manifest> {
     return staticPod(name, "default", { ...pod.spec, restartPolicy: "Never" });
 }
 
-/** containerd's files as the project's renderer writes them on a host with no config.toml, given containerd's own defaults. */
+/**
+ * The GPU machine's own config.toml, as its operator would write it: the machine withholds CAP_SYS_RESOURCE, so runc
+ * cannot lower a pod sandbox's oom_score_adj to the kubelet's -998 ("can't get final child's PID from pipe: EOF",
+ * run 2 of 2026-12-07), and containerd's restrict_oom_score_adj (made for rootless hosts) keeps scores at its own.
+ * It belongs in the root file, not in a drop-in of its own: run 3 put it in `99-zz-gpu-machine.toml`, which containerd
+ * 1.7 read after the project's drop-in and which replaced the whole CRI section, nvidia runtime and default included,
+ * so every pod ran on plain runc and got no GPU (sdk/runtime/containerdLoaded.ts now refuses exactly that).
+ */
+const MACHINE_CONFIG = 'version = 2\n\n[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n';
+
+/**
+ * containerd's files as the project's renderer writes them on that machine (its config.toml and its containerd's
+ * dump), checked here with the same containerd binary before any device time is spent: what it loads from them
+ * names nvidia as the default runtime and keeps the machine's setting.
+ */
 function containerdFiles(containerd: string): { config: string; dropIn: string; summary: string } {
-    const dump = execFileSync(containerd, ["config", "default"], { encoding: "utf8" });
-    const r = renderContainerdConfig(undefined, { effectiveConfig: dump, setAsDefault: true });
-    return { config: r.topLevel.text, dropIn: r.dropIn.text, summary: `version ${r.version}, ${r.criPlugin}, runtime options from ${r.inheritedFrom}` };
+    const dir = fs.mkdtempSync(path.join(REPO_ROOT, ".tmp", "gpu-containerd-"));
+    try {
+        fs.writeFileSync(path.join(dir, "config.toml"), MACHINE_CONFIG);
+        const dump = execFileSync(containerd, ["--config", path.join(dir, "config.toml"), "config", "dump"], { encoding: "utf8" });
+        const r = renderContainerdConfig(MACHINE_CONFIG, { effectiveConfig: dump, setAsDefault: true });
+        fs.mkdirSync(path.join(dir, "conf.d"));
+        fs.writeFileSync(path.join(dir, "config.toml"), r.topLevel.text.replace("/etc/containerd/conf.d", path.join(dir, "conf.d")));
+        fs.writeFileSync(path.join(dir, "conf.d", "99-nvidia.toml"), r.dropIn.text);
+        const loaded = execFileSync(containerd, ["--config", path.join(dir, "config.toml"), "config", "dump"], { encoding: "utf8" });
+        for (const want of [/default_runtime_name = "nvidia"/, /runtimes\.nvidia\]/, /restrict_oom_score_adj = true/]) {
+            if (!want.test(loaded)) throw new Error(`prepare-k8s: containerd would not load ${want.source} from the rendered files`);
+        }
+        const summary = `version ${r.version}, ${r.criPlugin}, runtime options from ${r.inheritedFrom}, restrict_oom_score_adj from the root`;
+        return { config: r.topLevel.text, dropIn: r.dropIn.text, summary };
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
 }
 
 export async function writeK8sCarry(containerd: string): Promise<void> {
@@ -109,7 +137,7 @@ export async function writeK8sCarry(containerd: string): Promise<void> {
             "  sharing: the same with sharing { time-slicing, replicas 2 }, config.yaml from its ConfigMap, plus NVIDIA_VISIBLE_DEVICES=0 (one GPU)",
             `CUDA pods: GpuWorkload({ kind: Pod, image: ${CHECK_IMAGE}, requireCuda: cuda>=13.0, nodeDriverVersions: [580.159.04] })`,
             "static-pod changes: hostNetwork true; ConfigMap volume -> hostPath /etc/nvidia-device-plugin; CUDA pods restartPolicy Never; runtimeClassName dropped (containerd's default runtime is nvidia)",
-            `containerd: renderContainerdConfig(no config.toml, containerd config default, setAsDefault: true): ${c.summary}`,
+            `containerd: renderContainerdConfig(the machine's config.toml with restrict_oom_score_adj, its dump, setAsDefault: true): ${c.summary}`,
             "",
         ].join("\n"),
     );

@@ -73,12 +73,10 @@ setup() {
     mkdir -p /etc/containerd/conf.d
     cp "$k8s/containerd/config.toml" /etc/containerd/config.toml
     cp "$k8s/containerd/99-nvidia.toml" /etc/containerd/conf.d/99-nvidia.toml
-    # This machine withholds CAP_SYS_RESOURCE (the kubelet logs "Failed to set rlimit on max file handles: operation not
-    # permitted"): runc cannot lower a pod sandbox's oom_score_adj to the kubelet's -998, and its init dies before the
-    # container starts ("can't get final child's PID from pipe: EOF", run 2 of 2026-12-07). containerd's
-    # restrict_oom_score_adj (made for rootless hosts) keeps scores at or above its own. A real node needs none of this:
-    # the test's own drop-in, read after the project's.
-    printf 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n' >/etc/containerd/conf.d/99-zz-gpu-machine.toml
+    # The machine withholds CAP_SYS_RESOURCE: its config.toml (the carry's, test/gpu/k8sPods.ts) sets containerd's
+    # restrict_oom_score_adj, which the project's drop-in copies with the rest of the CRI section. Run 3 of 2026-12-07
+    # set it in a drop-in of its own, read after the project's: containerd 1.7 replaced the whole CRI section with it,
+    # and every pod ran on plain runc, without the nvidia runtime.
     grep -E '^Cap(Eff|Bnd)' /proc/self/status >"$work/capabilities.txt"
     # Diagnostics for the runtime's choices (run 3 of 2026-12-07: pods started, but nothing was injected into them):
     # its debug log, its config and the loader's view of NVML, all in the artifacts.
@@ -141,7 +139,14 @@ wait_registered() { n=0; until [ "$(registered | cut -d' ' -f1)" = "$1" ] || [ $
 gpus=$(nvidia-smi --query-gpu=uuid --format=csv,noheader | wc -l)
 gpu0=$(nvidia-smi -i 0 --query-gpu=uuid --format=csv,noheader)
 
+# What containerd loads from those files, as the project's verify step reads it: nvidia registered and the default.
+loaded_default() { containerd --config /etc/containerd/config.toml config dump 2>/dev/null | sed -n 's/^ *default_runtime_name = //p' | tr -d \"\' | head -n 1; }
 if setup; then pass containerd-with-project-config "$(containerd --version | cut -d' ' -f3), $(nvidia-container-runtime --version 2>&1 | head -n 1)"; else fail containerd-with-project-config "$(tail -n 3 "$work/containerd.log" | tr '\n' ' ')"; fi
+if [ "$(loaded_default)" = nvidia ] && containerd --config /etc/containerd/config.toml config dump 2>/dev/null | grep -qF 'runtimes.nvidia]'; then
+    pass containerd-loads-nvidia-default "default_runtime_name nvidia"
+else
+    fail containerd-loads-nvidia-default "containerd loads default '$(loaded_default)'"
+fi
 if images; then pass images-imported "$(ctr -n k8s.io images ls -q | tr '\n' ' ')"; else fail images-imported "$(tail -n 3 "$work/images.log" | tr '\n' ' ')"; fi
 if kubelet_start; then pass kubelet-standalone "$(kubelet --version)"; else fail kubelet-standalone "$(tail -n 5 "$work/kubelet.log" | tr '\n' ' ')"; fi
 save
