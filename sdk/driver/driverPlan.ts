@@ -359,8 +359,10 @@ done`;
 
 /**
  * Reboots only when the pinned driver is installed but not loaded. The reboot is scheduled a moment
- * after the step returns, so the command ends cleanly; the next step's SSH connection retries until the
- * host is back (connection.dialErrorLimit × perDialTimeout).
+ * after the step returns, so the command ends cleanly. Before it returns, sshd stops taking new logins (this session
+ * stays: sshd's units kill only their main process): the next step cannot reach the host in the moment before it goes
+ * down and run there, so its connection retries until the host is back (connection.dialErrorLimit × perDialTimeout).
+ * A reboot that cannot start brings sshd back.
  */
 function rebootStep(ctx: DriverContext): PlanStep {
     return {
@@ -372,7 +374,8 @@ function rebootStep(ctx: DriverContext): PlanStep {
             sh`case "$library" in "$want"*|"") ;; *) echo "error: the driver library on disk is $library, not the pinned $want: not rebooting" >&2; exit 33 ;; esac`,
             sh`case "$loaded" in "$want"*) [ -z "$library" ] || [ "$library" = "$loaded" ] && { echo "unchanged: driver $loaded loaded, no reboot"; exit 0; } ;; esac`,
             sh`echo "rebooting: driver \${library:-(new)} installed, \${loaded:-none} loaded"`,
-            sh`nohup sh -c 'sleep 3; systemctl reboot || reboot' >/dev/null 2>&1 &`,
+            sh`for unit in ssh.socket ssh.service sshd.service; do systemctl stop "$unit" >/dev/null 2>&1 || true; done`,
+            sh`nohup sh -c 'sleep 2; systemctl reboot || reboot || systemctl start ssh.service || systemctl start sshd.service' >/dev/null 2>&1 &`,
         ),
         changes: ["host reboot (only when the driver changed)"],
         root: true,
