@@ -18,6 +18,12 @@ bin="$root/.tmp/bin"
 providers="$root/.tmp/providers"
 stamps="$root/.tmp/engine-stamps"
 mkdir -p "$bin" "$providers" "$stamps"
+# .ci/run's two workers start two suites at once, and each suite runs this first: one builds and installs, the other
+# waits and then finds it up to date (without the lock the second truncated .tmp/engine.env while the first sourced it:
+# "PULUMI_HOME: parameter not set", CI of 2026-12-07).
+if command -v flock >/dev/null 2>&1 && [ -z "${ENGINE_SETUP_LOCKED:-}" ]; then
+    ENGINE_SETUP_LOCKED=1 exec flock "$stamps/engine.lock" sh "$0" "$@"
+fi
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 command -v go >/dev/null || { echo "setup-engine: Go is needed (go 1.25 or newer)" >&2; exit 1; }
@@ -69,7 +75,8 @@ build pulumi-gen-python "$root/tools/pulumi-language-python/gen-sdk" .
 python_sdk=$(cd "$root/tools/pulumi-language-python" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$python_sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
 
-cat > "$root/.tmp/engine.env" <<ENV
+# Written whole, then moved: a suite running beside this one may be reading it.
+cat > "$root/.tmp/engine.env.tmp" <<ENV
 # Written by tools/setup-engine.sh: the project's own Pulumi engine, which never downloads anything.
 export PATH="$bin:\$PATH"
 export PULUMI_HOME="$root/.tmp/pulumi-home"
@@ -77,6 +84,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 ENV
+mv -f "$root/.tmp/engine.env.tmp" "$root/.tmp/engine.env"
 . "$root/.tmp/engine.env"
 want=$(sha256sum "$providers/pulumi-resource-command" | cut -d ' ' -f 1)
 installed="$PULUMI_HOME/plugins/resource-command-v1.2.1/pulumi-resource-command"

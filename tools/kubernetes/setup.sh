@@ -14,7 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cache="${PULUMI_NVIDIA_GPU_CACHE:-$HOME/.cache/pulumi-nvidia-gpu}"
 links="$root/.tmp/kubernetes/bin"
-mkdir -p "$links"
+mkdir -p "$links" "$cache"
+# The binaries' cache is this machine's: two setups at once (a suite beside prepare-k8s, or two clones) wait in turn.
+if command -v flock >/dev/null 2>&1 && [ -z "${KUBERNETES_SETUP_LOCKED:-}" ]; then
+    KUBERNETES_SETUP_LOCKED=1 exec flock "$cache/kubernetes-setup.lock" sh "$0" "$@"
+fi
 export GOPROXY="${GOPROXY:-https://proxy.golang.org}" GOTOOLCHAIN=local
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
 command -v go >/dev/null || { echo "kubernetes setup: Go is needed (go 1.24 or newer)" >&2; exit 1; }

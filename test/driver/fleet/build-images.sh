@@ -9,6 +9,10 @@
 #                            plugin, which RHEL does not ship: off
 # Needs gpu-e2e-base and gpu-e2e-trixie (test/e2e/fleet/build-images.sh) and Docker running.
 set -eu
+# The driver images are this machine's: two suites building them at once wait for each other.
+if command -v flock >/dev/null 2>&1 && [ -z "${DRIVER_IMAGES_LOCKED:-}" ]; then
+    DRIVER_IMAGES_LOCKED=1 exec flock /tmp/pulumi-nvidia-gpu-driver-images.lock sh "$0" "$@"
+fi
 mkdir -p /var/log/e2e
 mirror=$(sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n 1)
 [ -n "$mirror" ] || mirror=http://deb.debian.org/debian
