@@ -1,6 +1,6 @@
 /**
  * A user's program with a pinned driver: one GpuNode from stack config (CDI only, the toolkit from the fleet's loopback
- * repository), its driver pin, module type and destroy behaviour from config, and the outputs the driver suites check.
+ * repository), its driver pin, module type, reboot and destroy behaviour from config, and the outputs the driver suites check.
  */
 export const DRIVER_PROGRAM = `import * as pulumi from "@pulumi/pulumi";
 import { ContainerRuntime, DriverSource, GpuNode, KernelModules } from "pulumi-nvidia-gpu";
@@ -16,6 +16,7 @@ const node = new GpuNode("gpu", {
         source: cfg.get("driverSource") as DriverSource | undefined,
         cudaRepoUrl: cfg.get("cudaRepoUrl"),
         purgeOnDestroy: cfg.getBoolean("purgeOnDestroy") ?? false,
+        reboot: cfg.getBoolean("reboot") ?? false,
     },
     toolkit: { version: "1.20.0-1", repoUrl: cfg.require("repoUrl"), keyFingerprint: cfg.require("keyFingerprint") },
 });

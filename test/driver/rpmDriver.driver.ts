@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess, execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { FleetNode, REPO_DIR, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
+import { FleetNode, NodeOptions, REPO_DIR, docker, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
 import { Stack, names, stateDir, userProject } from "../pulumi/engine";
 import { REPO_ROOT } from "../helpers/paths";
 import { DRIVER_PROGRAM } from "./program";
@@ -56,6 +56,51 @@ const CASES = [
     },
 ];
 
+type Case = (typeof CASES)[number];
+
+/** A node of the case's image and os-release, its one rpm database, the uname stand-in and the distribution's repository. */
+function startDriverNode(c: Case, name: string, port: number, options: NodeOptions = {}): FleetNode {
+    return startNode(
+        name,
+        c.image,
+        port,
+        [
+            `printf '${c.osRelease}\\n' > /etc/os-release`,
+            // One rpm database, at /var/lib/rpm and rpm's default, as on RHEL and SUSE. Debian's rpm defaults
+            // to ~/.rpmdb (dnf's there), while its zypper writes /var/lib/rpm: the probe's `rpm -qf` then
+            // found no owner for the zypper node's libnvidia-ml and preflight refused the update.
+            "mkdir -p /etc/rpm && printf '%%_dbpath /var/lib/rpm\\n' > /etc/rpm/macros.e2e-dbpath && rpm --initdb",
+            `printf '%s' '${UNAME_STAND_IN.replace(/'/g, "'\\''")}' > /usr/local/bin/uname`,
+            "chmod 755 /usr/local/bin/uname",
+            `printf '%s' '${c.kernel}' > /etc/e2e-kernel-release`,
+            // The distribution's own repository (RHEL's BaseOS, SLES's base: STAND-INS), where the headers are.
+            c.manager === "dnf"
+                ? `mkdir -p /etc/yum.repos.d && printf '[baseos]\\nname=BaseOS (STAND-IN)\\nbaseurl=http://127.0.0.1:${DRIVER_REPO_PORT}/rhel9-baseos\\ngpgcheck=0\\n' > /etc/yum.repos.d/baseos.repo`
+                : `zypper --non-interactive addrepo --no-gpgcheck http://127.0.0.1:${DRIVER_REPO_PORT}/sles15-base base >/dev/null`,
+        ].join(" && "),
+        options,
+    );
+}
+
+/** The driver program's stack for a node: driver 580.95.05 (open modules) from the stand-in CUDA repository. */
+function driverStack(c: Case, project: string, node: FleetNode, repoPort: number, extra: Record<string, string> = {}): Stack {
+    const stack = new Stack(userProject(project, DRIVER_PROGRAM), c.manager, stateDir(project));
+    stack.init(
+        {
+            port: String(node.connection.port),
+            hostKey: node.connection.hostKey!,
+            driverVersion: "580.95.05",
+            kernelModules: "open",
+            cudaRepoUrl: `http://127.0.0.1:${DRIVER_REPO_PORT}`,
+            repoUrl: `http://127.0.0.1:${repoPort}`,
+            keyFingerprint: fingerprint(),
+            ...extra,
+        },
+        { privateKey: sshKey().privateKey },
+    );
+    return stack;
+}
+
 // The nodes' one rpm database (set up below), read by rpm as on a RHEL or SUSE host.
 const rpmInstalled = (node: FleetNode, packages: string) =>
     nodeExec(node.name, `rpm -q --qf '%{NAME} %{VERSION}-%{RELEASE}\\n' ${packages} | grep -v 'not installed' || true`)
@@ -87,39 +132,8 @@ describe("pulumi engine: the driver from NVIDIA's CUDA repository (STAND-INS) on
             let stack: Stack;
             before(async () => {
                 server = await startRepoServer(REPO_DIR, c.repoPort);
-                node = startNode(
-                    c.node,
-                    c.image,
-                    c.port,
-                    [
-                        `printf '${c.osRelease}\\n' > /etc/os-release`,
-                        // One rpm database, at /var/lib/rpm and rpm's default, as on RHEL and SUSE. Debian's rpm defaults
-                        // to ~/.rpmdb (dnf's there), while its zypper writes /var/lib/rpm: the probe's `rpm -qf` then
-                        // found no owner for the zypper node's libnvidia-ml and preflight refused the update.
-                        "mkdir -p /etc/rpm && printf '%%_dbpath /var/lib/rpm\\n' > /etc/rpm/macros.e2e-dbpath && rpm --initdb",
-                        `printf '%s' '${UNAME_STAND_IN.replace(/'/g, "'\\''")}' > /usr/local/bin/uname`,
-                        "chmod 755 /usr/local/bin/uname",
-                        `printf '%s' '${c.kernel}' > /etc/e2e-kernel-release`,
-                        // The distribution's own repository (RHEL's BaseOS, SLES's base: STAND-INS), where the headers are.
-                        c.manager === "dnf"
-                            ? `mkdir -p /etc/yum.repos.d && printf '[baseos]\\nname=BaseOS (STAND-IN)\\nbaseurl=http://127.0.0.1:${DRIVER_REPO_PORT}/rhel9-baseos\\ngpgcheck=0\\n' > /etc/yum.repos.d/baseos.repo`
-                            : `zypper --non-interactive addrepo --no-gpgcheck http://127.0.0.1:${DRIVER_REPO_PORT}/sles15-base base >/dev/null`,
-                    ].join(" && "),
-                );
-                const dir = userProject(`driver-${c.manager}`, DRIVER_PROGRAM);
-                stack = new Stack(dir, c.manager, stateDir(`driver-${c.manager}`));
-                stack.init(
-                    {
-                        port: String(c.port),
-                        hostKey: node.connection.hostKey!,
-                        driverVersion: "580.95.05",
-                        kernelModules: "open",
-                        cudaRepoUrl: `http://127.0.0.1:${DRIVER_REPO_PORT}`,
-                        repoUrl: `http://127.0.0.1:${c.repoPort}`,
-                        keyFingerprint: fingerprint(),
-                    },
-                    { privateKey: sshKey().privateKey },
-                );
+                node = startDriverNode(c, c.node, c.port);
+                stack = driverStack(c, `driver-${c.manager}`, node, c.repoPort);
             });
             after(() => {
                 server?.kill();
@@ -161,4 +175,53 @@ describe("pulumi engine: the driver from NVIDIA's CUDA repository (STAND-INS) on
             });
         });
     }
+
+    describe("reboot: true on a dnf node (the node's container restarts as a host reboots)", () => {
+        const c = CASES[0];
+        const name = "gpu-driver-reboot";
+        let server: ChildProcess;
+        let node: FleetNode;
+        let stack: Stack;
+        // The container's start time and restarts: a reboot of the node restarts its container (startNode's restartOnReboot).
+        const boots = () => docker("inspect", "-f", "{{.State.StartedAt}} {{.RestartCount}}", name).trim();
+        before(async () => {
+            server = await startRepoServer(REPO_DIR, 18806);
+            node = startDriverNode(c, name, 2805, { restartOnReboot: true });
+            stack = driverStack(c, "driver-reboot", node, 18806, { reboot: "true" });
+        });
+        after(() => {
+            server?.kill();
+            stopNode(name);
+        });
+
+        it("up installs the driver, reboots the node once, and the steps after it run on the new boot", () => {
+            const before = boots();
+            nodeExec(name, "touch /run/e2e-before-reboot");
+            stack.up();
+            const after = boots();
+            assert.notEqual(after, before, "the node restarted");
+            assert.match(after, / 1$/, "exactly one restart");
+            assert.match(stepStdout(stack, "gpu-driver-reboot"), /^rebooting: driver 580\.95\.05 installed, none loaded$/m);
+            // /run is new at boot: the marker is gone, and this boot's journal holds the logins of the steps after the reboot.
+            assert.equal(nodeExec(name, "[ -e /run/e2e-before-reboot ] && echo kept || echo gone").trim(), "gone");
+            assert.match(nodeExec(name, "journalctl -b --no-pager 2>/dev/null | grep -c 'Accepted publickey for root' || true").trim(), /^[1-9]/);
+            assert.match(stepStdout(stack, "gpu-driver-verify"), c.verify("580.95.05"));
+            assert.equal(stack.outputs().rebootPending, true);
+        });
+
+        it("a second up changes nothing and does not reboot", () => {
+            const before = boots();
+            assert.equal(stack.expectNoChanges().code, 0);
+            stack.up();
+            assert.equal(boots(), before);
+        });
+
+        it("destroy keeps the driver and reboots nothing", () => {
+            const before = boots();
+            stack.destroy();
+            assert.deepEqual(rpmInstalled(node, c.packages), c.installed("580.95.05").sort());
+            assert.equal(boots(), before);
+            stack.remove();
+        });
+    });
 });

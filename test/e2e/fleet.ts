@@ -41,7 +41,8 @@ export function sshKey(): { privateKey: string; publicKey: string } {
     return { privateKey: fs.readFileSync(file, "utf8"), publicKey: fs.readFileSync(`${file}.pub`, "utf8").trim() };
 }
 
-function docker(...args: string[]): string {
+/** Runs the docker CLI on this machine (the fleet's daemon) and returns its stdout. */
+export function docker(...args: string[]): string {
     return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
@@ -61,6 +62,11 @@ export interface NodeOptions {
     hostProc?: boolean;
     /** Host folders mounted into the node, as `docker run -v` takes them (`HOST:NODE`): caches kept outside the clone. */
     volumes?: string[];
+    /**
+     * `systemctl reboot` in the node restarts it, as a reboot restarts a host (Docker's restart policy: systemd ends the
+     * container on a reboot); /run starts empty again, as it does on a host. Without it the node just stops.
+     */
+    restartOnReboot?: boolean;
 }
 
 /**
@@ -96,6 +102,7 @@ export function startNode(name: string, image: string, port: number, setup = "",
         "seccomp=unconfined",
         ...hostProc,
         ...(options.volumes ?? []).flatMap((v) => ["-v", v]),
+        ...(options.restartOnReboot ? ["--restart", "unless-stopped"] : []),
         "--device",
         "/dev/net/tun",
         image,
