@@ -19,10 +19,7 @@ describe("driver-reboot: new SSH logins stop before the step returns (issue 23)"
         assert.equal(run.code, 0, run.stderr);
         const calls = run.calls.trim().split("\n");
         assert.deepEqual(calls.slice(0, 3), ["systemctl stop ssh.socket", "systemctl stop ssh.service", "systemctl stop sshd.service"]);
-        assert.match(
-            calls[3],
-            /^nohup sh -c sleep 2; systemctl reboot \|\| reboot \|\| systemctl start ssh\.service \|\| systemctl start sshd\.service$/,
-        );
+        assert.match(calls[3], /^nohup sh -c sleep 2; systemctl reboot \|\| reboot \|\| systemctl start ssh\.service \|\| systemctl start sshd\.service$/);
     });
 
     it("a host without one of those units still reboots (each stop is its own call, failures ignored)", () => {
