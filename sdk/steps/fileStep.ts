@@ -28,6 +28,8 @@ export interface FileStepOptions {
     owner?: string;
     /** Run after the undo restored the original, e.g. a restart of the daemon that reads the file. */
     afterUndo?: ShellFragment;
+    /** Run after a write that changed the file (not when it was already as rendered), e.g. `systemctl daemon-reload`. */
+    afterWrite?: ShellFragment;
     /**
      * The write generation to record on the host when the step runs (see guardedFileStep.ts): part of
      * the step's inputs, so a plan that sees drift makes the repairing step differ from the last run.
@@ -86,6 +88,8 @@ fi`
         sh`trap - EXIT`,
         sh`: > "$backup.changed"`,
         sh`echo "changed $target"`,
+        // Only where asked: every other file step's script stays byte for byte as it was (their inputs unchanged).
+        ...(options.afterWrite === undefined ? [] : [options.afterWrite]),
     );
     return {
         name,

@@ -203,11 +203,13 @@ for (const release of RELEASES) {
                 await undoSteps(node.connection, [dockerContainerStep(smi)]);
             });
 
-        it("a reboot: the default restart policy leaves the container down, as the preview warns; the fix it names brings it back", async () => {
-            // Without a GPU: Podman resolves CDI devices again at every start, and the spec under /var/run/cdi is gone at boot
-            // until nvidia-cdi-refresh writes it again (unordered against podman-restart.service): not this test's subject.
+        it("a reboot: the default restart policy leaves the container down, as the preview warns; the fix it names brings it back, GPU and all", async () => {
+            // The node as the plan sets it up, its podman-boot-order drop-in included: the CDI spec under /var/run/cdi is
+            // gone at boot, and podman resolves the GPU container's CDI device again when podman-restart.service starts it.
+            await applyNode("1.20.0-1");
             const down: DockerContainerSpec = { name: "down", image: "mini:1", engine: "podman", mode: "none", args: smi.args, options: smi.options };
             const up: DockerContainerSpec = { ...down, name: "up", restart: "always" };
+            const gpu: DockerContainerSpec = { ...smi, name: "gpu", restart: "always" };
             const restartFindings = async (c: DockerContainerSpec) =>
                 podmanRestartFindings(
                     c.name,
@@ -234,7 +236,13 @@ for (const release of RELEASES) {
                 nodeExec(node.name, before[0].fix);
             } else assert.deepEqual(before, []);
             assert.deepEqual(await restartFindings(up), []);
-            for (const c of [down, up]) assert.equal(failed(await applySteps(node.connection, [dockerContainerStep(c)])), undefined, c.name);
+            for (const c of [down, up, gpu]) assert.equal(failed(await applySteps(node.connection, [dockerContainerStep(c)])), undefined, c.name);
+            // STAND-IN for a GPU host's refresh, which runs nvidia-smi -L and NVML and takes seconds there (here, a stand-in
+            // spec takes 60 ms and podman-restart.service, started in the same instant, lost the race only by luck).
+            nodeExec(
+                node.name,
+                "mkdir -p /etc/systemd/system/nvidia-cdi-refresh.service.d && printf '[Service]\\nExecStartPre=/bin/sleep 2\\n' > /etc/systemd/system/nvidia-cdi-refresh.service.d/50-e2e-gpu-host-time.conf && systemctl daemon-reload",
+            );
             spawnSync("docker", ["restart", "--time", "2", node.name]);
             // Until boot has finished (podman-restart.service is part of it); `degraded` is fine (the node's own units).
             for (let i = 0; i < 120; i++) {
@@ -243,6 +251,24 @@ for (const release of RELEASES) {
                 spawnSync("sleep", ["0.5"]);
             }
             assert.equal(podman("ps --format '{{.Names}}' --filter name=^up$ --filter name=^down$").trim(), "up");
+            // podman-restart.service waited for the spec (written at boot), so the GPU container is up with its CDI device.
+            // This boot's lines only: the node's journal outlives a container restart, and its boot id is the machine's.
+            const started = Math.floor(
+                Date.parse(spawnSync("docker", ["inspect", "-f", "{{.State.StartedAt}}", node.name], { encoding: "utf8" }).stdout.trim()) / 1000,
+            );
+            const boot = nodeExec(
+                node.name,
+                `journalctl --since @${started} -o short-monotonic --no-pager -u nvidia-cdi-refresh.service -u podman-restart.service`,
+            );
+            const at = (line: RegExp) => Number(/^\[\s*([\d.]+)\]/m.exec(boot.split("\n").find((l) => line.test(l)) ?? "")?.[1] ?? NaN);
+            assert.ok(at(/Finished nvidia-cdi-refresh\.service/) < at(/Starting podman-restart\.service/), boot);
+            assert.equal(
+                podman("ps --format '{{.Names}}' --filter name=^gpu$").trim(),
+                "gpu",
+                nodeExec(node.name, "journalctl -b -u podman-restart --no-pager | tail -n 5"),
+            );
+            assert.match(processEnv("gpu"), /^NVIDIA_GPU_STAND_IN=0$/m);
+            for (const c of [down, up, gpu]) await undoSteps(node.connection, [dockerContainerStep(c)]);
         });
     });
 }

@@ -18,6 +18,21 @@ describe("runtime podman: the CDI spec for podman run --device nvidia.com/gpu=â€
         );
     });
 
+    it("orders podman-restart.service after the CDI spec at boot: one drop-in, reloaded when written, removed with its folder by destroy", () => {
+        const step = plan("5.4.2").plan.steps.find((s) => s.name === "podman-boot-order");
+        assert.ok(step, "a podman-boot-order step");
+        const file = step.files?.[0];
+        assert.equal(file?.path, "/etc/systemd/system/podman-restart.service.d/50-nvidia-cdi.conf");
+        assert.match(file!.text, /^\[Unit\]\nWants=nvidia-cdi-refresh\.service\nAfter=nvidia-cdi-refresh\.service$/m);
+        assert.match(
+            file!.text,
+            /^ExecStartPre=-\/bin\/sh -c '\[ -s \/var\/run\/cdi\/nvidia\.yaml \] \|\| exec \/usr\/bin\/nvidia-ctk cdi generate --output=\/var\/run\/cdi\/nvidia\.yaml'$/m,
+        );
+        assert.match(step.script, /echo "changed \$target"\nsystemctl daemon-reload/);
+        assert.match(step.undoScript ?? "", /systemctl daemon-reload \|\| true/);
+        assert.match(step.undoScript ?? "", /podman-restart\.service\.d/);
+    });
+
     it("refuses a host without podman at preview, naming what to install", () => {
         assert.throws(
             () => plan(undefined),
