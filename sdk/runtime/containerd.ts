@@ -49,6 +49,8 @@ export const containerdEngine: RuntimeEngine = {
             findings: containerdLoadedFindings({
                 dump: snapshot.containerdDump,
                 dropIn: live[CONTAINERD_DROP_IN],
+                // The imports line is missing (a hand edit): the containerd-config step puts it back, and that repairs it.
+                rootImportsDropIn: !result.topLevel.changed,
                 dropInPath: CONTAINERD_DROP_IN,
                 configPath: CONTAINERD_CONFIG,
                 runtimeName: spec.runtimeName,

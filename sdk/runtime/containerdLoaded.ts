@@ -9,6 +9,8 @@ export interface ContainerdLoadedInput {
     dump: string | undefined;
     /** The drop-in on the host now (undefined: not written yet, the plan writes it). */
     dropIn: string | undefined;
+    /** config.toml on the host imports the drop-in's folder: without it the plan's own write repairs what is missing. */
+    rootImportsDropIn: boolean;
     dropInPath: string;
     configPath: string;
     runtimeName: string;
@@ -25,7 +27,7 @@ const CRI_PLUGINS = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.runtime"
  * `99-zz-….toml` with only `restrict_oom_score_adj = true` made every CRI pod run on plain runc (containerd 1.7.24).
  */
 export function containerdLoadedFindings(input: ContainerdLoadedInput): Finding[] {
-    if (input.dump === undefined || input.dropIn === undefined) return [];
+    if (input.dump === undefined || input.dropIn === undefined || !input.rootImportsDropIn) return [];
     const written = criContainerd(parseToml(input.dropIn, input.dropInPath));
     const loaded = criContainerd(parseToml(input.dump, "containerd config dump"));
     const name = input.runtimeName;

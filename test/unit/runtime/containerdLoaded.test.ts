@@ -78,6 +78,16 @@ describe("containerd's loaded config against the plan's drop-in (real containerd
         });
     }
 
+    it("config.toml lost its imports line (a hand edit): the runtime is not loaded, but the plan repairs that itself, so nothing is refused", () => {
+        const snapshot = applied(CONTAINERD("1.7.24"), () => "version = 2\n");
+        fs.writeFileSync(path.join(dir, "config.toml"), "version = 2\n");
+        const dump = execFileSync(CONTAINERD("1.7.24"), ["--config", path.join(dir, "config.toml"), "config", "dump"], { encoding: "utf8" });
+        assert.doesNotMatch(dump, /runtimes\.nvidia\]/);
+        const planned = plan({ ...snapshot, containerdDump: dump, files: { ...snapshot.files, [CONTAINERD_CONFIG]: "version = 2\n" } });
+        assert.deepEqual(planned.findings, []);
+        assert.equal(planned.files.find((f) => f.path === CONTAINERD_CONFIG)?.changed, true, "the imports line is written back");
+    });
+
     it("with the plan's drop-in alone the loaded config matches it: no finding (containerd 1.7)", () => {
         const snapshot = applied(CONTAINERD("1.7.24"), () => "version = 2\n");
         assert.deepEqual(plan(snapshot).findings, []);
