@@ -7,9 +7,10 @@ import { Release, debCache, debianKernel, dkmsBuildReport, dkmsCcache, restoreDe
 
 /**
  * Debian's real NVIDIA driver through the real engine (issue 23): Debian's own packages from Debian's archive, Debian's
- * kernel headers, and DKMS compiling NVIDIA's real kernel module, on a bookworm node (proprietary modules) and a trixie
- * node (open modules). The module cannot load in a container: the nodes have no GPU and run another kernel. So the
- * truth after `up` is "installed, not loaded: reboot pending". The `uname -r` stand-in is described in debianNodes.ts.
+ * kernel headers, and DKMS compiling NVIDIA's real kernel module, on bookworm nodes (proprietary modules, destroy keeping
+ * the driver; open modules, destroy purging it) and a trixie node (open modules). The module cannot load in a container:
+ * the nodes have no GPU and run another kernel. So the truth after `up` is "installed, not loaded: reboot pending". The
+ * `uname -r` stand-in is described in debianNodes.ts.
  */
 interface Case {
     release: Release;
@@ -38,6 +39,18 @@ const CASES: Case[] = [
         dkmsModule: /^nvidia-current\/535\.261\.03, /m,
         update: "535.309.01",
         purgeOnDestroy: false,
+    },
+    {
+        // Debian 12's open kernel modules (contrib), and destroy with purgeOnDestroy: trixie's open case cannot build today.
+        release: "bookworm",
+        node: "gpu-driver-bookworm-open",
+        port: 2807,
+        repoPort: 18807,
+        version: "535.261.03",
+        modules: "open",
+        dkmsPackage: "nvidia-open-kernel-dkms",
+        dkmsModule: /^nvidia-current-open\/535\.261\.03, /m,
+        purgeOnDestroy: true,
     },
     {
         release: "trixie",
@@ -86,8 +99,8 @@ for (const c of CASES) {
             node = startDebianNode(c.node, c.release, c.port, dkmsCcache(c.release, c.version));
             kernel = debianKernel(node);
             restoreDebs(node, cache);
-            const dir = userProject(`driver-${c.release}`, DRIVER_PROGRAM);
-            stack = new Stack(dir, c.release, stateDir(`driver-${c.release}`));
+            const dir = userProject(`driver-${c.release}-${c.modules}`, DRIVER_PROGRAM);
+            stack = new Stack(dir, c.release, stateDir(`driver-${c.release}-${c.modules}`));
             stack.timeoutMs = 3600000;
             stack.init(
                 {
@@ -115,7 +128,7 @@ for (const c of CASES) {
             stopNode(c.node);
         });
 
-        if (c.release === "bookworm") {
+        if (c.release === "bookworm" && c.modules === "proprietary") {
             it("on the node's real kernel (no Debian headers) up fails at the headers step in one line naming the package; nothing installed or held", () => {
                 setKernelRelease(node, "");
                 const real = nodeExec(node.name, "uname -r").trim();
