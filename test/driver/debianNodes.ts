@@ -13,10 +13,12 @@ import { FleetNode, nodeExec, startNode } from "../e2e/fleet";
  *   release written in /etc/e2e-kernel-release: a Debian kernel whose headers Debian carries. It stands in for a Debian
  *   host booted into Debian's own kernel. With the file empty it reports the real kernel (what these nodes run).
  * - Every `pulumi up` there is niced (ssh.service Nice=10, inherited by each session): DKMS compiles for minutes.
- * - On trixie, Debian's 550.163.01 does not build today: trixie's kernels 6.12.117 (trixie) and 6.12.118 (trixie-security)
- *   carry pci_resize_resource with a fourth argument (exclude_bars), and nv-pci.c fails ("too few arguments to function
- *   'pci_resize_resource'"), in trixie's 550.163.01-2 and trixie-backports' 550.163.01-4~bpo13+1 alike (run 2026-12-07).
- *   The trixie case fails with that line until Debian ships a driver that builds; CI runs bookworm.
+ * - Debian's open kernel modules do not build on any kernel Debian serves today: every bookworm kernel in the archive
+ *   (6.1.0-53 to -57) and every trixie one (6.12.107 to .118) declares pci_resize_resource with a fourth argument
+ *   (exclude_bars), and nvidia-open-kernel-dkms calls it with three ("too few arguments to function
+ *   'pci_resize_resource'"): bookworm's 535.261.03, trixie's 550.163.01-2 and trixie-backports' 550.163.01-4~bpo13+1.
+ *   The proprietary nvidia-kernel-dkms of the same versions builds on both releases, so the install cases use it, and a
+ *   case of its own checks the open modules' failure (debianDriver.driver.ts).
  * - Debian's own compiler cache switch for kernel modules: DEBIAN_KERNEL_USE_CCACHE in every SSH session (sshd SetEnv),
  *   which Debian's headers (.kernelvariables) turn into `CC = ccache gcc-N`, with the cache in a folder outside the clone
  *   keyed by release and driver version (dkmsCcache). DKMS still runs NVIDIA's whole build; a warm run takes gcc's
