@@ -72,6 +72,7 @@ build pulumi-language-python "$root/tools/pulumi-language-python" github.com/pul
 # Python SDKs from a schema: the CLI's `package gen-sdk` asks the language host, and v3.68.0's has no GeneratePackage.
 build pulumi-gen-python "$root/tools/pulumi-language-python/gen-sdk" .
 # The host runs programs through this shim script, which ships in the same module.
+(cd "$root/tools/pulumi-language-python" && go mod download github.com/pulumi/pulumi/sdk/v3) # go list -m names cached modules only
 python_sdk=$(cd "$root/tools/pulumi-language-python" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi/sdk/v3)
 install -m 0755 "$python_sdk/python/cmd/pulumi-language-python-exec" "$bin/pulumi-language-python-exec"
 

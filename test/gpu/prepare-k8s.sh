@@ -42,6 +42,7 @@ mkdir -p "$k8s" "$work/bin" "$work/deb"
 for deb in "$debs"/containerd_*.deb "$debs"/runc_*.deb; do dpkg -x "$deb" "$work/deb"; done
 for f in usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/bin/ctr usr/sbin/runc; do cp "$work/deb/$f" "$work/bin/"; done
 cp -L "$KUBERNETES_BIN/kubelet" "$KUBERNETES_BIN/nvidia-device-plugin" "$work/bin/"
+(cd "$root/tools/kubernetes/kubernetes" && go mod download k8s.io/kubernetes) # go list -m names cached modules only
 pause_c=$(cd "$root/tools/kubernetes/kubernetes" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
 gcc -Os -static -DVERSION=v3.10-pulumi-nvidia-gpu -o "$work/bin/pause" "$pause_c"
 strip "$work/bin/pause" "$work/bin/containerd" "$work/bin/containerd-shim-runc-v2" "$work/bin/ctr" "$work/bin/runc"

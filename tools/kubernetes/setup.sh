@@ -68,7 +68,10 @@ provider_version=$(pinned github.com/pulumi/pulumi-kubernetes/provider/v4 "$here
 provider_semver=4.25.0
 provider_out="$cache/pulumi-kubernetes-$provider_version"
 if [ -z "$only" ] || printf ' %s ' "$only" | grep -q " pulumi-resource-kubernetes "; then
+    # `go list -m` names the module's folder only once it is in the module cache (empty before: a fresh machine's CI).
+    (cd "$here/provider" && go mod download github.com/pulumi/pulumi-kubernetes/provider/v4)
     src=$(cd "$here/provider" && go list -m -f '{{.Dir}}' github.com/pulumi/pulumi-kubernetes/provider/v4)
+    [ -n "$src" ] || { echo "kubernetes setup: no source folder for github.com/pulumi/pulumi-kubernetes/provider/v4" >&2; exit 1; }
     work="$provider_out/src"
     mkdir -p "$work/cmd"
     cp "$here/provider/go.mod" "$here/provider/go.sum" "$here/provider/tools.go" "$work/"
