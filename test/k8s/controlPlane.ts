@@ -132,12 +132,33 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const kubeconfig = join(dir, "admin.kubeconfig");
     writeFileSync(kubeconfig, kubeconfigText(dir, server));
     const children: ChildProcess[] = [];
+    // Stops every process and waits until each has exited (SIGKILL after 20 s): the next suite file's control plane binds
+    // the same ports, and an etcd still shutting down held 2580 ("bind: address already in use", a loaded CI run).
     const stop = () => {
         for (const c of children.reverse()) {
             try {
                 if (c.pid) process.kill(-c.pid, "SIGTERM");
             } catch {
                 // already gone
+            }
+        }
+        // Running, not a zombie: Node reaps its children only when its event loop runs, which this wait does not let it.
+        const alive = (pid: number) => {
+            try {
+                return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+            } catch {
+                return false;
+            }
+        };
+        for (const c of children) {
+            if (!c.pid) continue;
+            for (let i = 0; i < 200 && alive(c.pid); i++) execFileSync("sleep", ["0.1"]);
+            if (alive(c.pid)) {
+                try {
+                    process.kill(-c.pid, "SIGKILL");
+                } catch {
+                    // gone meanwhile
+                }
             }
         }
     };
