@@ -7,6 +7,7 @@ import { PODMAN_CDI_SPECS, podmanWorkloadFindings } from "../../sdk/runtime/podm
 import { DockerContainerSpec, dockerContainerPlan, dockerContainerStep } from "../../sdk/workloads/dockerContainer";
 import { PODMAN_RESTART_LINK, PODMAN_RESTART_MASK, podmanRestartFindings } from "../../sdk/workloads/podmanRestart";
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
+import { PODMAN_BOOT_DROP_IN } from "../../sdk/runtime/podmanBootOrder";
 import { REPO_ROOT } from "../helpers/paths";
 import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
 
@@ -269,6 +270,15 @@ for (const release of RELEASES) {
             );
             assert.match(processEnv("gpu"), /^NVIDIA_GPU_STAND_IN=0$/m);
             for (const c of [down, up, gpu]) await undoSteps(node.connection, [dockerContainerStep(c)]);
+            // The drop-in is the plan's: a hand edit is drift the next plan repairs, and its undo leaves no trace of it.
+            const bootOrder = (await applyNode("1.20.0-1")).plan.steps.find((st) => st.name === "podman-boot-order")!;
+            nodeExec(node.name, `echo '# edited by hand' >> ${PODMAN_BOOT_DROP_IN}`);
+            const drifted = nodePlan(await snapshot(node.connection, watchedFiles(spec("1.20.0-1"))), spec("1.20.0-1"));
+            assert.equal(drifted.files.find((f) => f.path === PODMAN_BOOT_DROP_IN)?.changed, true, "the edit is seen");
+            assert.equal(failed(await applySteps(node.connection, drifted.plan.steps)), undefined);
+            assert.doesNotMatch(nodeExec(node.name, `cat ${PODMAN_BOOT_DROP_IN}`), /edited by hand/);
+            await undoSteps(node.connection, [bootOrder]);
+            assert.equal(nodeExec(node.name, "ls -d /etc/systemd/system/podman-restart.service.d 2>/dev/null || echo gone").trim(), "gone");
         });
     });
 }
