@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { ChildProcess, execFileSync } from "node:child_process";
 import * as path from "node:path";
-import { FleetNode, NodeOptions, REPO_DIR, docker, fingerprint, nodeExec, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
+import { FleetNode, NodeOptions, REPO_DIR, docker, fingerprint, nodeExec, nodeStartedAt, sshKey, startNode, startRepoServer, stopNode } from "../e2e/fleet";
 import { Stack, names, stateDir, userProject } from "../pulumi/engine";
 import { REPO_ROOT } from "../helpers/paths";
 import { DRIVER_PROGRAM } from "./program";
@@ -205,8 +205,10 @@ describe("pulumi engine: the driver from NVIDIA's CUDA repository (STAND-INS) on
             // /run is new at boot: the marker is gone. The journal since the container started again (it outlives the
             // restart, and its boot id is the machine's) holds the logins of the steps after the reboot.
             assert.equal(nodeExec(name, "[ -e /run/e2e-before-reboot ] && echo kept || echo gone").trim(), "gone");
-            const started = Math.floor(Date.parse(after.split(" ")[0]) / 1000);
-            assert.match(nodeExec(name, `journalctl --since @${started} --no-pager | grep -c 'Accepted publickey for root' || true`).trim(), /^[1-9]/);
+            assert.match(
+                nodeExec(name, `journalctl --since @${nodeStartedAt(name)} --no-pager | grep -c 'Accepted publickey for root' || true`).trim(),
+                /^[1-9]/,
+            );
             assert.match(stepStdout(stack, "gpu-driver-verify"), c.verify("580.95.05"));
             assert.equal(stack.outputs().rebootPending, true);
         });

@@ -46,6 +46,15 @@ export function docker(...args: string[]): string {
     return execFileSync("docker", args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
+/**
+ * When the node's container last started, in seconds since the epoch: where a node's "boot" begins. The node's journal
+ * outlives a container restart and its boot id is this machine's, so `journalctl --since @<this>` is the way to read
+ * one boot's lines.
+ */
+export function nodeStartedAt(name: string): number {
+    return Math.floor(Date.parse(docker("inspect", "-f", "{{.State.StartedAt}}", name).trim()) / 1000);
+}
+
 /** Runs a shell command inside a node as root, through docker exec (set-up only; plans go over SSH). */
 export function nodeExec(name: string, command: string): string {
     return execFileSync("docker", ["exec", name, "sh", "-c", command], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });

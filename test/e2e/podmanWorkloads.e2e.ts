@@ -9,7 +9,20 @@ import { PODMAN_RESTART_LINK, PODMAN_RESTART_MASK, podmanRestartFindings } from 
 import { NodeSpec, nodePlan } from "../../sdk/node/nodePlan";
 import { PODMAN_BOOT_DROP_IN } from "../../sdk/runtime/podmanBootOrder";
 import { REPO_ROOT } from "../helpers/paths";
-import { FleetNode, REPO_DIR, applySteps, failed, fingerprint, nodeExec, snapshot, startNode, startRepoServer, stopNode, undoSteps } from "./fleet";
+import {
+    FleetNode,
+    REPO_DIR,
+    applySteps,
+    failed,
+    fingerprint,
+    nodeExec,
+    nodeStartedAt,
+    snapshot,
+    startNode,
+    startRepoServer,
+    stopNode,
+    undoSteps,
+} from "./fleet";
 
 /** A Debian release's own Podman, as a fleet node (test/e2e/fleet/build-images.sh). */
 interface PodmanRelease {
@@ -253,13 +266,9 @@ for (const release of RELEASES) {
             }
             assert.equal(podman("ps --format '{{.Names}}' --filter name=^up$ --filter name=^down$").trim(), "up");
             // podman-restart.service waited for the spec (written at boot), so the GPU container is up with its CDI device.
-            // This boot's lines only: the node's journal outlives a container restart, and its boot id is the machine's.
-            const started = Math.floor(
-                Date.parse(spawnSync("docker", ["inspect", "-f", "{{.State.StartedAt}}", node.name], { encoding: "utf8" }).stdout.trim()) / 1000,
-            );
             const boot = nodeExec(
                 node.name,
-                `journalctl --since @${started} -o short-monotonic --no-pager -u nvidia-cdi-refresh.service -u podman-restart.service`,
+                `journalctl --since @${nodeStartedAt(node.name)} -o short-monotonic --no-pager -u nvidia-cdi-refresh.service -u podman-restart.service`,
             );
             const at = (line: RegExp) => Number(/^\[\s*([\d.]+)\]/m.exec(boot.split("\n").find((l) => line.test(l)) ?? "")?.[1] ?? NaN);
             assert.ok(at(/Finished nvidia-cdi-refresh\.service/) < at(/Starting podman-restart\.service/), boot);
