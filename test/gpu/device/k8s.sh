@@ -94,7 +94,10 @@ images() {
     mkimage registry.k8s.io/pause:3.8 "$p" '["/pause"]' '["PATH=/"]' && mkimage registry.k8s.io/pause:3.10 "$p" '["/pause"]' '["PATH=/"]' || return 1
     # NVIDIA's image sets these, so the runtime gives the plugin every GPU's NVML (the manifests do not).
     r=$work/plugin-root; mkdir -p "$r/usr/bin"; cp /usr/local/bin/nvidia-device-plugin "$r/usr/bin/"
-    libs_into "$r" /usr/local/bin/nvidia-device-plugin
+    # With NVML's own C libraries (libm, librt, …), as NVIDIA's distroless image has the whole C library: run 4 of
+    # 2026-12-07 carried only the plugin's, so its dlopen of the injected libnvidia-ml.so.1 failed ("Incompatible
+    # strategy detected auto"). The check image already adds libcuda's (build-image.sh).
+    libs_into "$r" /usr/local/bin/nvidia-device-plugin "$(ldconfig -p | awk '/libnvidia-ml.so.1 / {print $NF; exit}')"
     mkimage nvcr.io/nvidia/k8s-device-plugin:v0.17.4 "$r" '["/usr/bin/nvidia-device-plugin"]' \
         '["PATH=/usr/bin:/bin","NVIDIA_VISIBLE_DEVICES=all","NVIDIA_DRIVER_CAPABILITIES=utility","NVIDIA_DISABLE_REQUIRE=true"]' || return 1
     sh test/gpu/device/build-image.sh "$work/check-root" || return 1
@@ -156,6 +159,13 @@ cp "$k8s/pods/device-plugin.json" "$manifests/"
 if wait_registered "$gpus"; then pass plugin-advertises-gpus "$(registered)"; else fail plugin-advertises-gpus "want $gpus, got '$(registered)': $(pod_log nvidia-device-plugin nvidia-device-plugin | tail -n 3 | tr '\n' ' ')"; fi
 # What the CRI handed the runtime: each container's OCI spec (env, mounts, hooks), for the artifacts.
 ctr -n k8s.io containers ls -q | while read -r c; do ctr -n k8s.io containers info "$c"; done >"$work/containers.json" 2>&1
+# What NVIDIA's runtime handed runc (it rewrites each bundle's config.json) and what the plugin's root then held.
+mkdir -p "$work/bundles"
+for b in /run/containerd/io.containerd.runtime.v2.task/k8s.io/*/; do
+    id=$(basename "$b"); cp "$b/config.json" "$work/bundles/$id.json" 2>/dev/null
+    { ls -la "$b/rootfs/usr/local/nvidia/lib64" "$b/rootfs/etc/ld.so.conf.d" 2>&1; cat "$b/rootfs/etc/ld.so.conf.d/"* 2>&1
+      ldconfig -p -C "$b/rootfs/etc/ld.so.cache" 2>&1 | grep -e nvidia -e libm -e librt -e libdl; } >"$work/bundles/$id.rootfs.txt" 2>&1
+done
 cp "$k8s/pods/cuda.json" "$manifests/"
 wait_log cuda 120
 if uuid=$(cuda_ok cuda); then pass cuda-pod-one-gpu "$uuid"; else fail cuda-pod-one-gpu "$(tail -n 3 "$work/cuda.log" | tr '\n' ' ')"; fi
