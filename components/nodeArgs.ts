@@ -23,8 +23,9 @@ export interface DriverArgs {
     /** Package names to install instead of the defaults. */
     packages?: pulumi.Input<pulumi.Input<string>[]>;
     /**
-     * Reboot the host when the installed driver is not the loaded one; the next step waits for SSH
-     * (connection.dialErrorLimit × perDialTimeout, 30 × 15 s by default). Default false: `rebootPending` reports it.
+     * Reboot the host when the installed driver is not the loaded one; the next step waits for SSH: up to
+     * connection.dialErrorLimit tries (30 by default, 2 to 10 min); raise it for servers that take longer to boot.
+     * Default false: `rebootPending` reports it.
      */
     reboot?: pulumi.Input<boolean>;
     /**

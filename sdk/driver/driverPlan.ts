@@ -358,10 +358,12 @@ for f in /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.* /usr/lib64/libnvidia-ml.so.
 done`;
 
 /**
- * Reboots only when the pinned driver is installed but not loaded. The reboot is scheduled a moment
- * after the step returns, so the command ends cleanly. Before it returns, sshd stops taking new logins (this session
- * stays: sshd's units kill only their main process): the next step cannot reach the host in the moment before it goes
- * down and run there, so its connection retries until the host is back (connection.dialErrorLimit × perDialTimeout).
+ * Reboots only when the pinned driver is installed but not loaded. The reboot is scheduled (a systemd timer, 2 s
+ * out) before anything else changes, so a host where it cannot be scheduled keeps its sshd and the step fails; the
+ * command then ends cleanly before the host goes down. Next, sshd stops taking new logins (this session stays: sshd's
+ * units kill only their main process), so the next step cannot reach the host in the moment before it goes down; its
+ * connection retries until the host is back: up to connection.dialErrorLimit tries (30 by default), each costing its
+ * back-off (up to 5 s) when refused and perDialTimeout (15 s) more when the host does not answer, 2 to 10 min in all.
  * A reboot that cannot start brings sshd back.
  */
 function rebootStep(ctx: DriverContext): PlanStep {
@@ -374,8 +376,8 @@ function rebootStep(ctx: DriverContext): PlanStep {
             sh`case "$library" in "$want"*|"") ;; *) echo "error: the driver library on disk is $library, not the pinned $want: not rebooting" >&2; exit 33 ;; esac`,
             sh`case "$loaded" in "$want"*) [ -z "$library" ] || [ "$library" = "$loaded" ] && { echo "unchanged: driver $loaded loaded, no reboot"; exit 0; } ;; esac`,
             sh`echo "rebooting: driver \${library:-(new)} installed, \${loaded:-none} loaded"`,
+            sh`systemd-run --quiet --on-active=2 sh -c 'systemctl reboot || reboot || { systemctl start ssh.socket ssh.service || systemctl start sshd.service; }' || { echo "error: could not schedule the reboot (systemd-run); sshd left running: reboot the host by hand" >&2; exit 34; }`,
             sh`for unit in ssh.socket ssh.service sshd.service; do systemctl stop "$unit" >/dev/null 2>&1 || true; done`,
-            sh`nohup sh -c 'sleep 2; systemctl reboot || reboot || systemctl start ssh.service || systemctl start sshd.service' >/dev/null 2>&1 &`,
         ),
         changes: ["host reboot (only when the driver changed)"],
         root: true,
