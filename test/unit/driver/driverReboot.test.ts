@@ -14,7 +14,11 @@ const rebootStep = () =>
         (s) => s.name === "driver-reboot",
     )!;
 const SYSTEMD_RUN = 'for a; do last=$a; done; [ -z "${RUN_SCHEDULED:-}" ] || sh -c "$last"';
-const calls = (run: { calls: string }) => run.calls.trim().split("\n").map((line) => line.trimEnd());
+const calls = (run: { calls: string }) =>
+    run.calls
+        .trim()
+        .split("\n")
+        .map((line) => line.trimEnd());
 
 describe("driver-reboot: new SSH logins stop before the step returns, and only once the reboot is scheduled (issue 23)", () => {
     it("schedules the reboot 2 s out, then stops sshd's units (ssh.socket, ssh, sshd)", () => {
