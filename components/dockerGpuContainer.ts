@@ -311,7 +311,6 @@ export class DockerGpuContainer extends pulumi.ComponentResource {
                     ...(s.podman ? podmanRestartFindings(s.containerName, s.container.restart, s.rootlessUser, snapshot.files) : []),
                     ...(s.gpu ? workloadPreflight(snapshot.facts, capabilities ?? [...DEFAULT_CAPABILITIES], s.preset) : []),
                 ];
-                for (const f of findings) void (f.severity === "error" ? pulumi.log.error : pulumi.log.warn)(`${name}: ${f.message} — ${f.fix}`, this);
                 const secretStdin =
                     args.secretEnv === undefined
                         ? undefined

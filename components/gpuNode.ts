@@ -118,12 +118,9 @@ export class GpuNode extends pulumi.ComponentResource {
             watchedFiles,
             (snapshot, s) => {
                 const node = nodePlan(snapshot, s);
-                // The MIG layout the host has and the one it will get, in the preview (like the files' diffs).
-                const mig = node.findings.find((f) => f.id === "mig-layout");
-                if (mig !== undefined) pulumi.log.info(`${name}: ${mig.message}`, this);
-                // Whether dockerHost reaches this node's daemon as its user (docker group, rootless context).
+                // Whether dockerHost reaches this node's daemon as its user (docker group, rootless context). The
+                // preview shows every finding (planOnHost), the MIG layout the host has and will get among them.
                 const access = dockerHostFindings(snapshot, s);
-                for (const f of access) void pulumi.log.warn(`${name}: ${f.message} — ${f.fix}`, this);
                 return { steps: node.plan.steps, files: node.files, findings: [...node.findings, ...access] };
             },
             this,

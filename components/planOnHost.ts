@@ -74,6 +74,8 @@ export function planOnHost<Spec>(
         const helpers: WatchedFile[] = shareHelpers ? [{ path: helpersPath(name), binary: true }] : [];
         const snapshot = await reader.snapshot(conn, [...watched(s as Spec), ...helpers]);
         const built = build(snapshot, s as Spec);
+        // What the sdk found on the host, in the preview: an error has stopped the plan already (the sdk throws it).
+        for (const f of built.findings ?? []) reportFinding(name, f, parent);
         // Every component's managed packages, services and CDI spec (idempotent for GpuNode's, already managed).
         // …and every undo ends by removing this library's state once it is empty, so destroy leaves no trace.
         const cleaned = withStateCleanup(manageObjects(built.steps, snapshot));
@@ -116,6 +118,12 @@ export function planOnHost<Spec>(
         planned.apply((p) => p.commands.map((c) => c.command as pulumi.Resource)),
     );
     return planned;
+}
+
+/** A finding as the preview shows it, at its severity: "<component>: <what is wrong> — <what to do>". */
+function reportFinding(name: string, f: Finding, parent: pulumi.Resource): void {
+    const log = f.severity === "error" ? pulumi.log.error : f.severity === "warning" ? pulumi.log.warn : pulumi.log.info;
+    void log(`${name}: ${f.message} — ${f.fix}`, parent);
 }
 
 /** Each component's step commands (not an output: a resource list has no schema type). */

@@ -7,11 +7,10 @@ import { GpuConfigError } from "../../../sdk/errors";
 import { HostSnapshot } from "../../../sdk/host/snapshot";
 import { runtimePlan } from "../../../sdk/node/nodePlan";
 import { containerdEngine } from "../../../sdk/runtime/containerd";
-import { CONTAINERD_CONFIG, CONTAINERD_DROP_IN, renderContainerdConfig } from "../../../sdk/runtime/containerdConfig";
+import { CONTAINERD_CONFIG } from "../../../sdk/runtime/containerdConfig";
 import { verifyRuntimesStep } from "../../../sdk/runtime/verifyStep";
 import { runWithStandInTools } from "../../helpers/standInTools";
-import { REPO_ROOT } from "../../helpers/paths";
-import { serverFacts } from "../../helpers/serverFacts";
+import { appliedContainerdSnapshot, realContainerd } from "../../helpers/realContainerd";
 
 /**
  * A drop-in read after the plan's replaces the CRI section on containerd < 2.1 (containerd/containerd#5837), so the
@@ -19,7 +18,7 @@ import { serverFacts } from "../../helpers/serverFacts";
  * (test/tools/fetch-containerd.sh), loading the plan's files beside the other drop-in. Found on the GPU machine:
  * the k8s phase's `99-zz-gpu-machine.toml` (`restrict_oom_score_adj = true` alone) left every CRI pod on plain runc.
  */
-const CONTAINERD = (version: string) => path.join(REPO_ROOT, ".tmp/containerd", version, "usr/bin/containerd");
+const CONTAINERD = realContainerd;
 const LATER_OOM = 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n';
 
 describe("containerd's loaded config against the plan's drop-in (real containerd dumps)", function () {
@@ -28,23 +27,7 @@ describe("containerd's loaded config against the plan's drop-in (real containerd
     beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "containerd-loaded-"))));
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    /** The plan's files as applied (setAsDefault), a later drop-in beside them, and what the real binary dumps. */
-    function applied(binary: string, laterDropIn: (ours: string) => string): HostSnapshot {
-        assert.ok(fs.existsSync(binary), `${binary} is missing: run test/tools/fetch-containerd.sh`);
-        const conf = path.join(dir, "conf.d");
-        const result = renderContainerdConfig(undefined, { dropInPath: path.join(conf, "99-nvidia.toml"), setAsDefault: true });
-        fs.mkdirSync(conf, { recursive: true });
-        fs.writeFileSync(path.join(dir, "config.toml"), result.topLevel.text);
-        fs.writeFileSync(path.join(conf, "99-nvidia.toml"), result.dropIn.text);
-        fs.writeFileSync(path.join(conf, "99-zz-machine.toml"), laterDropIn(result.dropIn.text));
-        const dump = execFileSync(binary, ["--config", path.join(dir, "config.toml"), "config", "dump"], { encoding: "utf8" });
-        return {
-            facts: serverFacts(),
-            files: { [CONTAINERD_CONFIG]: result.topLevel.text.replace(conf, "/etc/containerd/conf.d"), [CONTAINERD_DROP_IN]: result.dropIn.text },
-            priorWrites: {},
-            containerdDump: dump,
-        };
-    }
+    const applied = (binary: string, laterDropIn: (ours: string) => string) => appliedContainerdSnapshot(dir, binary, laterDropIn);
 
     const plan = (snapshot: HostSnapshot) => runtimePlan(snapshot, { runtime: "containerd", setAsDefault: true });
 
