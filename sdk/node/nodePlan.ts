@@ -141,10 +141,11 @@ function runtimeSteps(
     const enableCdi = spec.enableCdi ?? false;
     const { steps, files, findings = [] } = engine.configure(snapshot, { ...spec, setAsDefault: spec.setAsDefault ?? false, enableCdi });
     if (engine.needsCdiSpec(enableCdi)) steps.push(cdiSpecStep());
-    if (engine.verify !== undefined)
-        steps.push(
-            verifyRuntimesStep([{ runtime: engine.runtime, verify: engine.verify }], spec.runtimeName, revisionOf(files, snapshot), spec.setAsDefault ?? false),
-        );
+    if (engine.verify !== undefined) {
+        // Only an engine whose check reads `$default` gets it: the others' verify inputs stay as they were.
+        const asDefault = (spec.setAsDefault ?? false) && (engine.verifiesDefault ?? false);
+        steps.push(verifyRuntimesStep([{ runtime: engine.runtime, verify: engine.verify }], spec.runtimeName, revisionOf(files, snapshot), asDefault));
+    }
     return { steps, files, findings };
 }
 

@@ -61,6 +61,7 @@ export const containerdEngine: RuntimeEngine = {
     restarts: true,
     preflight: [runtimePresent("containerd", "containerd", (facts) => facts.containerd !== undefined)],
     needsCdiSpec: (enableCdi) => enableCdi,
+    verifiesDefault: true,
     // What containerd loads, not what the drop-in says: a later drop-in can replace the CRI section (containerdLoaded.ts).
     verify: sh`loaded=$(containerd config dump) || { echo "error: containerd config dump failed" >&2; exit 8; }
 printf '%s\\n' "$loaded" | grep -qF "runtimes.$name]" || { echo "error: containerd config dump has no $name runtime" >&2; exit 8; }

@@ -72,6 +72,8 @@ export interface RuntimeEngine {
     needsCdiSpec(enableCdi: boolean): boolean;
     /** The check that the daemon lists the nvidia runtime (`$name`), for the verify step; none where no daemon is asked. */
     readonly verify?: ShellFragment;
+    /** The verify check reads `$default` too: with setAsDefault it fails unless the daemon's loaded default is the runtime. */
+    readonly verifiesDefault?: boolean;
     /** The SSH user `DOCKER_HOST` logs in as; undefined: the connection's. */
     dockerHostUser(spec: Pick<RuntimeSpec, "rootlessUser">): string | undefined;
     /** Warnings when `dockerHost` would not reach its daemon as that user (docker group, rootless context); none where no Docker CLI applies. */
