@@ -31,7 +31,8 @@ image() {
     tar -C "$d" -cf "$out/$1.tar" manifest.json "$cfg.json" layer.tar
 }
 
-pause_c=$(cd "$root/tools/kubernetes/kubernetes" && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
+# go mod download first: go list -m names cached modules only (a cold module cache gives an empty Dir).
+pause_c=$(cd "$root/tools/kubernetes/kubernetes" && go mod download k8s.io/kubernetes && go list -m -f '{{.Dir}}' k8s.io/kubernetes)/build/pause/linux/pause.c
 mkdir -p "$work/pause-root"
 gcc -Os -static -DVERSION=v3.10-pulumi-nvidia-gpu -o "$work/pause-root/pause" "$pause_c"
 image pause registry.k8s.io/pause:3.10 "$work/pause-root" '["/pause"]' '["PATH=/"]'
