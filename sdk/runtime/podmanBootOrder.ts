@@ -38,7 +38,9 @@ export function podmanBootOrderStep(snapshot: HostSnapshot): PlanStep {
     const result = renderResult(PODMAN_BOOT_DROP_IN, snapshot.files[PODMAN_BOOT_DROP_IN], podmanBootOrderText(), [
         "podman-restart.service: after nvidia-cdi-refresh.service, and the CDI spec written before it starts containers",
     ]);
-    const reload = sh`systemctl daemon-reload`;
+    // systemd reads the drop-in at boot, where it matters, whether or not this reload works; a failed reload must not
+    // fail the step after the write, or its retry finds the file as rendered and never reloads either.
+    const reload = sh`systemctl daemon-reload || echo "warning: systemctl daemon-reload failed; systemd reads the drop-in at the next boot" >&2`;
     const step = fileStep("podman-boot-order", "podman-restart.service starts GPU containers only once the CDI spec is there", result, {
         guard: checksumGuard(result, snapshot),
         generation: writeGeneration(result, snapshot),
